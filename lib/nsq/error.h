@@ -1,0 +1,51 @@
+#pragma once
+// ErrorCode mirrors the E_* codes of the nsqd TCP protocol (NSQ-COMPAT §1.10). Per-command code
+// returns one of these instead of throwing; the session turns it into an error frame and
+// isFatal() decides whether the connection closes afterwards.
+#include <string>
+#include <string_view>
+
+namespace nsq {
+
+enum class ErrorCode {
+  None,
+  Invalid,        // E_INVALID
+  BadBody,        // E_BAD_BODY
+  BadTopic,       // E_BAD_TOPIC
+  BadChannel,     // E_BAD_CHANNEL
+  BadMessage,     // E_BAD_MESSAGE
+  IdentifyFailed, // E_IDENTIFY_FAILED
+  SubFailed,      // E_SUB_FAILED
+  PubFailed,      // E_PUB_FAILED
+  MpubFailed,     // E_MPUB_FAILED
+  DpubFailed,     // E_DPUB_FAILED
+  FinFailed,      // E_FIN_FAILED
+  ReqFailed,      // E_REQ_FAILED
+  TouchFailed,    // E_TOUCH_FAILED
+  AuthFirst,      // E_AUTH_FIRST
+  AuthDisabled,   // E_AUTH_DISABLED
+  AuthFailed,     // E_AUTH_FAILED
+  Unauthorized,   // E_UNAUTHORIZED
+  AuthError,      // E_AUTH_ERROR
+  BadProtocol,    // E_BAD_PROTOCOL
+};
+
+// The wire token, e.g. "E_INVALID". None -> "".
+std::string_view errorCodeName(ErrorCode code);
+
+// FIN/REQ/TOUCH failures keep the connection; every other error closes it.
+constexpr bool isFatal(ErrorCode code) {
+  return code != ErrorCode::None && code != ErrorCode::FinFailed && code != ErrorCode::ReqFailed &&
+         code != ErrorCode::TouchFailed;
+}
+
+// A code with its human description; the error frame body is "<E_CODE> <description>".
+struct Error {
+  ErrorCode code = ErrorCode::None;
+  std::string description;
+
+  explicit operator bool() const { return code != ErrorCode::None; }
+  std::string frameText() const;
+};
+
+}  // namespace nsq

@@ -1,0 +1,122 @@
+#pragma once
+// Message: the unit a topic stores and a channel delivers. Its serialized payload is the same on
+// the wire (inside a message frame) and on disk (inside a disk-queue record), NSQ-COMPAT §1.2:
+//
+//   0         8          10                    26
+//   +---------+----------+---------------------+----------------+
+//   | int64   | uint16   | 16 bytes ASCII hex   | body (N bytes) |
+//   | ts (ns) | attempts | message ID           |                |
+//   +---------+----------+---------------------+----------------+
+//   big-endian integers
+//
+// The body is held in a refcounted, immutable Body block allocated once per publish; each
+// channel's copy of a message shares it, so fan-out to many channels copies 48 bytes, not bodies.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace nsq {
+
+constexpr std::size_t kMessageIdLength = 16;
+constexpr std::size_t kMessageHeaderLength = 8 + 2 + kMessageIdLength;  // 26
+
+struct MessageId {
+  std::array<char, kMessageIdLength> bytes{};
+
+  static MessageId fromGuid(uint64_t guid);  // 16 lowercase hex chars of the big-endian guid
+  static bool parse(std::string_view text, MessageId& out);  // false unless exactly 16 bytes
+  std::string_view view() const { return {bytes.data(), bytes.size()}; }
+  bool operator==(const MessageId& o) const { return bytes == o.bytes; }
+};
+
+struct MessageIdHash {
+  std::size_t operator()(const MessageId& id) const noexcept {
+    // IDs are hex of a time-ordered counter: the tail varies most. FNV-1a over all 16 bytes.
+    uint64_t h = 1469598103934665603ULL;
+    for (char c : id.bytes) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    return static_cast<std::size_t>(h);
+  }
+};
+
+// Immutable refcounted byte block: one malloc holds the count, the size and the bytes.
+class Body {
+ public:
+  Body() = default;
+  explicit Body(std::string_view bytes);
+  Body(const Body& o) noexcept : block_(o.block_) { retain(); }
+  Body(Body&& o) noexcept : block_(std::exchange(o.block_, nullptr)) {}
+  Body& operator=(const Body& o) noexcept {
+    if (this != &o) {
+      release();
+      block_ = o.block_;
+      retain();
+    }
+    return *this;
+  }
+  Body& operator=(Body&& o) noexcept {
+    if (this != &o) {
+      release();
+      block_ = std::exchange(o.block_, nullptr);
+    }
+    return *this;
+  }
+  ~Body() { release(); }
+
+  std::string_view view() const { return block_ ? std::string_view(block_->data, block_->size) : ""; }
+  std::size_t size() const { return block_ ? block_->size : 0; }
+
+ private:
+  struct Block {
+    std::atomic<uint32_t> refs;
+    uint32_t size;
+    char data[];  // NOLINT: flexible array member (GNU extension, fine on gcc/clang)
+  };
+  void retain() const noexcept {
+    if (block_) block_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  void release() noexcept;
+  Block* block_ = nullptr;
+};
+
+struct Message {
+  MessageId id;
+  int64_t timestamp = 0;  // ns since epoch, set at publish
+  uint16_t attempts = 0;  // incremented just before each delivery
+  Body body;
+
+  std::size_t payloadSize() const { return kMessageHeaderLength + body.size(); }
+  // Appends the §1.2 payload to out.
+  void appendPayload(std::string& out) const;
+  // Parses a §1.2 payload; false if shorter than the header.
+  static bool parsePayload(std::string_view payload, Message& out);
+};
+
+inline void putUint16(char* p, uint16_t v) {
+  p[0] = static_cast<char>(v >> 8);
+  p[1] = static_cast<char>(v);
+}
+inline void putUint32(char* p, uint32_t v) {
+  for (int i = 3; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v);
+}
+inline void putUint64(char* p, uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v);
+}
+inline uint16_t getUint16(const char* p) {
+  return static_cast<uint16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1]));
+}
+inline uint32_t getUint32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+inline uint64_t getUint64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+}  // namespace nsq
