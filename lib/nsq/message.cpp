@@ -25,7 +25,7 @@ Body::Body(std::string_view bytes) {
   block_ = static_cast<Block*>(mem);
   new (&block_->refs) std::atomic<uint32_t>(1);
   block_->size = static_cast<uint32_t>(bytes.size());
-  if (!bytes.empty()) std::memcpy(block_->data, bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(reinterpret_cast<char*>(block_ + 1), bytes.data(), bytes.size());
 }
 
 void Body::release() noexcept {

@@ -66,14 +66,14 @@ class Body {
   }
   ~Body() { release(); }
 
-  std::string_view view() const { return block_ ? std::string_view(block_->data, block_->size) : ""; }
+  std::string_view view() const { return block_ ? std::string_view(block_->data(), block_->size) : ""; }
   std::size_t size() const { return block_ ? block_->size : 0; }
 
  private:
   struct Block {
     std::atomic<uint32_t> refs;
     uint32_t size;
-    char data[];  // NOLINT: flexible array member (GNU extension, fine on gcc/clang)
+    const char* data() const { return reinterpret_cast<const char*>(this + 1); }  // bytes follow
   };
   void retain() const noexcept {
     if (block_) block_->refs.fetch_add(1, std::memory_order_relaxed);

@@ -1,0 +1,88 @@
+#pragma once
+// Test helpers shared by every test binary: temp dirs, free loopback ports, child processes of
+// the built binaries, and a tiny blocking TCP/HTTP client for end-to-end tests.
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nsq::test {
+
+// A fresh directory under $TMPDIR, removed (recursively) by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A loopback TCP port that was free a moment ago.
+int freePort();
+
+// Path of a built binary, e.g. binaryPath("nsqd") -> <build>/daemons/nsqd/nsqd.
+std::string binaryPath(const std::string& name);
+
+// A child process; killed (SIGKILL) and reaped by the destructor if still running.
+// stdout/stderr go to files in logDir (or /dev/null if empty) so failures can be shown.
+class Process {
+ public:
+  Process(const std::string& path, const std::vector<std::string>& args,
+          const std::string& logDir = "");
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  pid_t pid() const { return pid_; }
+  // Sends sig and waits up to `timeout` for exit; returns the exit status (as from waitpid) or -1.
+  int stop(int sig = 15, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  bool running();
+  std::string stderrText() const;  // the child's stderr so far ("" without logDir)
+  std::string stdoutText() const;
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+  std::string logDir_;
+};
+
+// Waits until something accepts TCP connections on 127.0.0.1:port.
+bool waitForPort(int port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// A blocking loopback TCP client with a receive timeout on every read.
+class TcpClient {
+ public:
+  explicit TcpClient(int port, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  ~TcpClient();
+  TcpClient(const TcpClient&) = delete;
+  TcpClient& operator=(const TcpClient&) = delete;
+  void send(const std::string& bytes);
+  // Reads exactly n bytes; throws std::runtime_error on timeout or EOF.
+  std::string readExact(std::size_t n);
+  // True when the peer closed the connection (EOF) within `timeout`.
+  bool waitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  void setTimeout(std::chrono::milliseconds timeout);
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string header(const std::string& name) const;  // case-insensitive, "" if absent
+};
+
+// One HTTP/1.0 request to 127.0.0.1:port; throws on connection failure.
+HttpResponse httpRequest(int port, const std::string& method, const std::string& target,
+                         const std::string& body = "");
+
+}  // namespace nsq::test
