@@ -1,0 +1,407 @@
+// Channel: queue, in-flight and deferred bookkeeping for one consumer group. The one choice
+// worth knowing: delivery is pulled by each client's IO thread (pull()), and put() only wakes
+// clients that said they were waiting, so there is no per-channel thread and no lock held
+// while writing to sockets.
+#include "channel.h"
+
+#include <algorithm>
+#include <random>
+
+#include "clock.h"
+#include "client_session.h"
+#include "nsq/log.h"
+#include "nsq/names.h"
+#include "nsqd.h"
+#include "topic.h"
+
+namespace nsq::nsqd {
+
+Channel::Channel(Nsqd& nsqd, Topic& topic, std::string name)
+    : nsqd_(nsqd), name_(std::move(name)), topicName_(topic.name()), ephemeral_(isEphemeral(name_)) {
+  if (!ephemeral_) disk_ = std::make_unique<DiskQueue>(nsqd_.diskQueueOptions(topicName_ + ":" + name_));
+}
+
+Channel::~Channel() = default;
+
+bool Channel::storeLocked(Message&& msg, std::string* error) {
+  auto limit = static_cast<std::size_t>(nsqd_.options().memQueueSize);
+  if (!disk_ && limit == 0) limit = 1;  // #ephemeral with --mem-queue-size=0: hand-off slot only
+  if (memory_.size() < limit) {
+    memory_.push(std::move(msg));
+    return true;
+  }
+  if (!disk_) return true;  // #ephemeral: overflow is discarded
+  scratch_.clear();
+  msg.appendPayload(scratch_);
+  std::string err;
+  if (!disk_->put(scratch_, &err)) {
+    nsqd_.setHealth(err);
+    if (error) *error = err;
+    return false;
+  }
+  if (!nsqd_.healthy()) nsqd_.clearHealth();
+  return true;
+}
+
+bool Channel::popLocked(Message& out) {
+  if (memory_.pop(out)) return true;
+  if (disk_ && disk_->depth() > 0) {
+    std::string payload;
+    while (disk_->pop(payload)) {
+      if (Message::parsePayload(payload, out)) return true;
+      logError("channel(", topicName_, ":", name_, "): dropped undecodable disk record of ",
+               std::to_string(payload.size()), " bytes");
+    }
+  }
+  return false;
+}
+
+bool Channel::put(Message msg, int64_t deferNs, std::string* error) {
+  std::lock_guard lock(mu_);
+  if (exiting()) {
+    if (error) *error = "exiting";
+    return false;
+  }
+  messageCount_.fetch_add(1, std::memory_order_relaxed);
+  if (deferNs > 0) {
+    deferred_.push_back({monoNanos() + deferNs, std::move(msg)});
+    std::push_heap(deferred_.begin(), deferred_.end(),
+                   [](const Deferred& a, const Deferred& b) { return a.deadline > b.deadline; });
+    deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
+    return true;
+  }
+  if (!storeLocked(std::move(msg), error)) return false;
+  wakeWaitersLocked(1);
+  return true;
+}
+
+void Channel::wakeWaitersLocked(std::size_t n) {
+  while (n-- > 0 && !waiting_.empty()) {
+    ClientSession* c = waiting_.back();
+    waiting_.pop_back();
+    c->waiting = false;
+    c->wake();
+  }
+}
+
+Error Channel::addClient(const std::shared_ptr<ClientSession>& client) {
+  std::lock_guard lock(mu_);
+  if (exiting()) return {ErrorCode::SubFailed, "SUB failed exiting"};
+  int64_t max = nsqd_.options().maxChannelConsumers;
+  if (max > 0 && static_cast<int64_t>(clients_.size()) >= max)
+    return {ErrorCode::SubFailed, "SUB failed consumers for " + topicName_ + ":" + name_ +
+                                      " exceeds limit of " + std::to_string(max)};
+  clients_.push_back(client);
+  return {};
+}
+
+bool Channel::removeClient(ClientSession* client) {
+  std::lock_guard lock(mu_);
+  auto it = std::find_if(clients_.begin(), clients_.end(),
+                         [client](const auto& c) { return c.get() == client; });
+  if (it == clients_.end()) return false;
+  clients_.erase(it);
+  if (client->waiting) {
+    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), client), waiting_.end());
+    client->waiting = false;
+  }
+  return ephemeral_ && clients_.empty() && !exiting();
+}
+
+ClientSession* Channel::findClientLocked(uint64_t id) const {
+  for (const auto& c : clients_)
+    if (c->id() == id) return c.get();
+  return nullptr;
+}
+
+void Channel::pull(ClientSession& client, std::vector<Message>& out) {
+  std::lock_guard lock(mu_);
+  if (exiting()) return;
+  int64_t window = client.readyCount() - client.inFlight.load(std::memory_order_relaxed);
+  if (window <= 0) return;
+  if (paused()) {
+    if (!client.waiting) {
+      client.waiting = true;
+      waiting_.push_back(&client);
+    }
+    return;
+  }
+  int64_t now = monoNanos();
+  int sampleRate = client.sampleRate();
+  thread_local std::minstd_rand rng(std::random_device{}());
+  Message msg;
+  while (window > 0 && popLocked(msg)) {
+    if (sampleRate > 0 && static_cast<int>(rng() % 100) > sampleRate) continue;  // sampled out
+    msg.attempts++;
+    auto [it, inserted] = inFlight_.try_emplace(msg.id);
+    if (!inserted) {
+      // The same ID twice in flight can only come from a duplicated disk record; deliver once.
+      logWarn("channel(", topicName_, ":", name_, "): ID ", std::string(msg.id.view()),
+              " already in flight, dropping duplicate");
+      continue;
+    }
+    InFlight& e = it->second;
+    e.msg = msg;
+    e.clientId = client.id();
+    e.deliveredMono = now;
+    e.deadline = now + client.msgTimeoutNs();
+    heapPush(&e);
+    out.push_back(std::move(msg));
+    --window;
+  }
+  client.inFlight.fetch_add(static_cast<int64_t>(out.size()), std::memory_order_relaxed);
+  inFlightCount_.store(static_cast<int64_t>(inFlight_.size()), std::memory_order_relaxed);
+  if (window > 0) {
+    if (!client.waiting) {
+      client.waiting = true;
+      waiting_.push_back(&client);
+    }
+  } else if (memory_.size() > 0 || (disk_ && disk_->depth() > 0)) {
+    wakeWaitersLocked(1);  // more left than this client could take: pass the baton
+  }
+}
+
+ErrorCode Channel::takeInFlightLocked(ClientSession& client, const MessageId& id, const char* cmd,
+                                      std::string* desc, InFlight& out) {
+  ErrorCode code = std::string_view(cmd) == "FIN"   ? ErrorCode::FinFailed
+                   : std::string_view(cmd) == "REQ" ? ErrorCode::ReqFailed
+                                                    : ErrorCode::TouchFailed;
+  auto it = inFlight_.find(id);
+  if (it == inFlight_.end()) {
+    *desc = std::string(cmd) + " " + std::string(id.view()) + " failed ID not in flight";
+    return code;
+  }
+  if (it->second.clientId != client.id()) {
+    *desc = std::string(cmd) + " " + std::string(id.view()) + " failed client does not own message";
+    return code;
+  }
+  heapRemove(&it->second);
+  out = std::move(it->second);
+  inFlight_.erase(it);
+  inFlightCount_.store(static_cast<int64_t>(inFlight_.size()), std::memory_order_relaxed);
+  client.inFlight.fetch_sub(1, std::memory_order_relaxed);
+  return ErrorCode::None;
+}
+
+ErrorCode Channel::finish(ClientSession& client, const MessageId& id, std::string* desc) {
+  std::lock_guard lock(mu_);
+  InFlight e;
+  ErrorCode code = takeInFlightLocked(client, id, "FIN", desc, e);
+  if (code == ErrorCode::None) client.finishCount.fetch_add(1, std::memory_order_relaxed);
+  return code;
+}
+
+ErrorCode Channel::requeue(ClientSession& client, const MessageId& id, int64_t delayNs,
+                           std::string* desc) {
+  std::lock_guard lock(mu_);
+  InFlight e;
+  ErrorCode code = takeInFlightLocked(client, id, "REQ", desc, e);
+  if (code != ErrorCode::None) return code;
+  requeueCount_.fetch_add(1, std::memory_order_relaxed);
+  client.requeueCount.fetch_add(1, std::memory_order_relaxed);
+  if (delayNs > 0) {
+    deferred_.push_back({monoNanos() + delayNs, std::move(e.msg)});
+    std::push_heap(deferred_.begin(), deferred_.end(),
+                   [](const Deferred& a, const Deferred& b) { return a.deadline > b.deadline; });
+    deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
+    return ErrorCode::None;
+  }
+  memory_.push(std::move(e.msg));  // an accepted message is never refused: may pass the mark
+  wakeWaitersLocked(1);
+  return ErrorCode::None;
+}
+
+ErrorCode Channel::touch(ClientSession& client, const MessageId& id, std::string* desc) {
+  std::lock_guard lock(mu_);
+  auto it = inFlight_.find(id);
+  if (it == inFlight_.end()) {
+    *desc = "TOUCH " + std::string(id.view()) + " failed ID not in flight";
+    return ErrorCode::TouchFailed;
+  }
+  if (it->second.clientId != client.id()) {
+    *desc = "TOUCH " + std::string(id.view()) + " failed client does not own message";
+    return ErrorCode::TouchFailed;
+  }
+  InFlight& e = it->second;
+  int64_t now = monoNanos();
+  int64_t cap = e.deliveredMono + nsqd_.options().maxMsgTimeout.count();
+  e.deadline = std::min(now + client.msgTimeoutNs(), cap);
+  heapFix(e.heapIndex);
+  return ErrorCode::None;
+}
+
+bool Channel::processTimeouts(int64_t nowMono) {
+  std::vector<std::shared_ptr<ClientSession>> toWake;
+  bool work = false;
+  {
+    std::lock_guard lock(mu_);
+    if (exiting()) return false;
+    std::size_t requeued = 0;
+    while (!inFlightHeap_.empty() && inFlightHeap_.front()->deadline <= nowMono) {
+      InFlight* e = inFlightHeap_.front();
+      heapRemove(e);
+      if (ClientSession* owner = findClientLocked(e->clientId)) {
+        owner->inFlight.fetch_sub(1, std::memory_order_relaxed);
+        for (const auto& c : clients_)
+          if (c.get() == owner) toWake.push_back(c);
+      }
+      timeoutCount_.fetch_add(1, std::memory_order_relaxed);
+      MessageId id = e->msg.id;
+      memory_.push(std::move(e->msg));
+      inFlight_.erase(id);
+      ++requeued;
+    }
+    auto later = [](const Deferred& a, const Deferred& b) { return a.deadline > b.deadline; };
+    while (!deferred_.empty() && deferred_.front().deadline <= nowMono) {
+      std::pop_heap(deferred_.begin(), deferred_.end(), later);
+      memory_.push(std::move(deferred_.back().msg));
+      deferred_.pop_back();
+      ++requeued;
+    }
+    if (requeued > 0) {
+      work = true;
+      inFlightCount_.store(static_cast<int64_t>(inFlight_.size()), std::memory_order_relaxed);
+      deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
+      wakeWaitersLocked(requeued);
+    }
+    if (disk_) disk_->syncIfDue();
+  }
+  for (auto& c : toWake) c->wake();
+  return work;
+}
+
+void Channel::pause() { paused_.store(true); }
+
+void Channel::unpause() {
+  std::lock_guard lock(mu_);
+  paused_.store(false);
+  wakeWaitersLocked(waiting_.size());
+}
+
+void Channel::empty() {
+  std::vector<std::shared_ptr<ClientSession>> toWake;
+  {
+    std::lock_guard lock(mu_);
+    memory_.clear();
+    if (disk_) disk_->empty();
+    for (auto& [id, e] : inFlight_) {
+      if (ClientSession* owner = findClientLocked(e.clientId))
+        owner->inFlight.fetch_sub(1, std::memory_order_relaxed);
+    }
+    inFlight_.clear();
+    inFlightHeap_.clear();
+    deferred_.clear();
+    inFlightCount_.store(0);
+    deferredCount_.store(0);
+    toWake = clients_;
+  }
+  for (auto& c : toWake) c->wake();
+}
+
+void Channel::close(bool deleteData) {
+  std::vector<std::shared_ptr<ClientSession>> clients;
+  {
+    std::lock_guard lock(mu_);
+    if (exiting_.exchange(true)) return;
+    clients.swap(clients_);
+    for (auto* c : waiting_) c->waiting = false;
+    waiting_.clear();
+    if (deleteData) {
+      memory_.clear();
+      inFlight_.clear();
+      inFlightHeap_.clear();
+      deferred_.clear();
+      if (disk_) disk_->deleteAll();
+    } else if (disk_) {
+      // Graceful stop: everything this channel holds goes to disk. Deferred messages lose their
+      // delay and in-flight ones are delivered again (attempts kept), as the original does.
+      Message msg;
+      std::string err;
+      auto spill = [&](const Message& m) {
+        scratch_.clear();
+        m.appendPayload(scratch_);
+        if (!disk_->put(scratch_, &err))
+          logError("channel(", topicName_, ":", name_, "): failed to persist message on exit - ", err);
+      };
+      while (memory_.pop(msg)) spill(msg);
+      for (auto& [id, e] : inFlight_) spill(e.msg);
+      for (auto& d : deferred_) spill(d.msg);
+      inFlight_.clear();
+      inFlightHeap_.clear();
+      deferred_.clear();
+      disk_->close();
+    }
+    inFlightCount_.store(0);
+    deferredCount_.store(0);
+  }
+  for (auto& c : clients) c->requestClose();
+}
+
+ChannelStats Channel::stats(bool withClients) const {
+  std::lock_guard lock(mu_);
+  ChannelStats s;
+  s.name = name_;
+  s.backendDepth = disk_ ? disk_->depth() : 0;
+  s.depth = static_cast<int64_t>(memory_.size()) + s.backendDepth;
+  s.inFlightCount = static_cast<int64_t>(inFlight_.size());
+  s.deferredCount = static_cast<int64_t>(deferred_.size());
+  s.messageCount = messageCount_.load();
+  s.requeueCount = requeueCount_.load();
+  s.timeoutCount = timeoutCount_.load();
+  s.paused = paused();
+  if (withClients) s.clients = clients_;
+  return s;
+}
+
+int64_t Channel::depth() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int64_t>(memory_.size()) + (disk_ ? disk_->depth() : 0);
+}
+
+std::size_t Channel::clientCount() const {
+  std::lock_guard lock(mu_);
+  return clients_.size();
+}
+
+// Indexed binary min-heap over InFlight entries (each knows its slot), by deadline.
+void Channel::heapPush(InFlight* e) {
+  e->heapIndex = inFlightHeap_.size();
+  inFlightHeap_.push_back(e);
+  heapFix(e->heapIndex);
+}
+
+void Channel::heapRemove(InFlight* e) {
+  std::size_t i = e->heapIndex;
+  std::size_t last = inFlightHeap_.size() - 1;
+  if (i != last) {
+    inFlightHeap_[i] = inFlightHeap_[last];
+    inFlightHeap_[i]->heapIndex = i;
+  }
+  inFlightHeap_.pop_back();
+  if (i < inFlightHeap_.size()) heapFix(i);
+}
+
+void Channel::heapFix(std::size_t i) {
+  auto& h = inFlightHeap_;
+  auto swapAt = [&h](std::size_t a, std::size_t b) {
+    std::swap(h[a], h[b]);
+    h[a]->heapIndex = a;
+    h[b]->heapIndex = b;
+  };
+  while (i > 0) {  // sift up
+    std::size_t parent = (i - 1) / 2;
+    if (h[parent]->deadline <= h[i]->deadline) break;
+    swapAt(parent, i);
+    i = parent;
+  }
+  for (;;) {  // sift down
+    std::size_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < h.size() && h[l]->deadline < h[m]->deadline) m = l;
+    if (r < h.size() && h[r]->deadline < h[m]->deadline) m = r;
+    if (m == i) break;
+    swapAt(i, m);
+    i = m;
+  }
+}
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,142 @@
+#pragma once
+// Channel: one consumer group on a topic. Messages wait in a bounded memory queue that spills to
+// the channel's disk queue; delivery is pull-based: a subscribed client's IO thread calls pull()
+// to take as many messages as its RDY window allows, so a slow client never holds up the others
+// and no lock is held while bytes go to a socket. A client that finds nothing registers as
+// waiting and is woken by the next put().
+//
+// In-flight messages sit in a hash map plus an indexed min-heap by deadline (FIN removes from the
+// heap in O(log n), so finished messages leave no garbage); deferred messages in a second heap.
+// The scanner in nsqd.cpp calls processTimeouts(); there are no per-message timers.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "nsq/disk_queue.h"
+#include "nsq/error.h"
+#include "nsq/message.h"
+#include "memory_queue.h"
+
+namespace nsq::nsqd {
+
+class ClientSession;
+class Nsqd;
+class Topic;
+
+struct ClientStats;
+
+struct ChannelStats {
+  std::string name;
+  int64_t depth = 0;
+  int64_t backendDepth = 0;
+  int64_t inFlightCount = 0;
+  int64_t deferredCount = 0;
+  uint64_t messageCount = 0;
+  uint64_t requeueCount = 0;
+  uint64_t timeoutCount = 0;
+  bool paused = false;
+  std::vector<std::shared_ptr<ClientSession>> clients;
+};
+
+class Channel {
+ public:
+  Channel(Nsqd& nsqd, Topic& topic, std::string name);
+  ~Channel();
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& topicName() const { return topicName_; }
+  bool ephemeral() const { return ephemeral_; }
+  bool exiting() const { return exiting_.load(std::memory_order_acquire); }
+
+  // Queues a copy of a topic message: memory first, then disk. deferNs > 0 parks it in the
+  // deferred heap. Returns false (with *error) when it could be stored nowhere. Any thread.
+  bool put(Message msg, int64_t deferNs, std::string* error);
+
+  // Subscribes / unsubscribes a client. addClient fails when exiting or over
+  // --max-channel-consumers. removeClient returns true when this was the last client of an
+  // ephemeral channel (the caller then deletes the channel).
+  Error addClient(const std::shared_ptr<ClientSession>& client);
+  bool removeClient(ClientSession* client);
+
+  // Takes up to the client's open window (RDY - in flight) of messages into out, marking them in
+  // flight with the client's msg_timeout. Call on the client's IO thread.
+  void pull(ClientSession& client, std::vector<Message>& out);
+
+  // FIN / REQ / TOUCH from the owning client. Return None or the E_*_FAILED code with *desc.
+  ErrorCode finish(ClientSession& client, const MessageId& id, std::string* desc);
+  ErrorCode requeue(ClientSession& client, const MessageId& id, int64_t delayNs, std::string* desc);
+  ErrorCode touch(ClientSession& client, const MessageId& id, std::string* desc);
+
+  // Expires in-flight messages and releases due deferred ones; true if anything happened.
+  bool processTimeouts(int64_t nowMono);
+
+  void pause();
+  void unpause();
+  bool paused() const { return paused_.load(std::memory_order_relaxed); }
+  // Drops every queued, in-flight and deferred message (and the disk files' contents).
+  void empty();
+  // Stops the channel. deleteData: remove its disk files; otherwise flush memory, in-flight and
+  // deferred messages to disk (graceful shutdown). Clients are closed either way.
+  void close(bool deleteData);
+
+  ChannelStats stats(bool withClients) const;
+  int64_t depth() const;
+  std::size_t clientCount() const;
+
+ private:
+  struct InFlight {
+    Message msg;
+    uint64_t clientId = 0;
+    int64_t deliveredMono = 0;
+    int64_t deadline = 0;
+    std::size_t heapIndex = 0;
+  };
+  struct Deferred {
+    int64_t deadline;
+    Message msg;
+  };
+  using InFlightMap = std::unordered_map<MessageId, InFlight, MessageIdHash>;
+
+  // All below: mu_ held.
+  bool storeLocked(Message&& msg, std::string* error);
+  bool popLocked(Message& out);
+  void heapPush(InFlight* e);
+  void heapRemove(InFlight* e);
+  void heapFix(std::size_t i);
+  void wakeWaitersLocked(std::size_t n);
+  ClientSession* findClientLocked(uint64_t id) const;
+  ErrorCode takeInFlightLocked(ClientSession& client, const MessageId& id, const char* cmd,
+                               std::string* desc, InFlight& out);
+
+  Nsqd& nsqd_;
+  const std::string name_;
+  const std::string topicName_;
+  const bool ephemeral_;
+
+  mutable std::mutex mu_;
+  MemoryQueue memory_;
+  std::unique_ptr<DiskQueue> disk_;  // null for #ephemeral
+  InFlightMap inFlight_;
+  std::vector<InFlight*> inFlightHeap_;
+  std::vector<Deferred> deferred_;  // min-heap by deadline
+  std::vector<std::shared_ptr<ClientSession>> clients_;
+  std::vector<ClientSession*> waiting_;
+  std::size_t nextWake_ = 0;
+  std::string scratch_;
+
+  std::atomic<bool> paused_{false};
+  std::atomic<bool> exiting_{false};
+  std::atomic<uint64_t> messageCount_{0};
+  std::atomic<uint64_t> requeueCount_{0};
+  std::atomic<uint64_t> timeoutCount_{0};
+  std::atomic<int64_t> inFlightCount_{0};
+  std::atomic<int64_t> deferredCount_{0};
+};
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,138 @@
+#pragma once
+// ClientSession: one TCP client speaking protocol V2 — its socket buffers, its IDENTIFY
+// settings, its subscription and counters. It lives on one IoLoop thread: all reads, writes and
+// command handling happen there. Other threads touch only the atomics below, wake() and close
+// requests (through the loop's mailbox).
+//
+// Input is parsed in place from one growable buffer; output frames are encoded straight into one
+// output buffer that is flushed when the client can take no more, when the channel has nothing
+// left for it, when it passes output_buffer_size, and for every response/error.
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "nsq/error.h"
+#include "nsq/message.h"
+#include "nsq/wire.h"
+
+namespace nsq::nsqd {
+
+class Channel;
+class IoLoop;
+class Nsqd;
+class Topic;
+
+enum class ClientState : int { Init = 0, Subscribed = 3, Closing = 4 };
+
+struct ClientStats {
+  std::string clientId, hostname, userAgent, remoteAddress;
+  int state = 0;
+  int64_t readyCount = 0, inFlightCount = 0;
+  uint64_t messageCount = 0, finishCount = 0, requeueCount = 0;
+  int64_t connectTs = 0;
+  int sampleRate = 0;
+  bool deflate = false, snappy = false, tls = false;
+  std::vector<std::pair<std::string, uint64_t>> pubCounts;
+};
+
+class ClientSession : public std::enable_shared_from_this<ClientSession> {
+ public:
+  ClientSession(Nsqd& nsqd, IoLoop& loop, int fd, uint64_t id, std::string remoteAddress);
+  ~ClientSession();
+  ClientSession(const ClientSession&) = delete;
+  ClientSession& operator=(const ClientSession&) = delete;
+
+  uint64_t id() const { return id_; }
+  int fd() const { return fd_; }
+  IoLoop& loop() { return loop_; }
+
+  // IO thread: socket readiness and periodic checks. Each returns false when the connection
+  // must close now.
+  bool onReadable(int64_t nowMono);
+  bool onWritable(int64_t nowMono);
+  bool onTick(int64_t nowMono);
+  // IO thread: deliver what the channel has for us, then flush if needed.
+  bool pump(int64_t nowMono);
+  // IO thread: the connection is gone; unsubscribe and release the socket.
+  void closed();
+
+  // Any thread: ask the IO thread to pump soon (coalesced).
+  void wake();
+  // Any thread: ask the IO thread to close this connection.
+  void requestClose();
+
+  // Read by Channel under its lock / by stats from any thread.
+  int64_t readyCount() const { return rdy_.load(std::memory_order_relaxed); }
+  int64_t msgTimeoutNs() const { return msgTimeoutNs_; }
+  int sampleRate() const { return sampleRate_; }
+  ClientStats stats() const;
+
+  // Channel bookkeeping, guarded by the channel's mutex.
+  std::atomic<int64_t> inFlight{0};
+  bool waiting = false;
+  std::atomic<uint64_t> messageCount{0};
+  std::atomic<uint64_t> finishCount{0};
+  std::atomic<uint64_t> requeueCount{0};
+  std::atomic<bool> wakePending{false};
+
+ private:
+  // Parses and executes complete commands in the input buffer. false = close now.
+  bool processInput(int64_t nowMono);
+  // Returns bytes consumed by one command (0 = need more input), or -1 after a fatal error.
+  long executeOne(std::string_view buf, int64_t nowMono);
+  Error handleIdentify(std::string_view body);
+  Error handleSub(const CommandLine& cmd);
+  Error handleRdy(const CommandLine& cmd);
+  Error handleFinReqTouch(const CommandLine& cmd);
+  Error publish(std::string_view topicName, const std::vector<std::string_view>& bodies,
+                int64_t deferNs, ErrorCode failCode, const char* cmd);
+  std::shared_ptr<Topic> topicFor(std::string_view name);
+
+  void sendResponse(std::string_view data);
+  void sendError(const Error& err);
+  bool flush(int64_t nowMono);
+  bool wantsMessages() const;
+
+  Nsqd& nsqd_;
+  IoLoop& loop_;
+  int fd_;
+  const uint64_t id_;
+  const std::string remoteAddress_;
+  const int64_t connectTs_;
+
+  std::string in_;
+  std::size_t inPos_ = 0;
+  std::string out_;
+  std::size_t outPos_ = 0;
+  bool magicRead_ = false;
+  bool closeAfterFlush_ = false;
+  bool writeBlocked_ = false;
+  int64_t writeBlockedSince_ = 0;
+  int64_t lastReadMono_ = 0;
+  int64_t nextHeartbeatMono_ = 0;
+  std::vector<Message> batch_;
+  std::vector<std::string_view> bodies_;
+
+  std::atomic<int> state_{static_cast<int>(ClientState::Init)};
+  std::atomic<int64_t> rdy_{0};
+  std::shared_ptr<Channel> channel_;
+  std::string cachedTopicName_;
+  std::shared_ptr<Topic> cachedTopic_;
+
+  // IDENTIFY settings (IO thread writes, stats read: guarded by infoMutex_ for strings)
+  mutable std::mutex infoMutex_;
+  std::string clientId_, hostname_, userAgent_;
+  std::map<std::string, uint64_t> pubCounts_;
+  int64_t heartbeatIntervalNs_;
+  int64_t outputBufferSize_ = 16384;
+  int64_t outputBufferTimeoutNs_;
+  int64_t msgTimeoutNs_;
+  int sampleRate_ = 0;
+  bool identified_ = false;
+};
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,30 @@
+#pragma once
+// HttpApi: nsqd's HTTP interface (NSQ-COMPAT §2) on POCO's HTTPServer with a small fixed thread
+// pool: publishing (/pub, /mpub), /stats, /info, /ping, topic and channel administration and
+// /config/:opt.
+#include <memory>
+#include <string>
+
+namespace Poco::Net {
+class HTTPServer;
+}
+
+namespace nsq::nsqd {
+
+class Nsqd;
+
+class HttpApi {
+ public:
+  explicit HttpApi(Nsqd& nsqd);
+  ~HttpApi();
+  // Binds "host:port" (port 0 = any free port) and starts serving; returns the bound port.
+  // Throws std::runtime_error naming the address on failure.
+  int start(const std::string& address);
+  void stop();
+
+ private:
+  Nsqd& nsqd_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+};
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,62 @@
+#pragma once
+// IoLoop: one thread running an epoll loop over many client connections (non-blocking sockets).
+// nsqd runs a fixed number of them; a new connection is handed to one by round robin and stays
+// there. Other threads talk to a loop only through its mailbox (adopt, wake, close), which is a
+// mutex-guarded vector plus an eventfd to interrupt epoll_wait.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace nsq::nsqd {
+
+class ClientSession;
+class Nsqd;
+
+class IoLoop {
+ public:
+  IoLoop(Nsqd& nsqd, int index);
+  ~IoLoop();
+  IoLoop(const IoLoop&) = delete;
+  IoLoop& operator=(const IoLoop&) = delete;
+
+  void start();
+  // Closes every connection and joins the thread.
+  void stop();
+
+  // Any thread.
+  void adopt(int fd, std::string remote);
+  void wake(std::shared_ptr<ClientSession> client);
+  void requestClose(std::shared_ptr<ClientSession> client);
+  // IO thread: (re)arm interest in writability for a connection with unsent output.
+  void setWantWrite(ClientSession& client, bool want);
+  std::size_t connectionCount() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  void run();
+  void drainMailbox(int64_t now);
+  void close(const std::shared_ptr<ClientSession>& client);
+  void notify();
+
+  Nsqd& nsqd_;
+  int index_;
+  int epfd_ = -1;
+  int eventFd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> count_{0};
+
+  std::mutex mailboxMutex_;
+  std::vector<std::pair<int, std::string>> newConns_;
+  std::vector<std::shared_ptr<ClientSession>> wakes_;
+  std::vector<std::shared_ptr<ClientSession>> closes_;
+  bool notified_ = false;
+
+  std::unordered_map<int, std::shared_ptr<ClientSession>> conns_;  // IO thread only
+};
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,65 @@
+// nsqd: the NSQ broker daemon.
+//
+// Threading model
+// - main thread: parses options, starts Nsqd, then waits in sigwait() for SIGINT/SIGTERM and
+//   runs the graceful stop.
+// - 1 accept thread: blocking accept() on the TCP listener; each new socket goes round robin
+//   to an IoLoop.
+// - N IoLoop threads (--io-threads, default one per core, max 8): epoll over non-blocking
+//   client sockets. A connection stays on one loop for life; its commands run there, and
+//   message delivery is pulled by that same thread from the channel (Channel::pull), so no lock
+//   is ever held across a socket write and a slow client only slows itself.
+// - 1 scanner thread: every 100 ms expires in-flight messages, releases deferred ones, moves
+//   waiting topic messages into channels and runs time-based disk syncs.
+// - HTTP: POCO HTTPServer with a small fixed pool.
+// Cross-thread signals (a put waking a waiting consumer, a timeout freeing a window) go through
+// the target loop's mailbox: a mutex-guarded vector and an eventfd.
+#include <signal.h>
+
+#include <iostream>
+
+#include "nsq/log.h"
+#include "nsqd.h"
+#include "options.h"
+
+int main(int argc, char** argv) {
+  using namespace nsq;
+  nsqd::NsqdOptions opts;
+  OptionSet set("nsqd", "nsqd is the daemon that receives, queues, and delivers messages to clients");
+  nsqd::addNsqdOptions(set, opts);
+  set.addStandard("nsqd v" NSQ_VERSION " (C++)");
+  try {
+    if (set.parse(argc, argv, std::cout) == OptionSet::Result::Exit) return 0;
+    nsqd::finalizeOptions(opts);
+  } catch (const std::exception& e) {
+    std::cerr << "nsqd: " << e.what() << "\n";
+    return 1;
+  }
+  LogLevel level = LogLevel::Info;
+  parseLogLevel(opts.logLevel, level);
+  Logger::configure(opts.logPrefix, level);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // every thread inherits the mask
+  signal(SIGPIPE, SIG_IGN);
+
+  nsqd::Nsqd daemon(opts);
+  try {
+    logInfo("nsqd v" NSQ_VERSION " (C++) starting");
+    daemon.start();
+  } catch (const std::exception& e) {
+    std::cerr << "nsqd: " << e.what() << "\n";
+    return 1;
+  }
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGINT || sig == SIGTERM) break;
+  }
+  daemon.stop();
+  return 0;
+}

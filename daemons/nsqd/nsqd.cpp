@@ -1,0 +1,375 @@
+// Nsqd: lifecycle, topic registry, listeners, queue scanner and nsqd.dat.
+#include "nsqd.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "channel.h"
+#include "clock.h"
+#include "http_api.h"
+#include "io_loop.h"
+#include "nsq/log.h"
+#include "nsq/names.h"
+#include "topic.h"
+
+namespace nsq::nsqd {
+
+namespace {
+
+// Splits "host:port" ("[::1]:4150" too). Empty host means all interfaces.
+std::pair<std::string, int> splitHostPort(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("invalid address " + address + " (want host:port)");
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    port = std::stoi(address.substr(colon + 1));
+  } catch (...) {
+    throw std::runtime_error("invalid port in address " + address);
+  }
+  return {host, port};
+}
+
+int listenTcp(const std::string& address, int& boundPort) {
+  auto [host, port] = splitHostPort(address);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  std::string portText = std::to_string(port);
+  if (::getaddrinfo(host.empty() ? nullptr : host.c_str(), portText.c_str(), &hints, &res) != 0 || !res)
+    throw std::runtime_error("cannot resolve listen address " + address);
+  int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (fd < 0 || ::bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 1024) != 0) {
+    std::string err = std::strerror(errno);
+    ::freeaddrinfo(res);
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("listen on " + address + " failed: " + err);
+  }
+  ::freeaddrinfo(res);
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  boundPort = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                                       : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  return fd;
+}
+
+std::string peerAddress(const sockaddr_storage& ss) {
+  char host[INET6_ADDRSTRLEN] = {};
+  int port = 0;
+  if (ss.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    port = ntohs(a->sin6_port);
+    return "[" + std::string(host) + "]:" + std::to_string(port);
+  }
+  auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+  ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+  port = ntohs(a->sin_port);
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+Nsqd::Nsqd(NsqdOptions opts) : opts_(std::move(opts)), startTime_(wallNanos() / 1'000'000'000) {}
+
+Nsqd::~Nsqd() { stop(); }
+
+DiskQueueOptions Nsqd::diskQueueOptions(const std::string& queueName) const {
+  DiskQueueOptions o;
+  o.dataPath = opts_.dataPath;
+  o.name = queueName;
+  o.maxBytesPerFile = opts_.maxBytesPerFile;
+  o.minMsgSize = static_cast<int32_t>(kMessageHeaderLength);
+  o.maxMsgSize = static_cast<int32_t>(opts_.maxMsgSize + static_cast<int64_t>(kMessageHeaderLength));
+  o.syncEvery = opts_.syncEvery;
+  o.syncTimeout = opts_.syncTimeout;
+  o.logError = [](const std::string& text) { logError("DISKQUEUE: ", text); };
+  return o;
+}
+
+void Nsqd::lockDataPath() {
+  std::filesystem::create_directories(opts_.dataPath);
+  std::string lockPath = opts_.dataPath + "/.nsqd.lock";
+  lockFd_ = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lockFd_ < 0) throw std::runtime_error("cannot open " + lockPath + ": " + std::strerror(errno));
+  if (::flock(lockFd_, LOCK_EX | LOCK_NB) != 0)
+    throw std::runtime_error("--data-path=" + opts_.dataPath + " in use (possibly by another instance of nsqd)");
+}
+
+void Nsqd::start() {
+  lockDataPath();
+  loadMetadata();
+  persistMetadata();
+  listenFd_ = listenTcp(opts_.tcpAddress, tcpPort_);
+  logInfo("TCP: listening on ", opts_.tcpAddress, " (port ", std::to_string(tcpPort_), ")");
+  if (!opts_.httpAddress.empty()) {
+    http_ = std::make_unique<HttpApi>(*this);
+    httpPort_ = http_->start(opts_.httpAddress);
+    logInfo("HTTP: listening on ", opts_.httpAddress, " (port ", std::to_string(httpPort_), ")");
+  }
+  int64_t threads = opts_.ioThreads;
+  if (threads <= 0) threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, 8);
+  for (int64_t i = 0; i < threads; ++i) {
+    loops_.push_back(std::make_unique<IoLoop>(*this, static_cast<int>(i)));
+    loops_.back()->start();
+  }
+  acceptThread_ = std::thread([this] { acceptLoop(); });
+  scanThread_ = std::thread([this] { scanLoop(); });
+  started_.store(true);
+}
+
+void Nsqd::stop() {
+  if (!started_.exchange(false)) return;
+  exiting_.store(true, std::memory_order_release);
+  logInfo("NSQ: closing");
+  if (listenFd_ >= 0) ::shutdown(listenFd_, SHUT_RDWR);
+  if (acceptThread_.joinable()) acceptThread_.join();
+  if (listenFd_ >= 0) ::close(listenFd_);
+  listenFd_ = -1;
+  if (http_) http_->stop();
+  for (auto& loop : loops_) loop->stop();
+  {
+    std::lock_guard lock(scanMutex_);
+  }
+  scanCv_.notify_all();
+  if (scanThread_.joinable()) scanThread_.join();
+  persistMetadata();
+  for (auto& topic : topics()) topic->close(false);
+  loops_.clear();
+  if (lockFd_ >= 0) {
+    ::flock(lockFd_, LOCK_UN);
+    ::close(lockFd_);
+    lockFd_ = -1;
+  }
+  logInfo("NSQ: stopped");
+}
+
+IoLoop& Nsqd::nextLoop() { return *loops_[nextLoop_.fetch_add(1) % loops_.size()]; }
+
+void Nsqd::adoptConnection(int fd, std::string remote) { nextLoop().adopt(fd, std::move(remote)); }
+
+void Nsqd::acceptLoop() {
+  while (!exiting()) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    int fd = ::accept4(listenFd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (exiting()) break;
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE) {
+        logError("TCP: accept failed - ", std::strerror(errno), " (raise the open-files limit)");
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      if (errno == EINVAL || errno == EBADF) break;
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::string remote = peerAddress(ss);
+    logInfo("TCP: new client(", remote, ")");
+    adoptConnection(fd, std::move(remote));
+  }
+}
+
+void Nsqd::scanLoop() {
+  // Every queue-scan interval: expire in-flight messages, release deferred ones, move waiting
+  // topic messages on, and run time-based disk syncs. Loops at once while there is work.
+  std::unique_lock lock(scanMutex_);
+  while (!exiting()) {
+    bool work = false;
+    int64_t now = monoNanos();
+    lock.unlock();
+    for (auto& topic : topics()) {
+      work |= topic->drain(50000);
+      for (auto& channel : topic->channels()) work |= channel->processTimeouts(now);
+    }
+    lock.lock();
+    if (exiting()) break;
+    if (!work) scanCv_.wait_for(lock, opts_.queueScanInterval);
+    else scanCv_.wait_for(lock, std::chrono::milliseconds(5));
+  }
+}
+
+std::shared_ptr<Topic> Nsqd::getTopic(const std::string& name) {
+  {
+    std::shared_lock lock(topicsMutex_);
+    auto it = topics_.find(name);
+    if (it != topics_.end()) return it->second;
+  }
+  if (exiting()) return nullptr;
+  std::shared_ptr<Topic> topic;
+  {
+    std::unique_lock lock(topicsMutex_);
+    auto it = topics_.find(name);
+    if (it != topics_.end()) return it->second;
+    topic = std::make_shared<Topic>(*this, name);
+    topics_.emplace(name, topic);
+  }
+  logInfo("TOPIC(", name, "): created");
+  if (!isEphemeral(name)) notifyChanged(true);
+  return topic;
+}
+
+std::shared_ptr<Topic> Nsqd::findTopic(const std::string& name) const {
+  std::shared_lock lock(topicsMutex_);
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : it->second;
+}
+
+bool Nsqd::deleteTopic(const std::string& name) {
+  std::shared_ptr<Topic> topic;
+  {
+    std::unique_lock lock(topicsMutex_);
+    auto it = topics_.find(name);
+    if (it == topics_.end()) return false;
+    topic = it->second;
+    topics_.erase(it);
+  }
+  logInfo("TOPIC(", name, "): deleting");
+  topic->close(true);
+  if (!topic->ephemeral()) notifyChanged(true);
+  return true;
+}
+
+std::vector<std::shared_ptr<Topic>> Nsqd::topics() const {
+  std::vector<std::shared_ptr<Topic>> out;
+  {
+    std::shared_lock lock(topicsMutex_);
+    for (const auto& [n, t] : topics_) out.push_back(t);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->name() < b->name(); });
+  return out;
+}
+
+void Nsqd::setHealth(const std::string& error) {
+  std::lock_guard lock(healthMutex_);
+  healthError_ = error;
+  healthy_.store(false);
+}
+
+void Nsqd::clearHealth() {
+  std::lock_guard lock(healthMutex_);
+  healthError_.clear();
+  healthy_.store(true);
+}
+
+std::string Nsqd::health() const {
+  std::lock_guard lock(healthMutex_);
+  return healthy_.load() ? "OK" : "NOK - " + healthError_;
+}
+
+void Nsqd::notifyChanged(bool persist) {
+  if (persist && !loadingMetadata_) persistMetadata();
+}
+
+void Nsqd::persistMetadata() {
+  std::lock_guard lock(metadataMutex_);
+  if (loadingMetadata_) return;
+  Poco::JSON::Object root;
+  Poco::JSON::Array topicsJson;
+  for (const auto& topic : topics()) {
+    if (topic->ephemeral()) continue;
+    Poco::JSON::Object t;
+    t.set("name", topic->name());
+    t.set("paused", topic->paused());
+    Poco::JSON::Array chans;
+    for (const auto& c : topic->channels()) {
+      if (c->ephemeral()) continue;
+      Poco::JSON::Object cj;
+      cj.set("name", c->name());
+      cj.set("paused", c->paused());
+      chans.add(cj);
+    }
+    t.set("channels", chans);
+    topicsJson.add(t);
+  }
+  root.set("topics", topicsJson);
+  root.set("version", std::string(NSQ_VERSION));
+  std::ostringstream out;
+  root.stringify(out);
+  std::string path = opts_.dataPath + "/nsqd.dat";
+  std::string tmp = path + "." + std::to_string(std::random_device{}()) + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    logError("NSQ: failed to write metadata ", tmp, " - ", std::strerror(errno));
+    return;
+  }
+  std::string data = out.str();
+  bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    logError("NSQ: failed to write metadata ", path, " - ", std::strerror(errno));
+    ::unlink(tmp.c_str());
+  }
+}
+
+void Nsqd::loadMetadata() {
+  std::string path = opts_.dataPath + "/nsqd.dat";
+  std::ifstream in(path);
+  if (!in) return;
+  std::stringstream buf;
+  buf << in.rdbuf();
+  if (buf.str().empty()) return;
+  Poco::JSON::Object::Ptr root;
+  try {
+    root = Poco::JSON::Parser().parse(buf.str()).extract<Poco::JSON::Object::Ptr>();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": failed to parse metadata - " + e.what());
+  }
+  {
+    std::lock_guard lock(metadataMutex_);
+    loadingMetadata_ = true;
+  }
+  auto topicsJson = root->getArray("topics");
+  for (std::size_t i = 0; topicsJson && i < topicsJson->size(); ++i) {
+    auto t = topicsJson->getObject(static_cast<unsigned>(i));
+    if (!t) continue;
+    std::string name = t->optValue<std::string>("name", "");
+    if (!isValidTopicName(name) || isEphemeral(name)) {
+      logWarn("NSQ: skipping creation of invalid topic ", name);
+      continue;
+    }
+    auto topic = getTopic(name);
+    if (t->optValue<bool>("paused", false)) topic->pause();
+    auto chans = t->getArray("channels");
+    for (std::size_t j = 0; chans && j < chans->size(); ++j) {
+      auto c = chans->getObject(static_cast<unsigned>(j));
+      if (!c) continue;
+      std::string cname = c->optValue<std::string>("name", "");
+      if (!isValidChannelName(cname) || isEphemeral(cname)) {
+        logWarn("NSQ: skipping creation of invalid channel ", cname);
+        continue;
+      }
+      auto channel = topic->getChannel(cname);
+      if (channel && c->optValue<bool>("paused", false)) channel->pause();
+    }
+  }
+  std::lock_guard lock(metadataMutex_);
+  loadingMetadata_ = false;
+}
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,104 @@
+#pragma once
+// Nsqd: the broker. Owns the topic map, the TCP listener and IO loops, the HTTP API, the queue
+// scanner and the metadata file (nsqd.dat). See main.cpp for the threading model.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "nsq/disk_queue.h"
+#include "options.h"
+
+namespace nsq::nsqd {
+
+class HttpApi;
+class IoLoop;
+class Topic;
+
+class Nsqd {
+ public:
+  explicit Nsqd(NsqdOptions opts);
+  ~Nsqd();
+  Nsqd(const Nsqd&) = delete;
+  Nsqd& operator=(const Nsqd&) = delete;
+
+  // Locks the data path, loads metadata, binds listeners, starts threads. Throws
+  // std::runtime_error with a one-line reason on failure.
+  void start();
+  // Graceful stop: listeners and clients close, metadata and every queued, in-flight and
+  // deferred message is written to disk. Idempotent.
+  void stop();
+
+  const NsqdOptions& options() const { return opts_; }
+  int tcpPort() const { return tcpPort_; }
+  int httpPort() const { return httpPort_; }
+  int64_t startTime() const { return startTime_; }  // unix seconds
+  bool exiting() const { return exiting_.load(std::memory_order_acquire); }
+
+  // Topic registry. getTopic creates on first use (nullptr while exiting).
+  std::shared_ptr<Topic> getTopic(const std::string& name);
+  std::shared_ptr<Topic> findTopic(const std::string& name) const;
+  bool deleteTopic(const std::string& name);  // false if absent
+  std::vector<std::shared_ptr<Topic>> topics() const;  // sorted by name
+
+  // Options for a topic's or channel's disk queue.
+  DiskQueueOptions diskQueueOptions(const std::string& queueName) const;
+
+  // Health: a failed disk write sets it, the next successful one clears it.
+  void setHealth(const std::string& error);
+  void clearHealth();
+  std::string health() const;  // "OK" or "NOK - <error>"
+  bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
+
+  // Writes nsqd.dat (topics, channels, paused state). Any thread.
+  void persistMetadata();
+  // Called when a topic's channel set changes or it is deleted (persists, later: lookupd).
+  void notifyChanged(bool persist);
+
+  IoLoop& nextLoop();
+  void adoptConnection(int fd, std::string remote);
+
+ private:
+  void loadMetadata();
+  void lockDataPath();
+  void acceptLoop();
+  void scanLoop();
+
+  NsqdOptions opts_;
+  int64_t startTime_;
+  std::atomic<bool> exiting_{false};
+  std::atomic<bool> started_{false};
+  std::atomic<bool> healthy_{true};
+  mutable std::mutex healthMutex_;
+  std::string healthError_;
+
+  mutable std::shared_mutex topicsMutex_;
+  std::unordered_map<std::string, std::shared_ptr<Topic>> topics_;
+  std::mutex metadataMutex_;
+  bool loadingMetadata_ = false;
+
+  int listenFd_ = -1;
+  int tcpPort_ = 0;
+  int httpPort_ = 0;
+  int lockFd_ = -1;
+  std::vector<std::unique_ptr<IoLoop>> loops_;
+  std::atomic<std::size_t> nextLoop_{0};
+  std::atomic<uint64_t> nextClientId_{0};
+  std::thread acceptThread_;
+  std::thread scanThread_;
+  std::mutex scanMutex_;
+  std::condition_variable scanCv_;
+  std::unique_ptr<HttpApi> http_;
+
+  friend class ClientSession;
+ public:
+  uint64_t newClientId() { return nextClientId_.fetch_add(1) + 1; }
+};
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,92 @@
+#pragma once
+// Topic: a stream of messages. Each published message gets an ID and is copied to every
+// channel; while the topic has no channel (or is paused) messages wait in the topic's own
+// memory queue and disk queue, and drain() moves them on once channels exist.
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "guid.h"
+#include "memory_queue.h"
+#include "nsq/disk_queue.h"
+#include "nsq/message.h"
+
+namespace nsq::nsqd {
+
+class Channel;
+class Nsqd;
+struct ChannelStats;
+
+struct TopicStats {
+  std::string name;
+  int64_t depth = 0;
+  int64_t backendDepth = 0;
+  uint64_t messageCount = 0;
+  uint64_t messageBytes = 0;
+  bool paused = false;
+  std::vector<ChannelStats> channels;
+};
+
+class Topic {
+ public:
+  Topic(Nsqd& nsqd, std::string name);
+  ~Topic();
+  Topic(const Topic&) = delete;
+  Topic& operator=(const Topic&) = delete;
+
+  const std::string& name() const { return name_; }
+  bool ephemeral() const { return ephemeral_; }
+  bool exiting() const { return exiting_.load(std::memory_order_acquire); }
+
+  // Publishes bodies (all-or-nothing as far as validation goes). deferNs > 0 defers each.
+  // Returns false with *error when the topic is exiting or a disk write failed.
+  bool publish(const std::vector<std::string_view>& bodies, int64_t deferNs, std::string* error);
+
+  // Channel registry. getChannel creates on first use (nullptr while exiting).
+  std::shared_ptr<Channel> getChannel(const std::string& name, bool* created = nullptr);
+  std::shared_ptr<Channel> findChannel(const std::string& name) const;
+  bool deleteChannel(const std::string& name);  // false if absent
+  std::vector<std::shared_ptr<Channel>> channels() const;
+
+  // Moves waiting topic messages to the channels (bounded work per call); true if any moved.
+  bool drain(std::size_t budget);
+  void pause();
+  void unpause();
+  bool paused() const { return paused_.load(std::memory_order_relaxed); }
+  void empty();
+  // Stops the topic and its channels; deleteData removes their files, else flushes to disk.
+  void close(bool deleteData);
+
+  TopicStats stats(const std::string& channelFilter, bool withClients) const;
+  int64_t depth() const;
+
+ private:
+  struct Waiting {
+    Message msg;
+    int64_t deferNs;
+  };
+  bool storeLocked(Message&& msg, std::string* error);
+  bool distributeLocked(Message&& msg, int64_t deferNs, std::string* error);
+
+  Nsqd& nsqd_;
+  const std::string name_;
+  const bool ephemeral_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Channel>> channels_;
+  MemoryQueue memory_;
+  std::vector<Waiting> deferredWaiting_;
+  std::unique_ptr<DiskQueue> disk_;
+  GuidFactory guids_;
+  std::string scratch_;
+  std::atomic<bool> paused_{false};
+  std::atomic<bool> exiting_{false};
+  std::atomic<uint64_t> messageCount_{0};
+  std::atomic<uint64_t> messageBytes_{0};
+};
+
+}  // namespace nsq::nsqd
