@@ -1,0 +1,44 @@
+#pragma once
+// NsqLookupd: the daemon minus process concerns. Owns the RegistrationDB, the TCP (protocol V1)
+// server and the HTTP server. start() binds both listeners or throws; stop() is idempotent and
+// returns once every connection thread has finished.
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/ThreadPool.h>
+
+#include <memory>
+
+#include "http_api.h"
+#include "logger.h"
+#include "lookup_protocol.h"
+#include "options.h"
+#include "registration_db.h"
+
+namespace nsq::lookupd {
+
+class NsqLookupd {
+ public:
+  NsqLookupd(const Options& opts, Logger& log);
+  ~NsqLookupd();
+
+  void start();  // throws Poco::Exception (e.g. address in use) or nsq::OptionError
+  void stop();
+
+  int tcpPort() const { return tcpCtx_.tcpPort; }
+  int httpPort() const { return tcpCtx_.httpPort; }
+  RegistrationDB& db() { return db_; }
+
+ private:
+  Options opts_;
+  Logger& log_;
+  RegistrationDB db_;
+  LookupContext tcpCtx_;
+  HttpContext httpCtx_;
+  Poco::ThreadPool tcpPool_;
+  Poco::ThreadPool httpPool_;
+  std::unique_ptr<Poco::Net::TCPServer> tcpServer_;
+  std::unique_ptr<Poco::Net::HTTPServer> httpServer_;
+  bool stopped_ = false;
+};
+
+}  // namespace nsq::lookupd

@@ -1,0 +1,56 @@
+// nsqlookupd option table. Defaults live in the Options struct; this file only names and
+// documents them, so flags, YAML and --help cannot drift apart.
+#include "options.h"
+
+#include <unistd.h>
+
+#include "logger.h"
+#include "net_address.h"
+
+namespace nsq::lookupd {
+
+std::string hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+std::string versionLine() {
+  return std::string("nsqlookupd v") + NSQ_VERSION + " (built w/ " + __VERSION__ + ")";
+}
+
+std::unique_ptr<nsq::OptionSet> makeOptionSet(Options& o) {
+  if (o.broadcastAddress.empty()) o.broadcastAddress = hostname();
+  auto set = std::make_unique<nsq::OptionSet>(
+      "nsqlookupd", "nsqlookupd: the NSQ topology daemon (producer discovery for consumers)");
+  set->addString("tcp-address", &o.tcpAddress, "<addr>:<port> to listen on for TCP clients");
+  set->addString("http-address", &o.httpAddress, "<addr>:<port> to listen on for HTTP clients");
+  set->addString("broadcast-address", &o.broadcastAddress,
+                 "address of this lookupd node, reported to nsqd in the IDENTIFY reply");
+  set->addDuration("inactive-producer-timeout", &o.inactiveProducerTimeout,
+                   "duration of time a producer will remain in the active list since its last ping");
+  set->addDuration("tombstone-lifetime", &o.tombstoneLifetime,
+                   "duration of time a producer will remain tombstoned if registration remains");
+  set->addString("log-level", &o.logLevel, "set log verbosity: debug, info, warn, error, or fatal");
+  set->addString("log-prefix", &o.logPrefix, "log message prefix");
+  set->addBool("verbose", &o.verbose, "[deprecated] has no effect, use --log-level").hidden = true;
+  set->addStandard(versionLine());
+  return set;
+}
+
+void validate(const Options& o) {
+  if (!parseLogLevel(o.logLevel))
+    throw nsq::OptionError("flag --log-level: invalid log level \"" + o.logLevel +
+                           "\" (use debug, info, warn, error or fatal)");
+  std::string err;
+  if (!parseListenAddress(o.tcpAddress, &err))
+    throw nsq::OptionError("flag --tcp-address: " + err);
+  if (!parseListenAddress(o.httpAddress, &err))
+    throw nsq::OptionError("flag --http-address: " + err);
+  if (o.inactiveProducerTimeout.count() <= 0)
+    throw nsq::OptionError("flag --inactive-producer-timeout: must be positive");
+  if (o.tombstoneLifetime.count() < 0)
+    throw nsq::OptionError("flag --tombstone-lifetime: must not be negative");
+}
+
+}  // namespace nsq::lookupd
