@@ -1,0 +1,147 @@
+// LookupSession without a socket: command parsing, the exact error texts of §3.1, and the
+// registration side effects.
+#include "lookup_protocol.h"
+
+#include <gtest/gtest.h>
+
+using namespace nsq::lookupd;
+
+namespace {
+
+const std::string kIdentify =
+    R"({"version":"1.3.0","tcp_port":4150,"http_port":4151,"hostname":"h","broadcast_address":"b"})";
+
+struct SessionTest : ::testing::Test {
+  RegistrationDB db;
+  Logger log{LogLevel::Fatal, ""};
+  LookupContext ctx{db, log};
+  SessionTest() {
+    ctx.tcpPort = 4160;
+    ctx.httpPort = 4161;
+    ctx.broadcastAddress = "lookupd";
+    ctx.hostname = "lookuphost";
+  }
+  static BodyReader body(const std::string& b) {
+    return [b](LookupReply*) { return std::optional<std::string>(b); };
+  }
+  static BodyReader noBody() {
+    return [](LookupReply*) -> std::optional<std::string> {
+      ADD_FAILURE() << "body read unexpectedly";
+      return std::nullopt;
+    };
+  }
+};
+
+}  // namespace
+
+TEST_F(SessionTest, IdentifyRepliesWithLookupdInfoAndAddsClient) {
+  LookupSession s(ctx, "10.0.0.1:5000");
+  auto r = s.exec("IDENTIFY", body(kIdentify));
+  EXPECT_FALSE(r.fatal);
+  EXPECT_EQ(r.data,
+            R"({"broadcast_address":"lookupd","hostname":"lookuphost","http_port":4161,)"
+            R"("tcp_port":4160,"version":"1.3.0"})");
+  auto clients = db.findProducers("client", "", "");
+  ASSERT_EQ(clients.size(), 1u);
+  EXPECT_EQ(clients[0].peer->remoteAddress, "10.0.0.1:5000");
+  EXPECT_EQ(clients[0].peer->broadcastAddress, "b");
+  EXPECT_EQ(clients[0].peer->httpPort, 4151);
+}
+
+TEST_F(SessionTest, IdentifyTwiceIsFatalWithoutReadingTheBody) {
+  LookupSession s(ctx, "10.0.0.1:5000");
+  s.exec("IDENTIFY", body(kIdentify));
+  auto r = s.exec("IDENTIFY", noBody());
+  EXPECT_TRUE(r.fatal);
+  EXPECT_EQ(r.data, "E_INVALID cannot IDENTIFY again");
+}
+
+TEST_F(SessionTest, IdentifyBodyErrors) {
+  struct Case {
+    std::string body, reply;
+  } cases[] = {
+      {"not json", "E_BAD_BODY IDENTIFY failed to decode JSON body"},
+      {"[1,2]", "E_BAD_BODY IDENTIFY failed to decode JSON body"},
+      {R"({"tcp_port":"x"})", "E_BAD_BODY IDENTIFY failed to decode JSON body"},
+      {R"({"version":1})", "E_BAD_BODY IDENTIFY failed to decode JSON body"},
+      {"{}", "E_BAD_BODY IDENTIFY missing fields"},
+      {R"({"version":"1.3.0","tcp_port":4150,"http_port":4151})",
+       "E_BAD_BODY IDENTIFY missing fields"},
+      {R"({"version":"1.3.0","tcp_port":0,"http_port":4151,"broadcast_address":"b"})",
+       "E_BAD_BODY IDENTIFY missing fields"},
+  };
+  for (const auto& c : cases) {
+    LookupSession s(ctx, "10.0.0.1:5000");
+    auto r = s.exec("IDENTIFY", body(c.body));
+    EXPECT_TRUE(r.fatal) << c.body;
+    EXPECT_EQ(r.data, c.reply) << c.body;
+    EXPECT_FALSE(s.identified());
+  }
+}
+
+TEST_F(SessionTest, UnknownKeysInIdentifyAreIgnored) {
+  LookupSession s(ctx, "10.0.0.1:5000");
+  auto r = s.exec("IDENTIFY", body(R"({"version":"1.3.0","tcp_port":1,"http_port":2,)"
+                                   R"("broadcast_address":"b","extra":{"x":[1]}})"));
+  EXPECT_FALSE(r.fatal) << r.data;
+}
+
+TEST_F(SessionTest, RegisterBeforeIdentifyIsFatal) {
+  LookupSession s(ctx, "10.0.0.1:5000");
+  auto r = s.exec("REGISTER t c", noBody());
+  EXPECT_TRUE(r.fatal);
+  EXPECT_EQ(r.data, "E_INVALID client must IDENTIFY");
+  EXPECT_EQ(s.exec("UNREGISTER t", noBody()).data, "E_INVALID client must IDENTIFY");
+}
+
+TEST_F(SessionTest, RegisterErrorTexts) {
+  struct Case {
+    std::string line, reply;
+  } cases[] = {
+      {"REGISTER", "E_INVALID REGISTER insufficient number of params"},
+      {"UNREGISTER", "E_INVALID UNREGISTER insufficient number of params"},
+      {"REGISTER b@d", "E_BAD_TOPIC REGISTER topic name 'b@d' is not valid"},
+      {"REGISTER  t", "E_BAD_TOPIC REGISTER topic name '' is not valid"},
+      {"REGISTER t b@d", "E_BAD_CHANNEL REGISTER channel name 'b@d' is not valid"},
+      {"UNREGISTER t " + std::string(65, 'c'),
+       "E_BAD_CHANNEL UNREGISTER channel name '" + std::string(65, 'c') + "' is not valid"},
+      {"FOO bar", "E_INVALID invalid command FOO"},
+      {"", "E_INVALID invalid command "},
+  };
+  for (const auto& c : cases) {
+    LookupSession s(ctx, "10.0.0.1:5000");
+    ASSERT_FALSE(s.exec("IDENTIFY", body(kIdentify)).fatal);
+    auto r = s.exec(c.line, noBody());
+    EXPECT_TRUE(r.fatal) << c.line;
+    EXPECT_EQ(r.data, c.reply) << c.line;
+  }
+}
+
+TEST_F(SessionTest, RegisterUnregisterAndDisconnect) {
+  {
+    LookupSession s(ctx, "10.0.0.1:5000");
+    s.exec("IDENTIFY", body(kIdentify));
+    EXPECT_EQ(s.exec("REGISTER t c", noBody()).data, "OK");
+    EXPECT_EQ(s.exec("REGISTER u", noBody()).data, "OK");
+    EXPECT_EQ(db.findProducers("channel", "t", "c").size(), 1u);
+    EXPECT_EQ(s.exec("UNREGISTER t c", noBody()).data, "OK");
+    EXPECT_TRUE(db.findProducers("channel", "t", "c").empty());
+    EXPECT_EQ(db.findProducers("topic", "u", "").size(), 1u);
+  }
+  // Session gone = disconnect: producer removed everywhere, keys remain.
+  EXPECT_TRUE(db.findProducers("topic", "u", "").empty());
+  EXPECT_TRUE(db.findProducers("client", "", "").empty());
+  EXPECT_EQ(db.findRegistrations("topic", "u", "").size(), 1u);
+}
+
+TEST_F(SessionTest, PingRefreshesLastUpdateAndWorksBeforeIdentify) {
+  int64_t now = 1000;
+  RegistrationDB clocked([&] { return now; });
+  LookupContext c2(clocked, log);
+  LookupSession s(c2, "10.0.0.1:5000");
+  EXPECT_EQ(s.exec("PING", noBody()).data, "OK");
+  s.exec("IDENTIFY", body(kIdentify));
+  now = 5000;
+  EXPECT_EQ(s.exec("PING", noBody()).data, "OK");
+  EXPECT_EQ(clocked.findProducers("client", "", "")[0].peer->lastUpdate.load(), 5000);
+}
