@@ -1,41 +1,692 @@
-// HttpApi: placeholder being replaced by the full implementation (only /ping for now).
+// HttpApi: a fixed route table (path -> allowed methods + handler) behind POCO's HTTPServer.
+// Query parsing follows Go's url.ParseQuery ("%zz" or ";" is 400 INVALID_REQUEST; "?topic=" is
+// present-but-empty, not missing). Replies are written by hand in upstream's key order.
+//
+// The one non-obvious choice is body handling: a body is read only when the request carries
+// Content-Length or chunking (POCO would otherwise read to EOF), never beyond limit + 1 bytes,
+// and a Content-Length over the limit is refused unread. Whenever a body is left partly unread
+// the reply closes the connection, so keep-alive never parses leftover bytes as a request.
 #include "http_api.h"
+
+#include <malloc.h>
+#include <unistd.h>
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+
+#include "channel.h"
+#include "clock.h"
+#include "nsq/log.h"
+#include "nsq/names.h"
+#include "nsq/options.h"
+#include "nsq/wire.h"
 #include "nsqd.h"
+#include "options.h"
+#include "stats.h"
+#include "topic.h"
 
 namespace nsq::nsqd {
 
+struct HttpApi::RuntimeConfig {
+  std::mutex mu;
+  std::string logLevel;
+};
+
 namespace {
-class PingHandler : public Poco::Net::HTTPRequestHandler {
- public:
-  void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp) override {
-    resp.setContentType("text/plain; charset=utf-8");
-    resp.send() << "OK";
+
+constexpr int kMaxThreads = 8;
+constexpr int kMaxQueued = 64;
+constexpr std::streamsize kMaxDrain = 64 * 1024;
+
+using Params = std::multimap<std::string, std::string>;
+
+// Percent-decoding; '+' is a space only in the query (Go's QueryUnescape vs PathUnescape).
+std::optional<std::string> unescape(std::string_view s, bool plusIsSpace) {
+  auto hex = [](char h) -> int {
+    if (h >= '0' && h <= '9') return h - '0';
+    if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+    if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '+' && plusIsSpace) {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += c;
+    }
   }
+  return out;
+}
+
+std::optional<Params> parseQuery(std::string_view query) {
+  Params params;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (part.empty()) continue;
+    if (part.find(';') != std::string_view::npos) return std::nullopt;
+    auto eq = part.find('=');
+    auto key = unescape(part.substr(0, eq), true);
+    auto value = unescape(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), true);
+    if (!key || !value) return std::nullopt;
+    params.emplace(std::move(*key), std::move(*value));
+  }
+  return params;
+}
+
+// First value of key, nullopt when absent (Go's ReqParams.Get).
+std::optional<std::string> get(const Params& p, const std::string& key) {
+  auto it = p.find(key);
+  if (it == p.end()) return std::nullopt;
+  return it->second;
+}
+
+// Upstream's boolParams: only these four spellings count; anything else takes the default.
+std::optional<bool> boolParam(const Params& p, const std::string& key) {
+  auto v = get(p, key);
+  if (!v) return std::nullopt;
+  if (*v == "true" || *v == "1") return true;
+  if (*v == "false" || *v == "0") return false;
+  return std::nullopt;
+}
+
+// Go's strconv.ParseInt(s, 10, 64).
+std::optional<int64_t> parseInt64(std::string_view s) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (s.empty() || s.front() == '+') return std::nullopt;
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+struct HttpReply {
+  enum class Kind { Json, Text, Empty };
+  int status = 200;
+  Kind kind = Kind::Empty;
+  std::string body;
+  bool nsqHeader = true;  // X-NSQ-Content-Type (all but /ping and /debug)
+  std::string allow;      // Allow header for 405 and OPTIONS
 };
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+
+HttpReply makeReply(int status, HttpReply::Kind kind, std::string body, bool nsqHeader = true) {
+  HttpReply r;
+  r.status = status;
+  r.kind = kind;
+  r.body = std::move(body);
+  r.nsqHeader = nsqHeader;
+  return r;
+}
+HttpReply ok() { return {}; }
+HttpReply text(std::string body) { return makeReply(200, HttpReply::Kind::Text, std::move(body)); }
+HttpReply json(std::string body) { return makeReply(200, HttpReply::Kind::Json, std::move(body)); }
+HttpReply err(int status, std::string_view code) {
+  return makeReply(status, HttpReply::Kind::Json, "{\"message\":" + jsonQuote(code) + "}");
+}
+// /ping and /debug: plain text without X-NSQ-Content-Type.
+HttpReply plain(int status, std::string body) {
+  return makeReply(status, HttpReply::Kind::Text, std::move(body), false);
+}
+
+// One request as the handlers see it.
+struct Call {
+  Nsqd& nsqd;
+  HttpApi::RuntimeConfig& config;
+  Poco::Net::HTTPServerRequest& req;
+  std::string path;
+  Params params;
+  bool bodyTouched = false;
+  bool close = false;  // reply with Connection: close (body left unread)
+};
+
+enum class BodyStatus { Ok, TooBig, Failed };
+
+// Reads the body into out, holding at most limit + 1 bytes.
+BodyStatus readBody(Call& call, int64_t limit, std::string& out) {
+  call.bodyTouched = true;
+  out.clear();
+  auto& req = call.req;
+  bool chunked = req.getChunkedTransferEncoding();
+  if (!chunked && !req.hasContentLength()) return BodyStatus::Ok;
+  if (!chunked && req.getContentLength64() > limit) {
+    call.close = true;
+    return BodyStatus::TooBig;
+  }
+  const std::size_t max = static_cast<std::size_t>(limit) + 1;
+  std::istream& in = req.stream();
+  char buf[16384];
+  try {
+    while (out.size() < max) {
+      std::size_t want = std::min(sizeof buf, max - out.size());
+      in.read(buf, static_cast<std::streamsize>(want));
+      std::streamsize n = in.gcount();
+      if (n > 0) out.append(buf, static_cast<std::size_t>(n));
+      if (!in) break;
+    }
+  } catch (const std::exception&) {
+    call.close = true;
+    return BodyStatus::Failed;
+  }
+  if (in.bad()) {
+    call.close = true;
+    return BodyStatus::Failed;
+  }
+  if (out.size() > static_cast<std::size_t>(limit)) {
+    call.close = true;
+    return BodyStatus::TooBig;
+  }
+  return BodyStatus::Ok;
+}
+
+// For handlers that ignore the body: consume a small one, otherwise give up the connection.
+void drainBody(Call& call) {
+  auto& req = call.req;
+  bool chunked = req.getChunkedTransferEncoding();
+  if (!chunked && !req.hasContentLength()) return;
+  try {
+    if (!chunked) {
+      int64_t length = req.getContentLength64();
+      if (length > kMaxDrain) {
+        call.close = true;
+        return;
+      }
+      req.stream().ignore(static_cast<std::streamsize>(length));
+      return;
+    }
+    auto& in = req.stream();
+    in.ignore(kMaxDrain);
+    if (in.peek() != std::char_traits<char>::eof()) call.close = true;
+  } catch (const std::exception&) {
+    call.close = true;
+  }
+}
+
+// --- /ping /info /debug --------------------------------------------------------------------
+
+HttpReply doPing(Call& c) {
+  if (!c.nsqd.healthy()) return plain(500, c.nsqd.health());
+  return plain(200, "OK");
+}
+
+std::string hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+HttpReply doInfo(Call& c) {
+  const NsqdOptions& o = c.nsqd.options();
+  std::string out = "{\"version\":" + jsonQuote(NSQ_VERSION);
+  out += ",\"broadcast_address\":" + jsonQuote(o.broadcastAddress);
+  out += ",\"hostname\":" + jsonQuote(hostname());
+  out += ",\"http_port\":" + std::to_string(c.nsqd.httpPort());
+  out += ",\"tcp_port\":" + std::to_string(c.nsqd.tcpPort());
+  out += ",\"start_time\":" + std::to_string(c.nsqd.startTime());
+  out += ",\"max_heartbeat_interval\":" + std::to_string(o.maxHeartbeatInterval.count());
+  out += ",\"max_output_buffer_size\":" + std::to_string(o.maxOutputBufferSize);
+  out += ",\"max_output_buffer_timeout\":" + std::to_string(o.maxOutputBufferTimeout.count());
+  out += ",\"max_deflate_level\":" + std::to_string(o.maxDeflateLevel);
+  out += ",\"topology_zone\":" + jsonQuote(o.topologyZone);
+  out += ",\"topology_region\":" + jsonQuote(o.topologyRegion);
+  return json(out + "}");
+}
+
+HttpReply doSetBlockRate(Call& c) {
+  auto rate = get(c.params, "rate");
+  if (!rate || !parseInt64(*rate)) return plain(400, "invalid block rate : " + rate.value_or(""));
+  return plain(200, "");  // no block profiler here; accepted for compatibility
+}
+
+HttpReply doFreeMemory(Call&) {
+  ::malloc_trim(0);
+  return plain(200, "");
+}
+
+// --- publishing ----------------------------------------------------------------------------
+
+// Upstream's getTopicFromQuery: the topic is created here, before the body is validated.
+std::optional<HttpReply> topicFromQuery(Call& c, std::shared_ptr<Topic>& topic) {
+  auto name = get(c.params, "topic");
+  if (!name) return err(400, "MISSING_ARG_TOPIC");
+  if (!isValidTopicName(*name)) return err(400, "INVALID_TOPIC");
+  topic = c.nsqd.getTopic(*name);
+  if (!topic) return err(503, "EXITING");
+  return std::nullopt;
+}
+
+// defer=<ms> within 0..max-req-timeout; returns false for INVALID_DEFER.
+bool deferParam(Call& c, int64_t& deferNs) {
+  deferNs = 0;
+  auto text = get(c.params, "defer");
+  if (!text) return true;
+  auto ms = parseInt64(*text);
+  if (!ms || *ms < 0 || *ms > INT64_MAX / 1'000'000) return false;
+  deferNs = *ms * 1'000'000;
+  return deferNs <= c.nsqd.options().maxReqTimeout.count();
+}
+
+HttpReply publish(Call& c, Topic& topic, const std::vector<std::string_view>& bodies, int64_t deferNs) {
+  std::string error;
+  if (topic.publish(bodies, deferNs, &error)) return text("OK");
+  if (c.nsqd.exiting() || topic.exiting()) return err(503, "EXITING");
+  logError("HTTP: publish to topic ", topic.name(), " failed - ", error);
+  return err(500, "INTERNAL_ERROR");
+}
+
+HttpReply doPub(Call& c) {
+  const NsqdOptions& o = c.nsqd.options();
+  std::string body;
+  switch (readBody(c, o.maxMsgSize, body)) {
+    case BodyStatus::TooBig: return err(413, "MSG_TOO_BIG");
+    case BodyStatus::Failed: return err(500, "INTERNAL_ERROR");
+    case BodyStatus::Ok: break;
+  }
+  if (body.empty()) return err(400, "MSG_EMPTY");
+  std::shared_ptr<Topic> topic;
+  if (auto e = topicFromQuery(c, topic)) return *e;
+  int64_t deferNs = 0;
+  if (!deferParam(c, deferNs)) return err(400, "INVALID_DEFER");
+  return publish(c, *topic, {std::string_view(body)}, deferNs);
+}
+
+HttpReply doMpub(Call& c) {
+  const NsqdOptions& o = c.nsqd.options();
+  if (c.req.hasContentLength() && c.req.getContentLength64() > o.maxBodySize) {
+    c.close = true;
+    return err(413, "BODY_TOO_BIG");
+  }
+  std::shared_ptr<Topic> topic;
+  if (auto e = topicFromQuery(c, topic)) return *e;
+  int64_t deferNs = 0;  // post-1.3.0 upstream also takes defer on /mpub
+  if (!deferParam(c, deferNs)) return err(400, "INVALID_DEFER");
+
+  // Text mode is the default; an unrecognised binary value means binary (upstream).
+  bool binary = false;
+  if (auto v = get(c.params, "binary")) {
+    binary = !(*v == "false" || *v == "0");
+    if (*v != "true" && *v != "1" && binary)
+      logWarn("HTTP: deprecated value '", *v, "' used for /mpub binary param");
+  }
+  std::string body;
+  switch (readBody(c, o.maxBodySize, body)) {
+    case BodyStatus::TooBig: return err(413, "BODY_TOO_BIG");
+    case BodyStatus::Failed: return err(500, "INTERNAL_ERROR");
+    case BodyStatus::Ok: break;
+  }
+  std::vector<std::string_view> bodies;
+  if (binary) {
+    Error e = parseMpubBody(body, o.maxMsgSize, o.maxBodySize, bodies);
+    if (e) return err(413, errorCodeName(e.code).substr(2));  // E_BAD_BODY -> BAD_BODY
+  } else {
+    std::string_view rest = body;
+    while (!rest.empty()) {
+      auto nl = rest.find('\n');
+      std::string_view line = rest.substr(0, nl);
+      rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+      if (line.empty()) continue;
+      if (static_cast<int64_t>(line.size()) > o.maxMsgSize) return err(413, "MSG_TOO_BIG");
+      bodies.push_back(line);
+    }
+  }
+  return publish(c, *topic, bodies, deferNs);
+}
+
+// --- /stats --------------------------------------------------------------------------------
+
+HttpReply doStats(Call& c) {
+  StatsFilter filter;
+  filter.topic = get(c.params, "topic").value_or("");
+  filter.channel = get(c.params, "channel").value_or("");
+  filter.includeClients = boolParam(c.params, "include_clients").value_or(true);
+  filter.includeMem = boolParam(c.params, "include_mem").value_or(true);
+  StatsSnapshot snap = collectStats(c.nsqd, filter);
+  if (get(c.params, "format").value_or("") == "json") return json(statsJson(snap));
+  return text(statsText(snap, wallNanos()));
+}
+
+// --- topic and channel administration -------------------------------------------------------
+
+HttpReply doTopicCreate(Call& c) {
+  std::shared_ptr<Topic> topic;
+  if (auto e = topicFromQuery(c, topic)) return *e;
+  return ok();
+}
+
+HttpReply doTopicDelete(Call& c) {
+  auto name = get(c.params, "topic");
+  if (!name) return err(400, "MISSING_ARG_TOPIC");
+  if (!c.nsqd.deleteTopic(*name)) return err(404, "TOPIC_NOT_FOUND");
+  return ok();
+}
+
+HttpReply doTopicEmpty(Call& c) {
+  auto name = get(c.params, "topic");
+  if (!name) return err(400, "MISSING_ARG_TOPIC");
+  if (!isValidTopicName(*name)) return err(400, "INVALID_TOPIC");
+  auto topic = c.nsqd.findTopic(*name);
+  if (!topic) return err(404, "TOPIC_NOT_FOUND");
+  topic->empty();
+  return ok();
+}
+
+HttpReply doTopicPause(Call& c) {
+  auto name = get(c.params, "topic");
+  if (!name) return err(400, "MISSING_ARG_TOPIC");
+  auto topic = c.nsqd.findTopic(*name);
+  if (!topic) return err(404, "TOPIC_NOT_FOUND");
+  if (c.path.ends_with("unpause"))
+    topic->unpause();
+  else
+    topic->pause();
+  c.nsqd.persistMetadata();  // a crash must not silently (un)pause it
+  return ok();
+}
+
+// Upstream's getExistingTopicFromQuery: the TC checks, then the topic must exist.
+std::optional<HttpReply> topicChannelFromQuery(Call& c, std::shared_ptr<Topic>& topic,
+                                               std::string& channel) {
+  auto topicName = get(c.params, "topic");
+  if (!topicName) return err(400, "MISSING_ARG_TOPIC");
+  if (!isValidTopicName(*topicName)) return err(400, "INVALID_ARG_TOPIC");
+  auto channelName = get(c.params, "channel");
+  if (!channelName) return err(400, "MISSING_ARG_CHANNEL");
+  if (!isValidChannelName(*channelName)) return err(400, "INVALID_ARG_CHANNEL");
+  topic = c.nsqd.findTopic(*topicName);
+  if (!topic) return err(404, "TOPIC_NOT_FOUND");
+  channel = *channelName;
+  return std::nullopt;
+}
+
+HttpReply doChannelCreate(Call& c) {
+  std::shared_ptr<Topic> topic;
+  std::string name;
+  if (auto e = topicChannelFromQuery(c, topic, name)) return *e;
+  if (!topic->getChannel(name)) return err(503, "EXITING");
+  return ok();
+}
+
+HttpReply doChannelDelete(Call& c) {
+  std::shared_ptr<Topic> topic;
+  std::string name;
+  if (auto e = topicChannelFromQuery(c, topic, name)) return *e;
+  if (!topic->deleteChannel(name)) return err(404, "CHANNEL_NOT_FOUND");
+  return ok();
+}
+
+HttpReply doChannelEmpty(Call& c) {
+  std::shared_ptr<Topic> topic;
+  std::string name;
+  if (auto e = topicChannelFromQuery(c, topic, name)) return *e;
+  auto channel = topic->findChannel(name);
+  if (!channel) return err(404, "CHANNEL_NOT_FOUND");
+  channel->empty();
+  return ok();
+}
+
+HttpReply doChannelPause(Call& c) {
+  std::shared_ptr<Topic> topic;
+  std::string name;
+  if (auto e = topicChannelFromQuery(c, topic, name)) return *e;
+  auto channel = topic->findChannel(name);
+  if (!channel) return err(404, "CHANNEL_NOT_FOUND");
+  if (c.path.ends_with("unpause"))
+    channel->unpause();
+  else
+    channel->pause();
+  c.nsqd.persistMetadata();
+  return ok();
+}
+
+// --- /config/:opt ----------------------------------------------------------------------------
+
+// Config names that are not simply the flag name with '-' -> '_' (NSQ-COMPAT §2.3).
+const std::map<std::string, std::string>& renamedOptions() {
+  static const std::map<std::string, std::string> names = {
+      {"node-id", "id"},
+      {"lookupd-tcp-address", "nsqlookupd_tcp_addresses"},
+      {"auth-http-address", "auth_http_addresses"},
+      {"e2e-processing-latency-percentile", "e2e_processing_latency_percentiles"},
+  };
+  return names;
+}
+
+HttpReply doConfig(Call& c) {
+  std::string opt = c.path.substr(std::string_view("/config/").size());
+  if (c.req.getMethod() == "PUT") {
+    std::string body;
+    auto status = readBody(c, c.nsqd.options().maxMsgSize, body);
+    if (status == BodyStatus::Failed) return err(500, "INTERNAL_ERROR");
+    if (status == BodyStatus::TooBig || body.empty()) return err(413, "INVALID_VALUE");
+    if (opt == "log_level") {
+      std::string name = body;
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      LogLevel level;
+      if (!parseLogLevel(name, level)) return err(400, "INVALID_VALUE");
+      std::lock_guard lock(c.config.mu);
+      c.config.logLevel = name;
+      Logger::configure(c.nsqd.options().logPrefix, level);
+    } else if (opt == "nsqlookupd_tcp_addresses") {
+      // TODO: accept once nsqd keeps lookupd connections it can add and drop at run time.
+      return err(400, "INVALID_VALUE");
+    } else {
+      return err(400, "INVALID_OPTION");
+    }
+  }
+
+  NsqdOptions current = c.nsqd.options();
+  {
+    std::lock_guard lock(c.config.mu);
+    current.logLevel = c.config.logLevel;
+  }
+  OptionSet set("nsqd", "");
+  addNsqdOptions(set, current);
+  for (const auto& spec : set.specs()) {
+    if (spec.hidden) continue;
+    auto renamed = renamedOptions().find(spec.name);
+    std::string key = renamed == renamedOptions().end() ? spec.configKey() : renamed->second;
+    if (key != opt) continue;
+    if (spec.name == "e2e-processing-latency-percentile") {  // floats upstream, not strings
+      std::string out = "[";
+      for (const auto& p : current.e2eProcessingLatencyPercentiles)
+        out += (out.size() > 1 ? "," : "") + p;
+      return json(out + "]");
+    }
+    return json(spec.jsonValue());
+  }
+  return err(400, "INVALID_OPTION");
+}
+
+// --- routing ---------------------------------------------------------------------------------
+
+struct Route {
+  std::vector<std::string> methods;
+  HttpReply (*handler)(Call&);
+  bool log;  // upstream logs every request but /pub and /mpub
+};
+
+const std::map<std::string, Route>& routes() {
+  static const std::map<std::string, Route> table = {
+      {"/ping", {{"GET"}, doPing, true}},
+      {"/info", {{"GET"}, doInfo, true}},
+      {"/pub", {{"POST"}, doPub, false}},
+      {"/mpub", {{"POST"}, doMpub, false}},
+      {"/stats", {{"GET"}, doStats, true}},
+      {"/topic/create", {{"POST"}, doTopicCreate, true}},
+      {"/topic/delete", {{"POST"}, doTopicDelete, true}},
+      {"/topic/empty", {{"POST"}, doTopicEmpty, true}},
+      {"/topic/pause", {{"POST"}, doTopicPause, true}},
+      {"/topic/unpause", {{"POST"}, doTopicPause, true}},
+      {"/channel/create", {{"POST"}, doChannelCreate, true}},
+      {"/channel/delete", {{"POST"}, doChannelDelete, true}},
+      {"/channel/empty", {{"POST"}, doChannelEmpty, true}},
+      {"/channel/pause", {{"POST"}, doChannelPause, true}},
+      {"/channel/unpause", {{"POST"}, doChannelPause, true}},
+      {"/config/:opt", {{"GET", "PUT"}, doConfig, true}},
+      {"/debug/setblockrate", {{"PUT"}, doSetBlockRate, true}},
+      {"/debug/freememory", {{"POST"}, doFreeMemory, true}},
+  };
+  return table;
+}
+
+const Route* findRoute(const std::string& path) {
+  std::string key = path;
+  if (path.starts_with("/config/") && path.size() > 8 && path.find('/', 8) == std::string::npos)
+    key = "/config/:opt";
+  auto it = routes().find(key);
+  return it == routes().end() ? nullptr : &it->second;
+}
+
+std::string joinMethods(const std::vector<std::string>& methods) {
+  std::string out;
+  for (const auto& m : methods) out += (out.empty() ? "" : ", ") + m;
+  return out;
+}
+
+HttpReply dispatch(Call& c, const std::string& target, bool& log) {
+  std::string_view t = target;
+  if (auto scheme = t.find("://"); scheme != std::string_view::npos && !t.starts_with("/")) {
+    auto slash = t.find('/', scheme + 3);
+    t = slash == std::string_view::npos ? std::string_view("/") : t.substr(slash);
+  }
+  auto q = t.find('?');
+  auto path = unescape(t.substr(0, q), false);
+  if (!path) return err(400, "INVALID_REQUEST");
+  c.path = *path;
+  const Route* route = findRoute(c.path);
+  if (!route) return err(404, "NOT_FOUND");
+  log = route->log;
+  const std::string& method = c.req.getMethod();
+  if (std::find(route->methods.begin(), route->methods.end(), method) == route->methods.end()) {
+    HttpReply reply = method == "OPTIONS" ? ok() : err(405, "METHOD_NOT_ALLOWED");
+    if (method == "OPTIONS") reply.nsqHeader = false;
+    reply.allow = joinMethods(route->methods) + ", OPTIONS";
+    return reply;
+  }
+  auto params = parseQuery(q == std::string_view::npos ? std::string_view{} : t.substr(q + 1));
+  if (!params) return err(400, "INVALID_REQUEST");
+  c.params = std::move(*params);
+  return route->handler(c);
+}
+
+int httpsPort(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) return 0;
+  return std::atoi(address.c_str() + colon + 1);
+}
+
+class ApiHandler : public Poco::Net::HTTPRequestHandler {
  public:
+  ApiHandler(Nsqd& nsqd, HttpApi::RuntimeConfig& config) : nsqd_(nsqd), config_(config) {}
+
+  void handleRequest(Poco::Net::HTTPServerRequest& req,
+                     Poco::Net::HTTPServerResponse& resp) override {
+    int64_t started = monoNanos();
+    Call call{nsqd_, config_, req, "", {}};
+    bool log = true;
+    HttpReply reply;
+    if (nsqd_.options().tlsRequired == "true") {  // there is no HTTPS listener to be on
+      reply = makeReply(403, HttpReply::Kind::Json,
+                        "{\"message\": \"TLS_REQUIRED\", \"https_port\": " +
+                            std::to_string(httpsPort(nsqd_.options().httpsAddress)) + "}");
+    } else {
+      try {
+        reply = dispatch(call, req.getURI(), log);
+      } catch (const std::exception& e) {
+        logError("HTTP: ", req.getMethod(), " ", req.getURI(), " failed - ", e.what());
+        reply = err(500, "INTERNAL_ERROR");
+        call.close = true;
+      }
+    }
+    if (!call.bodyTouched && !call.close) drainBody(call);
+    if (log)
+      logInfo(std::to_string(reply.status), " ", req.getMethod(), " ", req.getURI(), " (",
+              req.clientAddress().toString(), ") ",
+              formatDuration(std::chrono::nanoseconds(monoNanos() - started)));
+
+    if (call.close) resp.setKeepAlive(false);
+    resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
+    if (reply.nsqHeader) resp.set("X-NSQ-Content-Type", "nsq; version=1.0");
+    if (!reply.allow.empty()) resp.set("Allow", reply.allow);
+    if (reply.kind == HttpReply::Kind::Json)
+      resp.setContentType("application/json; charset=utf-8");
+    else if (reply.kind == HttpReply::Kind::Text)
+      resp.setContentType("text/plain; charset=utf-8");
+    resp.sendBuffer(reply.body.data(), reply.body.size());
+  }
+
+ private:
+  Nsqd& nsqd_;
+  HttpApi::RuntimeConfig& config_;
+};
+
+class ApiFactory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  ApiFactory(Nsqd& nsqd, HttpApi::RuntimeConfig& config) : nsqd_(nsqd), config_(config) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new PingHandler;
+    return new ApiHandler(nsqd_, config_);
   }
+
+ private:
+  Nsqd& nsqd_;
+  HttpApi::RuntimeConfig& config_;
 };
+
 }  // namespace
 
-HttpApi::HttpApi(Nsqd& nsqd) : nsqd_(nsqd) {}
+HttpApi::HttpApi(Nsqd& nsqd) : nsqd_(nsqd), config_(std::make_unique<RuntimeConfig>()) {
+  config_->logLevel = nsqd.options().logLevel;
+}
+
 HttpApi::~HttpApi() { stop(); }
 
 int HttpApi::start(const std::string& address) {
-  Poco::Net::ServerSocket socket{Poco::Net::SocketAddress(address)};
-  int port = socket.address().port();
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory, socket, new Poco::Net::HTTPServerParams);
-  server_->start();
+  std::string bind = address;
+  if (bind.starts_with(":")) bind = "0.0.0.0" + bind;
+  int port = 0;
+  try {
+    Poco::Net::ServerSocket socket{Poco::Net::SocketAddress(bind)};
+    port = socket.address().port();
+    auto* params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(kMaxThreads);
+    params->setMaxQueued(kMaxQueued);
+    params->setKeepAlive(true);
+    params->setKeepAliveTimeout(Poco::Timespan(10, 0));
+    params->setTimeout(Poco::Timespan(30, 0));
+    params->setServerName("nsqd");
+    pool_ = std::make_unique<Poco::ThreadPool>("nsqd-http", 2, kMaxThreads);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new ApiFactory(nsqd_, *config_), *pool_, socket, params);
+    server_->start();
+  } catch (const Poco::Exception& e) {
+    server_.reset();
+    pool_.reset();
+    throw std::runtime_error("HTTP: listen on " + address + " failed: " + e.displayText());
+  }
   return port;
 }
 
@@ -43,6 +694,10 @@ void HttpApi::stop() {
   if (server_) {
     server_->stopAll(true);
     server_.reset();
+  }
+  if (pool_) {
+    pool_->joinAll();
+    pool_.reset();
   }
 }
 

@@ -5,6 +5,9 @@
 #include <memory>
 #include <string>
 
+namespace Poco {
+class ThreadPool;
+}
 namespace Poco::Net {
 class HTTPServer;
 }
@@ -20,11 +23,17 @@ class HttpApi {
   // Binds "host:port" (port 0 = any free port) and starts serving; returns the bound port.
   // Throws std::runtime_error naming the address on failure.
   int start(const std::string& address);
+  // Stops accepting and closes open connections. Idempotent.
   void stop();
+
+  // Settings changed at run time through PUT /config/:opt, shared with the request threads.
+  struct RuntimeConfig;
 
  private:
   Nsqd& nsqd_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<RuntimeConfig> config_;
+  std::unique_ptr<Poco::ThreadPool> pool_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;  // declared last: stops before pool_ goes
 };
 
 }  // namespace nsq::nsqd

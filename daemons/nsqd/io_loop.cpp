@@ -87,6 +87,7 @@ void IoLoop::close(const std::shared_ptr<ClientSession>& client) {
   ::epoll_ctl(epfd_, EPOLL_CTL_DEL, client->fd(), nullptr);
   conns_.erase(it);
   count_.fetch_sub(1, std::memory_order_relaxed);
+  nsqd_.unregisterClient(client->id());
   client->closed();
 }
 
@@ -112,6 +113,7 @@ void IoLoop::drainMailbox(int64_t now) {
       client->closed();
       continue;
     }
+    nsqd_.registerClient(client);
     conns_.emplace(fd, std::move(client));
     count_.fetch_add(1, std::memory_order_relaxed);
   }

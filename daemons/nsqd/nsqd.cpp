@@ -22,6 +22,7 @@
 #include <stdexcept>
 
 #include "channel.h"
+#include "client_session.h"
 #include "clock.h"
 #include "http_api.h"
 #include "io_loop.h"
@@ -253,6 +254,29 @@ bool Nsqd::deleteTopic(const std::string& name) {
   topic->close(true);
   if (!topic->ephemeral()) notifyChanged(true);
   return true;
+}
+
+void Nsqd::registerClient(std::shared_ptr<ClientSession> client) {
+  std::lock_guard lock(clientsMutex_);
+  uint64_t id = client->id();
+  clients_[id] = std::move(client);
+}
+
+void Nsqd::unregisterClient(uint64_t id) {
+  std::shared_ptr<ClientSession> gone;  // released outside the lock
+  std::lock_guard lock(clientsMutex_);
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  gone = std::move(it->second);
+  clients_.erase(it);
+}
+
+std::vector<std::shared_ptr<ClientSession>> Nsqd::clients() const {
+  std::lock_guard lock(clientsMutex_);
+  std::vector<std::shared_ptr<ClientSession>> out;
+  out.reserve(clients_.size());
+  for (const auto& [id, c] : clients_) out.push_back(c);
+  return out;
 }
 
 std::vector<std::shared_ptr<Topic>> Nsqd::topics() const {

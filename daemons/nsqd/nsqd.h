@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -17,6 +18,7 @@
 
 namespace nsq::nsqd {
 
+class ClientSession;
 class HttpApi;
 class IoLoop;
 class Topic;
@@ -64,6 +66,12 @@ class Nsqd {
   IoLoop& nextLoop();
   void adoptConnection(int fd, std::string remote);
 
+  // Live TCP clients (for /stats producers). IoLoop registers a session once it is polled and
+  // unregisters it on close. Any thread.
+  void registerClient(std::shared_ptr<ClientSession> client);
+  void unregisterClient(uint64_t id);
+  std::vector<std::shared_ptr<ClientSession>> clients() const;  // sorted by id
+
  private:
   void loadMetadata();
   void lockDataPath();
@@ -95,6 +103,8 @@ class Nsqd {
   std::mutex scanMutex_;
   std::condition_variable scanCv_;
   std::unique_ptr<HttpApi> http_;
+  mutable std::mutex clientsMutex_;
+  std::map<uint64_t, std::shared_ptr<ClientSession>> clients_;
 
   friend class ClientSession;
  public:
