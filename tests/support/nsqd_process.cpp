@@ -1,0 +1,40 @@
+// NsqdProcess: start/stop/restart the real nsqd for end-to-end tests.
+#include "support/nsqd_process.h"
+
+#include <stdexcept>
+
+namespace nsq::test {
+
+NsqdProcess::NsqdProcess(std::vector<std::string> extraArgs, std::string dataDir)
+    : logDir_(std::make_unique<TempDir>()), extraArgs_(std::move(extraArgs)) {
+  if (dataDir.empty()) {
+    ownDir_ = std::make_unique<TempDir>();
+    dataPath_ = ownDir_->path();
+  } else {
+    dataPath_ = std::move(dataDir);
+  }
+  tcpPort_ = freePort();
+  httpPort_ = freePort();
+  launch();
+}
+
+NsqdProcess::~NsqdProcess() = default;
+
+void NsqdProcess::launch() {
+  std::vector<std::string> args = {"--tcp-address=127.0.0.1:" + std::to_string(tcpPort_),
+                                   "--http-address=127.0.0.1:" + std::to_string(httpPort_),
+                                   "--data-path=" + dataPath_, "--broadcast-address=127.0.0.1"};
+  args.insert(args.end(), extraArgs_.begin(), extraArgs_.end());
+  process_ = std::make_unique<Process>(binaryPath("nsqd"), args, logDir_->path());
+  if (!waitForPort(tcpPort_) || !waitForPort(httpPort_))
+    throw std::runtime_error("nsqd did not start: " + process_->stderrText());
+}
+
+int NsqdProcess::stop() { return process_->stop(15); }
+
+void NsqdProcess::restart() {
+  if (process_->running()) process_->stop(15);
+  launch();
+}
+
+}  // namespace nsq::test
