@@ -27,10 +27,12 @@ int main(int argc, char** argv) {
   nsqd::NsqdOptions opts;
   OptionSet set("nsqd", "nsqd is the daemon that receives, queues, and delivers messages to clients");
   nsqd::addNsqdOptions(set, opts);
+  std::vector<std::string> warnings;
   set.addStandard("nsqd v" NSQ_VERSION " (C++)");
   try {
     if (set.parse(argc, argv, std::cout) == OptionSet::Result::Exit) return 0;
     nsqd::finalizeOptions(opts);
+    warnings = nsqd::checkUnsupported(opts);
   } catch (const std::exception& e) {
     std::cerr << "nsqd: " << e.what() << "\n";
     return 1;
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
   LogLevel level = LogLevel::Info;
   parseLogLevel(opts.logLevel, level);
   Logger::configure(opts.logPrefix, level);
+  for (const auto& w : warnings) logWarn(w);
 
   sigset_t signals;
   sigemptyset(&signals);

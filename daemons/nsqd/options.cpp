@@ -15,7 +15,7 @@ void addNsqdOptions(OptionSet& s, NsqdOptions& o) {
   s.addString("log-prefix", &o.logPrefix, "log message prefix");
   s.addBool("verbose", &o.verbose, "[deprecated] has no effect, use --log-level").hidden = true;
   s.addInt("worker-id", &o.workerId, "[deprecated] use --node-id").hidden = true;
-  s.addInt("node-id", &o.nodeId, "unique part for message IDs, (int) in range [0,1024) (default is hash of hostname)");
+  s.addInt("node-id", &o.nodeId, "unique part for message IDs, (int) in range [0,1024)").defaultText = "hash of hostname";
   s.addString("https-address", &o.httpsAddress, "<addr>:<port> to listen on for HTTPS clients");
   s.addString("http-address", &o.httpAddress, "<addr>:<port> to listen on for HTTP clients (empty disables)");
   s.addString("tcp-address", &o.tcpAddress, "<addr>:<port> to listen on for TCP clients");
@@ -43,7 +43,7 @@ void addNsqdOptions(OptionSet& s, NsqdOptions& o) {
   s.addDuration("max-output-buffer-timeout", &o.maxOutputBufferTimeout, "maximum client configurable duration of time between flushing to a client");
   s.addDuration("min-output-buffer-timeout", &o.minOutputBufferTimeout, "minimum client configurable duration of time between flushing to a client");
   s.addDuration("output-buffer-timeout", &o.outputBufferTimeout, "default duration of time between flushing data to clients");
-  s.addInt("max-channel-consumers", &o.maxChannelConsumers, "maximum channel consumer connection count per nsqd instance (default 0, i.e., unlimited)");
+  s.addInt("max-channel-consumers", &o.maxChannelConsumers, "maximum channel consumer connection count per nsqd instance (0: unlimited)");
   s.addString("statsd-address", &o.statsdAddress, "UDP <addr>:<port> of a statsd daemon for pushing stats");
   s.addString("statsd-prefix", &o.statsdPrefix, "prefix used for keys sent to statsd (%s for host replacement)");
   s.addDuration("statsd-interval", &o.statsdInterval, "duration between pushing to statsd");
@@ -117,6 +117,24 @@ void finalizeOptions(NsqdOptions& o) {
   bool levelOk = false;
   for (const char* l : levels) levelOk |= o.logLevel == l;
   require(levelOk, "flag --log-level: must be one of debug, info, warn, error, fatal");
+}
+
+std::vector<std::string> checkUnsupported(const NsqdOptions& o) {
+  auto refuse = [](const char* flag, const char* what) {
+    throw OptionError(std::string("flag --") + flag + ": " + what +
+                      " is not available in this build yet; refusing to start without it");
+  };
+  if (!o.tlsCert.empty()) refuse("tls-cert", "TLS");
+  if (!o.tlsKey.empty()) refuse("tls-key", "TLS");
+  if (!o.tlsRootCaFile.empty()) refuse("tls-root-ca-file", "TLS");
+  if (!o.tlsClientAuthPolicy.empty()) refuse("tls-client-auth-policy", "TLS");
+  if (o.tlsRequired != "false") refuse("tls-required", "TLS");
+  if (!o.authHttpAddresses.empty()) refuse("auth-http-address", "authorization");
+  std::vector<std::string> warnings;
+  if (!o.statsdAddress.empty()) warnings.push_back("--statsd-address is not supported yet; no statsd metrics will be sent");
+  if (!o.e2eProcessingLatencyPercentiles.empty())
+    warnings.push_back("--e2e-processing-latency-percentile is not supported yet; no percentiles will be computed");
+  return warnings;
 }
 
 }  // namespace nsq::nsqd

@@ -93,4 +93,9 @@ void addNsqdOptions(OptionSet& set, NsqdOptions& opts);
 // Throws OptionError naming the flag.
 void finalizeOptions(NsqdOptions& opts);
 
+// Features whose flags are accepted for compatibility but that this build does not provide yet.
+// Security features (TLS, auth) throw OptionError rather than run without them; the others
+// return warnings for the log.
+std::vector<std::string> checkUnsupported(const NsqdOptions& opts);
+
 }  // namespace nsq::nsqd

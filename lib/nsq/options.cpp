@@ -287,7 +287,8 @@ std::string OptionSet::helpText() const {
     }
     std::string help = s.help;
     if (s.kind == OptionKind::StringList) help += " (may be given multiple times)";
-    if (!s.defaultText.empty()) help += " (default " + s.defaultText + ")";
+    if (!s.defaultText.empty())
+      help += s.kind == OptionKind::String ? " (default \"" + s.defaultText + "\")" : " (default " + s.defaultText + ")";
     line(flag, help);
   }
   if (standard_) line("--version", "print version string");

@@ -1,0 +1,55 @@
+// nsqd(8) must document exactly the flags nsqd's option table defines, and --help must name
+// every one of them: the two cannot drift apart.
+#include <gtest/gtest.h>
+
+#include "options.h"
+#include "support/man_page.h"
+
+using namespace nsq;
+
+namespace {
+OptionSet makeSet(nsqd::NsqdOptions& opts) {
+  OptionSet set("nsqd", "test");
+  nsqd::addNsqdOptions(set, opts);
+  set.addStandard("nsqd test");
+  return set;
+}
+}  // namespace
+
+TEST(NsqdManPage, ListsExactlyTheFlagsOfTheOptionTable) {
+  nsqd::NsqdOptions opts;
+  OptionSet set = makeSet(opts);
+  std::set<std::string> expected = {"config", "version", "help", "h"};
+  for (const auto& s : set.specs())
+    if (!s.hidden) expected.insert(s.name);
+  EXPECT_EQ(test::manPageFlags(std::string(NSQ_SOURCE_DIR) + "/man/nsqd.8"), expected);
+}
+
+TEST(NsqdManPage, HelpNamesEveryDocumentedFlagAndHidesDeprecatedOnes) {
+  nsqd::NsqdOptions opts;
+  OptionSet set = makeSet(opts);
+  std::string help = set.helpText();
+  for (const auto& flag : test::manPageFlags(std::string(NSQ_SOURCE_DIR) + "/man/nsqd.8")) {
+    if (flag == "h") continue;
+    EXPECT_NE(help.find("--" + flag), std::string::npos) << flag;
+  }
+  EXPECT_EQ(help.find("--verbose"), std::string::npos);
+  EXPECT_EQ(help.find("--worker-id"), std::string::npos);
+}
+
+TEST(NsqdUnsupported, SecurityFlagsStopStartupOthersWarn) {
+  nsqd::NsqdOptions opts;
+  EXPECT_TRUE(nsqd::checkUnsupported(opts).empty());
+  opts.statsdAddress = "127.0.0.1:8125";
+  EXPECT_EQ(nsqd::checkUnsupported(opts).size(), 1u);
+  opts.tlsCert = "/etc/cert.pem";
+  try {
+    nsqd::checkUnsupported(opts);
+    FAIL() << "TLS flag accepted";
+  } catch (const OptionError& e) {
+    EXPECT_NE(std::string(e.what()).find("--tls-cert"), std::string::npos) << e.what();
+  }
+  opts.tlsCert.clear();
+  opts.authHttpAddresses = {"127.0.0.1:4181"};
+  EXPECT_THROW(nsqd::checkUnsupported(opts), OptionError);
+}
