@@ -364,7 +364,8 @@ TEST(NsqlookupdE2E, MalformedOrSlowClientsNeverBlockOthers) {
     EXPECT_EQ(n.command("REGISTER t"), "OK");
     EXPECT_EQ(producerAddresses(l.get("/lookup?topic=t").body).size(), 1u);
   }
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  // Far below the 60 s command deadline: nobody waited for a stalled peer.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
   EXPECT_EQ(l.get("/ping").body, "OK");
 }
 
