@@ -259,7 +259,7 @@ void DiskQueue::recover() {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(opts_.dataPath, ec);
-  if (!fs::is_directory(opts_.dataPath, ec))
+  if (!fs::is_directory(opts_.dataPath, ec) || ::access(opts_.dataPath.c_str(), W_OK | X_OK) != 0)
     throw std::runtime_error("disk queue: data path " + opts_.dataPath + " is not a usable directory");
 
   const std::string prefix = opts_.name + ".diskqueue.";

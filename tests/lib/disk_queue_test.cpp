@@ -512,6 +512,56 @@ TEST_F(DiskQueueTest, CloseIsIdempotentAndStopsPutAndPop) {
   EXPECT_EQ(err, "exiting");
 }
 
+TEST_F(DiskQueueTest, ThrowsWhenTheDataPathIsNotADirectory) {
+  writeAll(dir.file("plain"), "x");
+  DiskQueueOptions o = opts();
+  o.dataPath = dir.file("plain");
+  EXPECT_THROW(DiskQueue q(o), std::runtime_error);
+}
+
+TEST_F(DiskQueueTest, UnsupportedSegmentVersionIsSetAsideAndReadingGoesOn) {
+  {
+    DiskQueue q(opts(200, 1));
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(q.put(payload(i)));  // segments 0 and 1
+  }
+  std::string data = readAll(seg(0));
+  putUint16(data.data() + 4, 99);
+  writeAll(seg(0), data);
+  DiskQueue q(opts(200, 1));
+  EXPECT_EQ(drain(q), range(3, 6));
+  auto errs = takeErrors();
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_NE(errs[0].find("unsupported segment version"), std::string::npos) << errs[0];
+  EXPECT_EQ(readAll(seg(0) + ".bad.0"), data);
+}
+
+TEST_F(DiskQueueTest, ConcurrentWritersEachKeepTheirOwnOrder) {
+  constexpr int kWriters = 4, kEach = 20000;
+  DiskQueue q(opts(32 * 1024, 500));
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w)
+    writers.emplace_back([&q, w] {
+      for (int i = 0; i < kEach; ++i) ASSERT_TRUE(q.put(payload(int64_t(w) << 32 | i)));
+    });
+  std::vector<int64_t> next(kWriters, 0);
+  int total = 0;
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (total < kWriters * kEach && std::chrono::steady_clock::now() < deadline) {
+    if (!q.pop(out)) {
+      std::this_thread::yield();
+      continue;
+    }
+    int64_t s = seqOf(out);
+    int w = static_cast<int>(s >> 32);
+    ASSERT_EQ(s & 0xffffffff, next[static_cast<std::size_t>(w)]++);
+    ++total;
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(total, kWriters * kEach);
+  EXPECT_EQ(q.depth(), 0);
+}
+
 // Restores RLIMIT_FSIZE and SIGXFSZ even when an assertion returns early.
 struct FileSizeLimit {
   explicit FileSizeLimit(rlim_t bytes) {
