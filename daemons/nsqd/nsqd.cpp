@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "http_api.h"
 #include "io_loop.h"
+#include "lookup_registrar.h"
 #include "nsq/log.h"
 #include "nsq/names.h"
 #include "topic.h"
@@ -122,6 +123,8 @@ void Nsqd::lockDataPath() {
 
 void Nsqd::start() {
   lockDataPath();
+  if (!opts_.lookupdTcpAddresses.empty())
+    lookup_ = std::make_unique<LookupRegistrar>(*this, opts_.lookupdTcpAddresses);
   loadMetadata();
   persistMetadata();
   listenFd_ = listenTcp(opts_.tcpAddress, tcpPort_);
@@ -138,6 +141,7 @@ void Nsqd::start() {
     loops_.back()->start();
   }
   acceptThread_ = std::thread([this] { acceptLoop(); });
+  if (lookup_) lookup_->start();
   scanThread_ = std::thread([this] { scanLoop(); });
   started_.store(true);
 }
@@ -152,6 +156,7 @@ void Nsqd::stop() {
   listenFd_ = -1;
   if (http_) http_->stop();
   for (auto& loop : loops_) loop->stop();
+  if (lookup_) lookup_->stop();
   {
     std::lock_guard lock(scanMutex_);
   }
@@ -231,7 +236,7 @@ std::shared_ptr<Topic> Nsqd::getTopic(const std::string& name) {
     topics_.emplace(name, topic);
   }
   logInfo("TOPIC(", name, "): created");
-  if (!isEphemeral(name)) notifyChanged(true);
+  topicCreated(topic);
   return topic;
 }
 
@@ -252,7 +257,7 @@ bool Nsqd::deleteTopic(const std::string& name) {
   }
   logInfo("TOPIC(", name, "): deleting");
   topic->close(true);
-  if (!topic->ephemeral()) notifyChanged(true);
+  topicDeleted(name);
   return true;
 }
 
@@ -306,8 +311,32 @@ std::string Nsqd::health() const {
   return healthy_.load() ? "OK" : "NOK - " + healthError_;
 }
 
-void Nsqd::notifyChanged(bool persist) {
-  if (persist && !loadingMetadata_) persistMetadata();
+void Nsqd::topicCreated(const std::shared_ptr<Topic>& topic) {
+  if (!topic->ephemeral() && !loadingMetadata_) persistMetadata();
+  if (lookup_) {
+    lookup_->registerTopic(topic->name());
+    // Pre-create the channels the cluster knows before delivering (the registrar starts it).
+    if (!loadingMetadata_ && lookup_->anyConnected()) {
+      lookup_->discoverChannels(topic->name());
+      return;
+    }
+  }
+  topic->start();
+}
+
+void Nsqd::topicDeleted(const std::string& topic) {
+  if (!isEphemeral(topic)) persistMetadata();
+  if (lookup_) lookup_->unregisterTopic(topic);
+}
+
+void Nsqd::channelCreated(const std::string& topic, const std::string& channel) {
+  if (!isEphemeral(topic) && !isEphemeral(channel) && !loadingMetadata_) persistMetadata();
+  if (lookup_) lookup_->registerTopic(topic, channel);
+}
+
+void Nsqd::channelDeleted(const std::string& topic, const std::string& channel) {
+  if (!isEphemeral(topic) && !isEphemeral(channel)) persistMetadata();
+  if (lookup_) lookup_->unregisterTopic(topic, channel);
 }
 
 void Nsqd::persistMetadata() {

@@ -20,6 +20,7 @@ namespace nsq::nsqd {
 
 class ClientSession;
 class HttpApi;
+class LookupRegistrar;
 class IoLoop;
 class Topic;
 
@@ -60,8 +61,12 @@ class Nsqd {
 
   // Writes nsqd.dat (topics, channels, paused state). Any thread.
   void persistMetadata();
-  // Called when a topic's channel set changes or it is deleted (persists, later: lookupd).
-  void notifyChanged(bool persist);
+  // Topology changes: persist nsqd.dat (non-ephemeral) and tell every nsqlookupd. Any thread,
+  // never with a topic or channel lock held.
+  void topicCreated(const std::shared_ptr<Topic>& topic);
+  void topicDeleted(const std::string& topic);
+  void channelCreated(const std::string& topic, const std::string& channel);
+  void channelDeleted(const std::string& topic, const std::string& channel);
 
   IoLoop& nextLoop();
   void adoptConnection(int fd, std::string remote);
@@ -103,6 +108,7 @@ class Nsqd {
   std::mutex scanMutex_;
   std::condition_variable scanCv_;
   std::unique_ptr<HttpApi> http_;
+  std::unique_ptr<LookupRegistrar> lookup_;
   mutable std::mutex clientsMutex_;
   std::map<uint64_t, std::shared_ptr<ClientSession>> clients_;
 

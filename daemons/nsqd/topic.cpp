@@ -57,7 +57,7 @@ bool Topic::publish(const std::vector<std::string_view>& bodies, int64_t deferNs
     return false;
   }
   int64_t now = wallNanos();
-  bool hold = paused() || channels_.empty();
+  bool hold = paused() || !started_.load(std::memory_order_acquire) || channels_.empty();
   uint64_t bytes = 0;
   for (auto body : bodies) {
     Message msg;
@@ -99,7 +99,7 @@ std::shared_ptr<Channel> Topic::getChannel(const std::string& name, bool* create
     logInfo("TOPIC(", name_, "): new channel(", name, ")");
   }
   drain(SIZE_MAX / 2);
-  if (!ephemeral_ && !isEphemeral(name)) nsqd_.notifyChanged(true);
+  nsqd_.channelCreated(name_, name);
   return channel;
 }
 
@@ -129,14 +129,14 @@ bool Topic::deleteChannel(const std::string& name) {
   }
   logInfo("TOPIC(", name_, "): deleting channel ", name);
   channel->close(true);
-  if (!channel->ephemeral()) nsqd_.notifyChanged(true);
+  nsqd_.channelDeleted(name_, name);
   if (lastOfEphemeralTopic) nsqd_.deleteTopic(name_);
   return true;
 }
 
 bool Topic::drain(std::size_t budget) {
   std::lock_guard lock(mu_);
-  if (exiting() || paused() || channels_.empty()) return false;
+  if (exiting() || paused() || !started_.load(std::memory_order_acquire) || channels_.empty()) return false;
   bool moved = false;
   std::string error;
   for (auto& w : deferredWaiting_) {
@@ -161,6 +161,11 @@ bool Topic::drain(std::size_t budget) {
   }
   if (disk_) disk_->syncIfDue();
   return moved;
+}
+
+void Topic::start() {
+  started_.store(true, std::memory_order_release);
+  drain(SIZE_MAX / 2);
 }
 
 void Topic::pause() { paused_.store(true); }

@@ -55,6 +55,9 @@ class Topic {
 
   // Moves waiting topic messages to the channels (bounded work per call); true if any moved.
   bool drain(std::size_t budget);
+  // Begins delivering to channels. A new topic is held (messages wait in it) until nsqd has
+  // asked nsqlookupd for the channels the cluster knows and created them.
+  void start();
   void pause();
   void unpause();
   bool paused() const { return paused_.load(std::memory_order_relaxed); }
@@ -84,6 +87,7 @@ class Topic {
   GuidFactory guids_;
   std::string scratch_;
   std::atomic<bool> paused_{false};
+  std::atomic<bool> started_{false};
   std::atomic<bool> exiting_{false};
   std::atomic<uint64_t> messageCount_{0};
   std::atomic<uint64_t> messageBytes_{0};

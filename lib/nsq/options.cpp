@@ -178,7 +178,7 @@ void OptionSet::applyYaml(const std::string& text, const std::string& source,
     if (!spec || spec->name == "config") throw OptionError(where + "unknown key \"" + key + "\"");
     bool skipped = std::find(skip.begin(), skip.end(), spec->name) != skip.end();
     std::vector<std::string> values;
-    const YAML::Node& v = it->second;
+    const YAML::Node v = it->second;  // a copy: it->second is a temporary
     if (v.IsSequence()) {
       if (spec->kind != OptionKind::StringList)
         throw OptionError(where + "key \"" + key + "\" takes a single value, not a list");
