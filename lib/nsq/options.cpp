@@ -55,14 +55,35 @@ std::optional<int64_t> parseInt(const std::string& t) {
   }
 }
 
-// Go's flag package takes -name as well as --name; CLI11 wants --name for long options.
-std::vector<std::string> normalizeArgs(int argc, const char* const* argv) {
+// Go's flag package takes -name as well as --name; CLI11 wants --name for long options. As in
+// Go, an option that takes a value gets the next argument whatever it looks like ("-12", "-1s"),
+// so that argument is glued on as --name=value; and "--name=" means an empty value, which CLI11
+// only accepts as a separate empty argument.
+std::vector<std::string> normalizeArgs(int argc, const char* const* argv,
+                                       const std::function<bool(const std::string&)>& takesValue) {
   std::vector<std::string> args;
   bool rest = false;
+  bool valueNext = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (valueNext) {
+      valueNext = false;
+      if (a.empty()) args.emplace_back();
+      else args.back() += "=" + a;
+      continue;
+    }
     if (!rest && a == "--") rest = true;
     if (!rest && a.size() > 2 && a[0] == '-' && a[1] != '-') a.insert(0, "-");
+    if (!rest && a.size() > 2 && a.starts_with("--")) {
+      std::size_t eq = a.find('=');
+      if (eq == std::string::npos) {
+        valueNext = takesValue(a.substr(2));
+      } else if (eq + 1 == a.size()) {
+        args.push_back(a.substr(0, eq));
+        args.emplace_back();
+        continue;
+      }
+    }
     args.push_back(std::move(a));
   }
   std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector
@@ -227,7 +248,12 @@ OptionSet::Result OptionSet::parse(int argc, const char* const* argv, std::ostre
       cliOpts[i] = app.add_option(flag, captured[i])->allow_extra_args(false);
     cliOpts[i]->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   }
-  auto args = normalizeArgs(argc, argv);
+  auto args = normalizeArgs(argc, argv, [this](const std::string& name) {
+    if (name == "config") return standard_;
+    for (const auto& s : specs_)
+      if (s.name == name) return s.kind != OptionKind::Bool;
+    return false;
+  });
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
