@@ -67,6 +67,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
 
   // Read by Channel under its lock / by stats from any thread.
   int64_t readyCount() const { return rdy_.load(std::memory_order_relaxed); }
+  void setReadyCount(int64_t n) { rdy_.store(n, std::memory_order_relaxed); }
   int64_t msgTimeoutNs() const { return msgTimeoutNs_; }
   int sampleRate() const { return sampleRate_; }
   ClientStats stats() const;

@@ -80,7 +80,7 @@ std::string hostname() {
 void finalizeOptions(NsqdOptions& o) {
   if (o.broadcastAddress.empty()) o.broadcastAddress = hostname();
   if (o.dataPath.empty()) o.dataPath = std::filesystem::current_path().string();
-  if (o.nodeId < 0) {
+  if (o.nodeId == -1) {  // the "unset" sentinel; any other negative value is an error below
     // CRC32-IEEE of the MD5 of the hostname, mod 1024 (NSQ-COMPAT §4.11).
     Poco::MD5Engine md5;
     md5.update(hostname());
