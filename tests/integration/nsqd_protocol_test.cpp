@@ -366,6 +366,8 @@ struct ErrorCase {
   bool fatal;
 };
 
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
+
 std::string withBody(const std::string& line, const std::string& b) {
   std::string out = line + "\n";
   char size[4];
