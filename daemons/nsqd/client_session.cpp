@@ -17,6 +17,7 @@
 #include "channel.h"
 #include "clock.h"
 #include "io_loop.h"
+#include "nsq/json_text.h"
 #include "nsq/log.h"
 #include "nsq/names.h"
 #include "nsqd.h"
@@ -38,22 +39,6 @@ std::string quoted(std::string_view s) {
   return out + "\"";
 }
 
-std::string jsonEscape(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
 }  // namespace
 
 ClientSession::ClientSession(Nsqd& nsqd, IoLoop& loop, int fd, uint64_t id, std::string remote)
@@ -473,8 +458,8 @@ Error ClientSession::handleIdentify(std::string_view body) {
                      ",\"snappy\":false,\"sample_rate\":" + std::to_string(sampleRate) +
                      ",\"auth_required\":false,\"output_buffer_size\":" + std::to_string(obBytes) +
                      ",\"output_buffer_timeout\":" + std::to_string(obTimeoutNs / 1'000'000) +
-                     ",\"topology_region\":\"" + jsonEscape(o.topologyRegion) + "\",\"topology_zone\":\"" +
-                     jsonEscape(o.topologyZone) + "\"}";
+                     ",\"topology_region\":" + jsonQuote(o.topologyRegion) + ",\"topology_zone\":" +
+                     jsonQuote(o.topologyZone) + "}";
   sendResponse(resp);
   return {};
 }

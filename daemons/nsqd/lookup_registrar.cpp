@@ -28,6 +28,7 @@
 
 #include "channel.h"
 #include "clock.h"
+#include "nsq/json_text.h"
 #include "nsq/log.h"
 #include "nsq/message.h"
 #include "nsq/names.h"
@@ -99,11 +100,6 @@ bool recvAll(int fd, char* buf, std::size_t n) {
   return true;
 }
 
-std::string jsonString(const std::string& s) {
-  std::ostringstream out;
-  Poco::JSON::Stringifier::formatString(s, out);
-  return out.str();
-}
 }  // namespace
 
 struct LookupRegistrar::Peer {
@@ -200,10 +196,10 @@ bool LookupRegistrar::connectPeer(Peer& p) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   std::string identify = "{\"version\":\"" NSQ_VERSION "\",\"tcp_port\":" + std::to_string(tcpPort) +
-                         ",\"http_port\":" + std::to_string(httpPort) + ",\"hostname\":" + jsonString(host) +
-                         ",\"broadcast_address\":" + jsonString(o.broadcastAddress) +
-                         ",\"topology_zone\":" + jsonString(o.topologyZone) +
-                         ",\"topology_region\":" + jsonString(o.topologyRegion) + "}";
+                         ",\"http_port\":" + std::to_string(httpPort) + ",\"hostname\":" + jsonQuote(host) +
+                         ",\"broadcast_address\":" + jsonQuote(o.broadcastAddress) +
+                         ",\"topology_zone\":" + jsonQuote(o.topologyZone) +
+                         ",\"topology_region\":" + jsonQuote(o.topologyRegion) + "}";
   std::string reply;
   if (!sendAll(p.fd, std::string(kMagicV1)) || !command(p, "IDENTIFY", &identify, &reply)) {
     closePeer(p);

@@ -11,7 +11,7 @@
 #include <map>
 #include <optional>
 
-#include "json_text.h"
+#include "nsq/json_text.h"
 #include "nsq/names.h"
 
 namespace nsq::lookupd {

@@ -1,21 +1,21 @@
 #pragma once
-// Logger: leveled lines on stderr, "<prefix>YYYY/MM/DD HH:MM:SS.uuuuuu LEVEL: message" (upstream's
-// layout). Any thread; one write per line under a mutex.
-#include <mutex>
-#include <optional>
+// Logger: the instance nsqlookupd's components log through (injected, so tests can give their
+// own level and prefix). Lines are formatted and written by nsq::writeLogLine.
 #include <string>
+
+#include "nsq/log.h"
 
 namespace nsq::lookupd {
 
-enum class LogLevel { Debug = 1, Info, Warn, Error, Fatal };
-
-std::optional<LogLevel> parseLogLevel(const std::string& text);
+using nsq::LogLevel;
 
 class Logger {
  public:
   Logger(LogLevel level, std::string prefix) : level_(level), prefix_(std::move(prefix)) {}
   bool enabled(LogLevel l) const { return l >= level_; }
-  void log(LogLevel l, const std::string& message);
+  void log(LogLevel l, const std::string& message) {
+    if (enabled(l)) writeLogLine(prefix_, l, message);
+  }
   void debug(const std::string& m) { log(LogLevel::Debug, m); }
   void info(const std::string& m) { log(LogLevel::Info, m); }
   void warn(const std::string& m) { log(LogLevel::Warn, m); }
@@ -24,7 +24,6 @@ class Logger {
  private:
   LogLevel level_;
   std::string prefix_;
-  std::mutex mu_;
 };
 
 }  // namespace nsq::lookupd

@@ -14,7 +14,7 @@
 
 #include <cstring>
 
-#include "json_text.h"
+#include "nsq/json_text.h"
 #include "nsq/names.h"
 
 namespace nsq::lookupd {

@@ -30,7 +30,9 @@ class LookupdApp : public Poco::Util::ServerApplication {
 
  protected:
   int main(const std::vector<std::string>&) override {
-    nsq::lookupd::Logger log(*nsq::lookupd::parseLogLevel(opts_.logLevel), opts_.logPrefix);
+    nsq::LogLevel level = nsq::LogLevel::Info;
+    nsq::parseLogLevel(opts_.logLevel, level);  // validated by validate()
+    nsq::lookupd::Logger log(level, opts_.logPrefix);
     log.info(nsq::lookupd::versionLine());
     nsq::lookupd::NsqLookupd daemon(opts_, log);
     try {

@@ -39,7 +39,8 @@ std::unique_ptr<nsq::OptionSet> makeOptionSet(Options& o) {
 }
 
 void validate(const Options& o) {
-  if (!parseLogLevel(o.logLevel))
+  nsq::LogLevel level;
+  if (!nsq::parseLogLevel(o.logLevel, level))
     throw nsq::OptionError("flag --log-level: invalid log level \"" + o.logLevel +
                            "\" (use debug, info, warn, error or fatal)");
   std::string err;

@@ -20,11 +20,11 @@ std::string& prefixStorage() {
 }  // namespace
 
 bool parseLogLevel(std::string_view name, LogLevel& out) {
-  if (name == "debug") out = LogLevel::Debug;
-  else if (name == "info") out = LogLevel::Info;
-  else if (name == "warn") out = LogLevel::Warn;
-  else if (name == "error") out = LogLevel::Error;
-  else if (name == "fatal") out = LogLevel::Fatal;
+  if (name == "debug" || name == "DEBUG") out = LogLevel::Debug;
+  else if (name == "info" || name == "INFO") out = LogLevel::Info;
+  else if (name == "warn" || name == "WARN") out = LogLevel::Warn;
+  else if (name == "error" || name == "ERROR") out = LogLevel::Error;
+  else if (name == "fatal" || name == "FATAL") out = LogLevel::Fatal;
   else return false;
   return true;
 }
@@ -36,6 +36,15 @@ void Logger::configure(std::string prefix, LogLevel level) {
 }
 
 void Logger::write(LogLevel level, std::string_view text) {
+  std::string prefix;
+  {
+    std::lock_guard lock(prefixMutex);
+    prefix = prefixStorage();
+  }
+  writeLogLine(prefix, level, text);
+}
+
+void writeLogLine(std::string_view prefix, LogLevel level, std::string_view text) {
   static const char* names[] = {"", "DEBUG", "INFO", "WARNING", "ERROR", "FATAL"};
   timeval tv{};
   ::gettimeofday(&tv, nullptr);
@@ -45,11 +54,7 @@ void Logger::write(LogLevel level, std::string_view text) {
   std::snprintf(stamp, sizeof stamp, "%04d/%02d/%02d %02d:%02d:%02d.%06ld ", parts.tm_year + 1900,
                 parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
                 static_cast<long>(tv.tv_usec));
-  std::string line;
-  {
-    std::lock_guard lock(prefixMutex);
-    line = prefixStorage();
-  }
+  std::string line(prefix);
   line += stamp;
   line += names[static_cast<int>(level)];
   line += ": ";

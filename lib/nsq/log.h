@@ -10,8 +10,12 @@ namespace nsq {
 
 enum class LogLevel { Debug = 1, Info = 2, Warn = 3, Error = 4, Fatal = 5 };
 
-// Returns false for an unknown name.
+// Returns false for an unknown name (accepts lower and upper case).
 bool parseLogLevel(std::string_view name, LogLevel& out);
+
+// "<prefix>YYYY/MM/DD HH:MM:SS.uuuuuu LEVEL: text\n" written to stderr with one write(2), so
+// lines from different threads never interleave.
+void writeLogLine(std::string_view prefix, LogLevel level, std::string_view text);
 
 class Logger {
  public:

@@ -3,6 +3,8 @@
 // own parsers so that flag and file go through the same validation and the same error text.
 #include "nsq/options.h"
 
+#include "nsq/json_text.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
@@ -25,23 +27,6 @@ std::optional<bool> parseBool(const std::string& t) {
 }
 
 namespace {
-
-std::string jsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 std::optional<int64_t> parseInt(const std::string& t) {
   if (t.empty()) return std::nullopt;
@@ -132,7 +117,7 @@ OptionSpec& OptionSet::addString(const std::string& name, std::string* target,
     *target = v;
     return "";
   };
-  s.jsonValue = [target] { return jsonString(*target); };
+  s.jsonValue = [target] { return jsonQuote(*target); };
   return add(std::move(s));
 }
 
@@ -161,7 +146,7 @@ OptionSpec& OptionSet::addStringList(const std::string& name, std::vector<std::s
   s.clearList = [target] { target->clear(); };
   s.jsonValue = [target] {
     std::string out = "[";
-    for (std::size_t i = 0; i < target->size(); ++i) out += (i ? "," : "") + jsonString((*target)[i]);
+    for (std::size_t i = 0; i < target->size(); ++i) out += (i ? "," : "") + jsonQuote((*target)[i]);
     return out + "]";
   };
   return add(std::move(s));

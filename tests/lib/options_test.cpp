@@ -454,7 +454,7 @@ TEST(OptionSet, JsonValueForEachKind) {
 
   f.parse({"--num=-3", "--str", "q\"b\\s\n", "--dur=1h", "--flag"});
   EXPECT_EQ(f.set.find("num")->jsonValue(), "-3");
-  EXPECT_EQ(f.set.find("str")->jsonValue(), "\"q\\\"b\\\\s\\u000a\"");
+  EXPECT_EQ(f.set.find("str")->jsonValue(), "\"q\\\"b\\\\s\\n\"");  // Go-style short escapes
   EXPECT_EQ(f.set.find("dur")->jsonValue(), "3600000000000");
   EXPECT_EQ(f.set.find("flag")->jsonValue(), "true");
   f.list.clear();

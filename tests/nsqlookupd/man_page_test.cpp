@@ -2,51 +2,12 @@
 // deprecated no-ops excepted), so --help and nsqlookupd(8) cannot drift apart.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "options.h"
+#include "support/man_page.h"
 
-namespace {
-
-std::string unescapeTroff(std::string s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '-') {
-      out += '-';
-      ++i;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-// Flags named by ".B"/".BI" lines directly after ".TP" in the OPTIONS section.
-std::set<std::string> manPageFlags(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  std::set<std::string> flags;
-  std::string line, prev;
-  bool inOptions = false;
-  while (std::getline(in, line)) {
-    if (line.rfind(".SH", 0) == 0) inOptions = line.find("OPTIONS") != std::string::npos;
-    if (inOptions && prev == ".TP" && (line.rfind(".B ", 0) == 0 || line.rfind(".BI ", 0) == 0)) {
-      std::istringstream words(unescapeTroff(line.substr(line.find(' ') + 1)));
-      std::string w;
-      while (words >> w) {
-        if (!w.empty() && w.back() == ',') w.pop_back();
-        if (w.rfind("--", 0) == 0) flags.insert(w.substr(2));
-        else if (w.rfind("-", 0) == 0) flags.insert(w.substr(1));
-      }
-    }
-    prev = line;
-  }
-  return flags;
-}
-
-}  // namespace
+using nsq::test::manPageFlags;
 
 TEST(ManPage, ListsExactlyTheFlagsOfTheOptionTable) {
   nsq::lookupd::Options opts;

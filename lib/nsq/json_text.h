@@ -1,12 +1,12 @@
 #pragma once
-// Tiny helpers for writing JSON by hand: the replies have fixed shapes, and writing them
+// Helpers for writing JSON by hand: the replies have fixed shapes, and writing them
 // directly keeps key order stable and avoids Poco's "\/" escaping.
 #include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace nsq::lookupd {
+namespace nsq {
 
 inline std::string jsonQuote(std::string_view s) {
   std::string out;
@@ -39,4 +39,4 @@ inline std::string jsonStringArray(const std::vector<std::string>& items) {
   return out + "]";
 }
 
-}  // namespace nsq::lookupd
+}  // namespace nsq
