@@ -1,0 +1,325 @@
+// Connection: one client-side nsqd V2 connection. Plain POSIX sockets with poll() deadlines, so
+// every read and write has its own timeout and close() can wake a blocked reader (shutdown(2);
+// the descriptor itself is released only by the destructor, so it cannot be reused under a
+// reader's feet).
+#include "nsq/connection.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "nsq/options.h"
+#include "nsq/wire.h"
+
+namespace nsq {
+
+namespace {
+
+std::string jsonEscape(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string hostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+int64_t msLeft(std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return left.count() < 0 ? 0 : left.count();
+}
+
+}  // namespace
+
+std::string ConnectionConfig::identifyJson() const {
+  std::string host = hostname.empty() ? hostName() : hostname;
+  std::string id = clientId;
+  if (id.empty()) id = host.substr(0, host.find('.'));
+  std::string ua = userAgent.empty() ? std::string("nsq-cpp/") + NSQ_VERSION : userAgent;
+  std::string j = "{\"client_id\":" + jsonEscape(id) + ",\"hostname\":" + jsonEscape(host) +
+                  ",\"user_agent\":" + jsonEscape(ua) + ",\"feature_negotiation\":true" +
+                  ",\"heartbeat_interval\":" + std::to_string(heartbeatIntervalMs) +
+                  ",\"output_buffer_size\":" + std::to_string(outputBufferSize) +
+                  ",\"output_buffer_timeout\":" + std::to_string(outputBufferTimeoutMs) +
+                  ",\"msg_timeout\":" + std::to_string(msgTimeoutMs) +
+                  ",\"sample_rate\":" + std::to_string(sampleRate) +
+                  ",\"tls_v1\":" + (tlsV1 ? "true" : "false") + ",\"snappy\":" + (snappy ? "true" : "false") +
+                  ",\"deflate\":" + (deflate ? "true" : "false") +
+                  ",\"deflate_level\":" + std::to_string(deflateLevel) + "}";
+  return j;
+}
+
+std::string applyConnectionOption(ConnectionConfig& cfg, const std::string& key, const std::string& value) {
+  auto asInt = [&](int64_t& out) -> std::string {
+    try {
+      std::size_t pos = 0;
+      long long v = std::stoll(value, &pos);
+      if (pos != value.size()) throw std::invalid_argument("");
+      out = v;
+      return "";
+    } catch (...) {
+      return "invalid integer \"" + value + "\" for " + key;
+    }
+  };
+  auto asMs = [&](int64_t& out) -> std::string {
+    auto d = parseDuration(value);
+    if (!d) return "invalid duration \"" + value + "\" for " + key;
+    out = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
+    return "";
+  };
+  auto asTimeout = [&](std::chrono::milliseconds& out) -> std::string {
+    auto d = parseDuration(value);
+    if (!d) return "invalid duration \"" + value + "\" for " + key;
+    out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+    return "";
+  };
+  auto asBool = [&](bool& out) -> std::string {
+    auto b = parseBool(value);
+    if (!b) return "invalid boolean \"" + value + "\" for " + key;
+    out = *b;
+    return "";
+  };
+  if (key == "dial_timeout") return asTimeout(cfg.dialTimeout);
+  if (key == "read_timeout") return asTimeout(cfg.readTimeout);
+  if (key == "write_timeout") return asTimeout(cfg.writeTimeout);
+  if (key == "heartbeat_interval") return asMs(cfg.heartbeatIntervalMs);
+  if (key == "output_buffer_size") return asInt(cfg.outputBufferSize);
+  if (key == "output_buffer_timeout") return asMs(cfg.outputBufferTimeoutMs);
+  if (key == "msg_timeout") return asMs(cfg.msgTimeoutMs);
+  if (key == "sample_rate") return asInt(cfg.sampleRate);
+  if (key == "client_id") return cfg.clientId = value, "";
+  if (key == "hostname") return cfg.hostname = value, "";
+  if (key == "user_agent") return cfg.userAgent = value, "";
+  if (key == "tls_v1") return asBool(cfg.tlsV1);
+  if (key == "snappy") return asBool(cfg.snappy);
+  if (key == "deflate") return asBool(cfg.deflate);
+  if (key == "deflate_level") return asInt(cfg.deflateLevel);
+  if (key == "auth_secret") return cfg.authSecret = value, "";
+  return "unknown";
+}
+
+ServerFeatures parseIdentifyResponse(std::string_view data) {
+  ServerFeatures f;
+  if (data == kOk) return f;
+  if (data.empty() || data.front() != '{')
+    throw ConnectionError("unexpected IDENTIFY response \"" + std::string(data.substr(0, 64)) + "\"");
+  try {
+    auto obj = Poco::JSON::Parser().parse(std::string(data)).extract<Poco::JSON::Object::Ptr>();
+    auto getInt = [&](const char* k, int64_t def) {
+      return obj->has(k) && !obj->isNull(k) ? obj->getValue<int64_t>(k) : def;
+    };
+    auto getBool = [&](const char* k) { return obj->has(k) && !obj->isNull(k) && obj->getValue<bool>(k); };
+    f.maxRdyCount = getInt("max_rdy_count", 2500);
+    f.maxMsgTimeoutMs = getInt("max_msg_timeout", 0);
+    f.msgTimeoutMs = getInt("msg_timeout", 0);
+    f.tlsV1 = getBool("tls_v1");
+    f.snappy = getBool("snappy");
+    f.deflate = getBool("deflate");
+    f.authRequired = getBool("auth_required");
+    if (obj->has("version")) f.version = obj->getValue<std::string>("version");
+  } catch (const Poco::Exception& e) {
+    throw ConnectionError("invalid IDENTIFY response: " + e.displayText());
+  }
+  return f;
+}
+
+std::pair<std::string, uint16_t> splitHostPort(const std::string& address) {
+  std::size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon + 1 == address.size())
+    throw ConnectionError(address + ": address must be host:port");
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  auto port = parseUnsigned(std::string_view(address).substr(colon + 1));
+  if (!port || *port == 0 || *port > 65535) throw ConnectionError(address + ": invalid port");
+  return {host, static_cast<uint16_t>(*port)};
+}
+
+struct Connection::Socket {
+  int fd = -1;
+  std::atomic<bool> closed{false};
+  ~Socket() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+Connection::Connection(std::string address, ConnectionConfig cfg)
+    : address_(std::move(address)), cfg_(std::move(cfg)), socket_(std::make_unique<Socket>()) {}
+
+Connection::~Connection() = default;
+
+const ServerFeatures& Connection::connect() {
+  auto [host, port] = splitHostPort(address_);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int gai = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res);
+  if (gai != 0) throw ConnectionError(address_ + ": cannot resolve host: " + ::gai_strerror(gai));
+  std::string lastError = "no address";
+  auto deadline = std::chrono::steady_clock::now() + cfg_.dialTimeout;
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      rc = ::poll(&p, 1, static_cast<int>(msLeft(deadline)));
+      if (rc == 0) {
+        lastError = "connect timed out";
+        ::close(fd);
+        continue;
+      }
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      rc = err == 0 ? 0 : -1;
+      errno = err;
+    }
+    if (rc != 0) {
+      lastError = std::strerror(errno);
+      ::close(fd);
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    socket_->fd = fd;
+    break;
+  }
+  ::freeaddrinfo(res);
+  if (socket_->fd < 0) throw ConnectionError(address_ + ": cannot connect to nsqd: " + lastError);
+
+  writeRaw(kMagicV2);
+  writeCommand("IDENTIFY", cfg_.identifyJson());
+  Frame f = readFrame();
+  while (f.type == FrameType::Response && f.data == kHeartbeat) f = readFrame();
+  if (f.type == FrameType::Error) throw ConnectionError(address_ + ": IDENTIFY failed: " + std::string(f.data));
+  try {
+    features_ = parseIdentifyResponse(f.data);
+  } catch (const ConnectionError& e) {
+    throw ConnectionError(address_ + ": " + e.what());
+  }
+  // Upgrades happen only when both sides asked; the server never grants what we did not request.
+  // TODO: TLS and snappy/deflate streams: wrap the socket here (TLS first, then compression).
+  if ((features_.tlsV1 && cfg_.tlsV1) || (features_.snappy && cfg_.snappy) || (features_.deflate && cfg_.deflate))
+    throw ConnectionError(address_ + ": TLS and compression are not supported by this client yet");
+  if (features_.authRequired) {
+    if (cfg_.authSecret.empty())
+      throw ConnectionError(address_ + ": nsqd requires AUTH but no auth_secret was configured");
+    writeCommand("AUTH", cfg_.authSecret);
+    Frame a = readFrame();
+    while (a.type == FrameType::Response && a.data == kHeartbeat) a = readFrame();
+    if (a.type != FrameType::Response) throw ConnectionError(address_ + ": AUTH failed: " + std::string(a.data));
+  }
+  return features_;
+}
+
+void Connection::writeCommand(std::string_view line) {
+  std::string buf;
+  buf.reserve(line.size() + 1);
+  buf.append(line);
+  buf += '\n';
+  writeRaw(buf);
+}
+
+void Connection::writeCommand(std::string_view line, std::string_view body) {
+  std::string buf;
+  buf.reserve(line.size() + 5 + body.size());
+  buf.append(line);
+  buf += '\n';
+  char size[4];
+  putUint32(size, static_cast<uint32_t>(body.size()));
+  buf.append(size, 4);
+  buf.append(body);
+  writeRaw(buf);
+}
+
+void Connection::writeRaw(std::string_view bytes) {
+  std::lock_guard lock(writeMutex_);
+  if (socket_->closed) throw ConnectionError(address_ + ": connection closed");
+  auto deadline = std::chrono::steady_clock::now() + cfg_.writeTimeout;
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = ::send(socket_->fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n > 0) {
+      off += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{socket_->fd, POLLOUT, 0};
+      int left = static_cast<int>(msLeft(deadline));
+      if (left == 0 || ::poll(&p, 1, left) == 0) throw ConnectionError(address_ + ": write timed out");
+      continue;
+    }
+    throw ConnectionError(address_ + ": write failed: " + std::strerror(errno));
+  }
+}
+
+void Connection::readMore() {
+  auto deadline = std::chrono::steady_clock::now() + cfg_.readTimeout;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::recv(socket_->fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      in_.append(buf, static_cast<std::size_t>(n));
+      return;
+    }
+    if (n == 0 || socket_->closed) throw ConnectionError(address_ + ": connection closed by nsqd");
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      throw ConnectionError(address_ + ": read failed: " + std::strerror(errno));
+    pollfd p{socket_->fd, POLLIN, 0};
+    int left = static_cast<int>(msLeft(deadline));
+    if (left == 0 || ::poll(&p, 1, left) == 0) throw ConnectionError(address_ + ": read timed out");
+  }
+}
+
+Frame Connection::readFrame() {
+  if (consumed_ > 0) {
+    in_.erase(0, consumed_);
+    consumed_ = 0;
+  }
+  for (;;) {
+    Frame f{};
+    long n = decodeFrame(in_, f);
+    if (n < 0) throw ConnectionError(address_ + ": malformed frame from nsqd");
+    if (n > 0) {
+      consumed_ = static_cast<std::size_t>(n);
+      return f;
+    }
+    if (socket_->fd < 0) throw ConnectionError(address_ + ": not connected");
+    readMore();
+  }
+}
+
+void Connection::close() {
+  if (socket_->closed.exchange(true)) return;
+  if (socket_->fd >= 0) ::shutdown(socket_->fd, SHUT_RDWR);
+}
+
+bool Connection::closed() const { return socket_->closed; }
+
+}  // namespace nsq
