@@ -17,29 +17,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "nsq/json_text.h"
 #include "nsq/options.h"
 #include "nsq/wire.h"
 
 namespace nsq {
 
 namespace {
-
-std::string jsonEscape(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 std::string hostName() {
   char buf[256] = {};
@@ -59,8 +43,8 @@ std::string ConnectionConfig::identifyJson() const {
   std::string id = clientId;
   if (id.empty()) id = host.substr(0, host.find('.'));
   std::string ua = userAgent.empty() ? std::string("nsq-cpp/") + NSQ_VERSION : userAgent;
-  std::string j = "{\"client_id\":" + jsonEscape(id) + ",\"hostname\":" + jsonEscape(host) +
-                  ",\"user_agent\":" + jsonEscape(ua) + ",\"feature_negotiation\":true" +
+  std::string j = "{\"client_id\":" + jsonQuote(id) + ",\"hostname\":" + jsonQuote(host) +
+                  ",\"user_agent\":" + jsonQuote(ua) + ",\"feature_negotiation\":true" +
                   ",\"heartbeat_interval\":" + std::to_string(heartbeatIntervalMs) +
                   ",\"output_buffer_size\":" + std::to_string(outputBufferSize) +
                   ",\"output_buffer_timeout\":" + std::to_string(outputBufferTimeoutMs) +

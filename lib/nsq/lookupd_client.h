@@ -1,0 +1,58 @@
+#pragma once
+// HTTP side of the client library: GET requests to nsqlookupd (/lookup, /topics) and nsqd
+// (/stats, /info) with connect and request timeouts, and the JSON shapes the tools read
+// (NSQ-COMPAT §2.4, §2.5, §3.3). Every request sends the NSQ V1 Accept header.
+//
+// Failures throw HttpError whose message starts with the address that failed. Any thread.
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+
+namespace nsq {
+
+class HttpError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct HttpTimeouts {
+  std::chrono::milliseconds connect{2000};
+  std::chrono::milliseconds request{5000};
+};
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+// GET http://<address><target>; address is host:port (an http:// prefix is accepted). Throws
+// HttpError on connection failure or timeout; any status is returned.
+HttpReply httpGet(const std::string& address, const std::string& target, const HttpTimeouts& t);
+
+// GET and parse a JSON object; non-200 or invalid JSON throws HttpError (with the status and
+// the {"message"} of the reply).
+Poco::JSON::Object::Ptr httpGetJson(const std::string& address, const std::string& target, const HttpTimeouts& t);
+
+// A producer as nsqlookupd lists it.
+struct ProducerInfo {
+  std::string broadcastAddress;
+  int tcpPort = 0;
+  int httpPort = 0;
+  std::string hostname;
+  std::string version;
+  std::string tcpAddress() const;   // broadcast_address:tcp_port ([v6] bracketed)
+  std::string httpAddress() const;  // broadcast_address:http_port
+};
+
+// /lookup?topic=T. A 404 (topic unknown) is no producers.
+std::vector<ProducerInfo> lookupProducers(const std::string& lookupd, const std::string& topic, const HttpTimeouts& t);
+// /topics.
+std::vector<std::string> lookupTopics(const std::string& lookupd, const HttpTimeouts& t);
+
+// Percent-encodes a query value.
+std::string urlEncode(const std::string& s);
+
+}  // namespace nsq

@@ -1,0 +1,147 @@
+// nsq_tail: one Consumer per --topic; the handler writes "[topic | ]body\n" to stdout with one
+// write(2) and finishes the message only once that write succeeded. After -n messages, or when
+// stdout is gone (EPIPE from `| head`), every further message is requeued at once without
+// backoff, and the consumers stop gracefully (CLS, answer what is in flight, close).
+#include "nsq_tail.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <iostream>
+#include <mutex>
+#include <random>
+
+#include "nsq/consumer.h"
+#include "nsq/log.h"
+#include "nsq/names.h"
+
+namespace nsq::tools {
+
+std::unique_ptr<OptionSet> makeNsqTailOptionSet(NsqTailOptions& o) {
+  auto set = std::make_unique<OptionSet>("nsq_tail", "nsq_tail [OPTIONS]: print messages of NSQ topics to stdout");
+  set->addStringList("topic", &o.topics, "NSQ topic to consume");
+  set->addString("channel", &o.channel, "NSQ channel").defaultText = "tail<random>#ephemeral";
+  set->addStringList("nsqd-tcp-address", &o.nsqdTcpAddresses, "nsqd TCP address");
+  set->addStringList("lookupd-http-address", &o.lookupdHttpAddresses, "nsqlookupd HTTP address");
+  set->addInt("max-in-flight", &o.maxInFlight, "max number of messages to allow in flight");
+  set->addInt("n", &o.totalMessages, "total messages to show (will wait if starved)");
+  set->addBool("print-topic", &o.printTopic, "prefix each message with its topic");
+  set->addStringList("consumer-opt", &o.consumerOpts,
+                     "option to pass through to the consumer, as key,value (e.g. lookupd_poll_interval,5s)");
+  set->addStandard(std::string("nsq_tail v") + NSQ_VERSION);
+  return set;
+}
+
+void validate(NsqTailOptions& o) {
+  if (o.topics.empty()) throw OptionError("--topic is required");
+  for (const auto& t : o.topics)
+    if (!isValidTopicName(t)) throw OptionError("flag --topic: invalid topic name \"" + t + "\"");
+  if (o.channel.empty()) {
+    std::mt19937 rng(std::random_device{}());
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "tail%06d#ephemeral", std::uniform_int_distribution<int>(0, 999998)(rng));
+    o.channel = buf;
+  }
+  if (!isValidChannelName(o.channel)) throw OptionError("flag --channel: invalid channel name \"" + o.channel + "\"");
+  if (o.nsqdTcpAddresses.empty() && o.lookupdHttpAddresses.empty())
+    throw OptionError("--nsqd-tcp-address or --lookupd-http-address required");
+  if (!o.nsqdTcpAddresses.empty() && !o.lookupdHttpAddresses.empty())
+    throw OptionError("use --nsqd-tcp-address or --lookupd-http-address not both");
+  if (o.maxInFlight <= 0) throw OptionError("--max-in-flight must be positive");
+  if (o.totalMessages < 0) throw OptionError("-n must not be negative");
+  if (o.totalMessages > 0 && o.totalMessages < o.maxInFlight) o.maxInFlight = o.totalMessages;
+  ConsumerConfig probe;
+  for (const auto& kv : o.consumerOpts) {
+    std::string err = applyConsumerOption(probe, kv);
+    if (!err.empty()) throw OptionError("flag --consumer-opt: " + err);
+  }
+}
+
+namespace {
+// Writes all of s to fd 1; false when stdout is closed or broken.
+bool writeOut(const std::string& s) {
+  std::size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::write(STDOUT_FILENO, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    off += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+}  // namespace
+
+int runNsqTail(const NsqTailOptions& o) {
+  Logger::configure("", LogLevel::Info);
+  ConsumerConfig cfg;
+  cfg.maxInFlight = o.maxInFlight;
+  for (const auto& kv : o.consumerOpts) (void)applyConsumerOption(cfg, kv);
+
+  std::mutex outMutex;
+  int64_t printed = 0;
+  std::atomic<bool> done{false};
+  // Stopping sends CLS (RDY 0 on the server) before the requeue of the message in hand, so a
+  // requeued message is not redelivered to us in a loop.
+  std::mutex consumersMutex;
+  std::vector<Consumer*> started;
+  auto finishUp = [&] {
+    done = true;
+    std::lock_guard lock(consumersMutex);
+    for (auto* c : started) c->stop();
+  };
+  auto handlerFor = [&](const std::string& topic) {
+    return [&, topic](const DeliveryPtr& d) {
+      std::lock_guard lock(outMutex);
+      if (done) return HandlerResult::RequeueWithoutBackoff;
+      std::string line;
+      if (o.printTopic) line = topic + " | ";
+      line.append(d->body());
+      line += '\n';
+      if (!writeOut(line)) {
+        finishUp();  // stdout closed: quietly stop; this message was not printed
+        return HandlerResult::RequeueWithoutBackoff;
+      }
+      if (o.totalMessages > 0 && ++printed >= o.totalMessages) finishUp();
+      return HandlerResult::Finish;
+    };
+  };
+
+  std::vector<std::unique_ptr<Consumer>> consumers;
+  int status = 0;
+  try {
+    for (const auto& topic : o.topics) {
+      consumers.push_back(std::make_unique<Consumer>(topic, o.channel, cfg, handlerFor(topic)));
+      {
+        std::lock_guard lock(consumersMutex);
+        started.push_back(consumers.back().get());
+        if (done) consumers.back()->stop();
+      }
+      if (!o.nsqdTcpAddresses.empty()) {
+        for (const auto& a : o.nsqdTcpAddresses) consumers.back()->connectToNsqd(a);
+      } else {
+        consumers.back()->connectToLookupds(o.lookupdHttpAddresses);
+      }
+    }
+  } catch (const ConnectionError& e) {
+    std::cerr << "nsq_tail: " << e.what() << "\n";
+    done = true;
+    status = 1;
+  }
+
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  timespec tick{0, 50 * 1000 * 1000};
+  while (!done) {
+    if (::sigtimedwait(&mask, nullptr, &tick) > 0) break;
+  }
+  for (auto& c : consumers) c->stop();
+  for (auto& c : consumers) c->waitStopped();
+  consumers.clear();
+  return status;
+}
+
+}  // namespace nsq::tools
