@@ -1,0 +1,119 @@
+// nsq_stat end to end: counts in its table match what was published and consumed, summed over
+// nodes found directly or through nsqlookupd; errors and --help against the man page.
+#include "support/man_page.h"
+#include "tools/tool_harness.h"
+
+using namespace nsq::test;
+using namespace std::chrono_literals;
+
+namespace {
+std::vector<std::vector<std::string>> rows(const std::string& out) {
+  std::vector<std::vector<std::string>> r;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find('|') == std::string::npos || line.find("ingress") != std::string::npos ||
+        line.find("----") != std::string::npos)
+      continue;
+    std::istringstream words(line);
+    std::vector<std::string> cols;
+    std::string w;
+    while (words >> w)
+      if (w != "|") cols.push_back(w);
+    r.push_back(cols);
+  }
+  return r;
+}
+}  // namespace
+
+TEST(NsqStat, CountsMatchWhatWasDone) {
+  NsqdProcess nsqd;
+  ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/topic/create?topic=st").status, 200);
+  ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/channel/create?topic=st&channel=c").status, 200);
+  auto r = runShell("seq 1 10 | \"$TO_NSQ\" --topic=st --nsqd-tcp-address=" + tcpAddr(nsqd) +
+                    " && \"$NSQ_TAIL\" --topic=st --channel=c -n 4 --nsqd-tcp-address=" + tcpAddr(nsqd));
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  r = runShell("\"$NSQ_STAT\" --topic=st --channel=c --nsqd-http-address=" + httpAddr(nsqd) +
+               " --interval=200ms --count=2");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(r.out.find("------rate------+"), 0u) << r.out;
+  auto data = rows(r.out);
+  ASSERT_EQ(data.size(), 2u) << r.out;
+  // ingress egress total mem disk inflt def req t-o msgs clients. nsq_tail may have requeued
+  // messages it received past -n 4; req must show nsqd's own count of those.
+  std::string req = std::to_string(statValue(nsqd.httpPort(), "st", "c", "requeue_count"));
+  EXPECT_EQ(data[1], (std::vector<std::string>{"0", "0", "6", "6", "0", "0", "0", req, "0", "10", "0"})) << r.out;
+}
+
+TEST(NsqStat, RatesFollowPublishingAndNodesAreSummedThroughLookupd) {
+  LookupdProcess lookupd;
+  NsqdProcess a({"--lookupd-tcp-address=" + lookupd.tcpAddress(), "--broadcast-address=127.0.0.1"});
+  NsqdProcess b({"--lookupd-tcp-address=" + lookupd.tcpAddress(), "--broadcast-address=127.0.0.1"});
+  for (NsqdProcess* n : {&a, &b}) {
+    ASSERT_EQ(httpRequest(n->httpPort(), "POST", "/topic/create?topic=lt").status, 200);
+    ASSERT_EQ(httpRequest(n->httpPort(), "POST", "/channel/create?topic=lt&channel=c").status, 200);
+  }
+  ASSERT_TRUE(eventually([&] {
+    auto l = httpRequest(lookupd.http(), "GET", "/lookup?topic=lt");
+    return l.body.find(std::to_string(a.tcpPort())) != std::string::npos &&
+           l.body.find(std::to_string(b.tcpPort())) != std::string::npos;
+  }));
+  // Publish 30 to each node between the baseline poll and the first row (interval 1 s).
+  std::thread pub([&] {
+    std::this_thread::sleep_for(300ms);
+    runShell("seq 1 30 | \"$TO_NSQ\" --topic=lt --nsqd-tcp-address=" + tcpAddr(a) +
+             " --nsqd-tcp-address=" + tcpAddr(b));
+  });
+  auto r = runShell("\"$NSQ_STAT\" --topic=lt --channel=c --lookupd-http-address=" + lookupd.httpAddress() +
+                    " --interval=1s --count=2");
+  pub.join();
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto data = rows(r.out);
+  ASSERT_EQ(data.size(), 2u) << r.out;
+  EXPECT_EQ(data[0][0], "60") << r.out;  // ingress: 60 messages in 1 s
+  EXPECT_EQ(data[0][1], "0") << r.out;   // nothing left the queue
+  EXPECT_EQ(data[0][2], "60") << r.out;  // total depth over both nodes
+  EXPECT_EQ(data[1][9], "60") << r.out;  // msgs
+}
+
+TEST(NsqStat, HeaderRepeatsEvery25Polls) {
+  NsqdProcess nsqd;
+  ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/topic/create?topic=h").status, 200);
+  ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/channel/create?topic=h&channel=c").status, 200);
+  auto r = runShell("\"$NSQ_STAT\" --topic=h --channel=c --nsqd-http-address=" + httpAddr(nsqd) +
+                    " --interval=10ms --count=30");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  std::size_t headers = 0;
+  for (std::size_t p = r.out.find("ingress"); p != std::string::npos; p = r.out.find("ingress", p + 1)) ++headers;
+  EXPECT_EQ(headers, 2u);
+  EXPECT_EQ(rows(r.out).size(), 30u);
+}
+
+TEST(NsqStat, ErrorsNameTheProblem) {
+  NsqdProcess nsqd;
+  ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/topic/create?topic=e").status, 200);
+  auto r = runShell("\"$NSQ_STAT\" --topic=e --channel=missing --nsqd-http-address=" + httpAddr(nsqd) + " --count=1");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("failed to find channel(missing) in stats metadata for topic(e)"), std::string::npos) << r.err;
+  int port = freePort();
+  r = runShell("\"$NSQ_STAT\" --topic=e --channel=c --nsqd-http-address=127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("127.0.0.1:" + std::to_string(port) + ": connection refused"), std::string::npos) << r.err;
+  r = runShell("\"$NSQ_STAT\" --topic=e --channel=c --lookupd-http-address=127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << r.err;
+  r = runShell("\"$NSQ_STAT\" --topic=e --nsqd-http-address=127.0.0.1:1");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("--topic and --channel are required"), std::string::npos) << r.err;
+  r = runShell("\"$NSQ_STAT\" --topic=e --channel=c --nsqd-http-address=http://127.0.0.1:1");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("without a scheme"), std::string::npos) << r.err;
+}
+
+TEST(NsqStat, HelpMatchesTheManPageAndVersion) {
+  auto r = runShell("\"$NSQ_STAT\" --help");
+  ASSERT_EQ(r.exitCode, 0);
+  EXPECT_EQ(helpFlags(r.out), manPageFlags(std::string(NSQ_SOURCE_DIR) + "/man/nsq_stat.1"));
+  r = runShell("\"$NSQ_STAT\" --version");
+  EXPECT_EQ(r.out, "nsq_stat v1.3.0\n");
+}

@@ -1,0 +1,159 @@
+// nsq_stat: poll /stats of the nsqd nodes holding --topic and print the channel's counters as a
+// periodic table (NSQ-COMPAT §5.6). The first poll only records a baseline; --count N prints N
+// data rows. The table text lives in lib/nsq/stat_table; this file finds the nodes and polls.
+#include <signal.h>
+
+#include <Poco/JSON/Array.h>
+
+#include <iostream>
+#include <set>
+#include <thread>
+
+#include "nsq/lookupd_client.h"
+#include "nsq/names.h"
+#include "nsq/options.h"
+#include "nsq/stat_table.h"
+
+namespace {
+
+struct StatOptions {
+  std::string topic;
+  std::string channel;
+  std::vector<std::string> nsqdHttpAddresses;
+  std::vector<std::string> lookupdHttpAddresses;
+  nsq::Duration interval = std::chrono::seconds(2);
+  int64_t count = 0;
+  nsq::Duration connectTimeout = std::chrono::seconds(2);
+  nsq::Duration requestTimeout = std::chrono::seconds(5);
+};
+
+class Fatal : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The HTTP addresses (broadcast_address:http_port) of the nsqd nodes that hold the topic.
+std::vector<std::string> topicProducers(const StatOptions& o, const nsq::HttpTimeouts& t) {
+  std::set<std::string> out;
+  std::string topicQ = nsq::urlEncode(o.topic);
+  if (!o.lookupdHttpAddresses.empty()) {
+    std::string lastError;
+    bool anyOk = false;
+    for (const auto& l : o.lookupdHttpAddresses) {
+      try {
+        for (const auto& p : nsq::lookupProducers(l, o.topic, t)) out.insert(p.httpAddress());
+        anyOk = true;
+      } catch (const nsq::HttpError& e) {
+        lastError = e.what();
+      }
+    }
+    if (!anyOk) throw Fatal("failed to get topic producers - " + lastError);
+  } else {
+    for (const auto& a : o.nsqdHttpAddresses) {
+      try {
+        auto stats = nsq::httpGetJson(a, "/stats?format=json&topic=" + topicQ + "&include_clients=false", t);
+        auto topics = stats->getArray("topics");
+        bool has = false;
+        for (std::size_t i = 0; topics && i < topics->size(); ++i)
+          if (topics->getObject(static_cast<unsigned>(i))->getValue<std::string>("topic_name") == o.topic) has = true;
+        if (!has) continue;
+        auto info = nsq::httpGetJson(a, "/info", t);
+        std::string host = info->getValue<std::string>("broadcast_address");
+        out.insert(host + ":" + std::to_string(info->getValue<int>("http_port")));
+      } catch (const nsq::HttpError& e) {
+        throw Fatal(std::string("failed to get topic producers - ") + e.what());
+      } catch (const Poco::Exception& e) {
+        throw Fatal(a + ": bad /stats or /info reply: " + e.displayText());
+      }
+    }
+  }
+  return {out.begin(), out.end()};
+}
+
+nsq::ChannelCounts poll(const StatOptions& o, const nsq::HttpTimeouts& t) {
+  auto producers = topicProducers(o, t);
+  nsq::ChannelCounts sum;
+  bool found = false;
+  for (const auto& p : producers) {
+    try {
+      auto stats = nsq::httpGetJson(p,
+                                    "/stats?format=json&topic=" + nsq::urlEncode(o.topic) +
+                                        "&channel=" + nsq::urlEncode(o.channel) + "&include_clients=false",
+                                    t);
+      auto topics = stats->getArray("topics");
+      for (std::size_t i = 0; topics && i < topics->size(); ++i) {
+        auto topic = topics->getObject(static_cast<unsigned>(i));
+        if (topic->getValue<std::string>("topic_name") != o.topic) continue;
+        auto channels = topic->getArray("channels");
+        for (std::size_t j = 0; channels && j < channels->size(); ++j) {
+          auto ch = channels->getObject(static_cast<unsigned>(j));
+          if (ch->getValue<std::string>("channel_name") != o.channel) continue;
+          sum.add(nsq::channelCountsFromJson(*ch));
+          found = true;
+        }
+      }
+    } catch (const nsq::HttpError& e) {
+      throw Fatal(std::string("failed to get nsqd stats - ") + e.what());
+    } catch (const Poco::Exception& e) {
+      throw Fatal(p + ": bad /stats reply: " + e.displayText());
+    }
+  }
+  if (!found) throw Fatal("failed to find channel(" + o.channel + ") in stats metadata for topic(" + o.topic + ")");
+  return sum;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  StatOptions o;
+  try {
+    nsq::OptionSet set("nsq_stat", "nsq_stat [OPTIONS]: periodic table of a channel's counters");
+    set.addString("topic", &o.topic, "NSQ topic");
+    set.addString("channel", &o.channel, "NSQ channel");
+    set.addStringList("nsqd-http-address", &o.nsqdHttpAddresses, "nsqd HTTP address");
+    set.addStringList("lookupd-http-address", &o.lookupdHttpAddresses, "nsqlookupd HTTP address");
+    set.addDuration("interval", &o.interval, "duration of time between polling/printing output");
+    set.addInt("count", &o.count, "number of reports; 0 for no limit");
+    set.addDuration("http-client-connect-timeout", &o.connectTimeout, "timeout for HTTP connect");
+    set.addDuration("http-client-request-timeout", &o.requestTimeout, "timeout for HTTP request");
+    set.addStandard(std::string("nsq_stat v") + NSQ_VERSION);
+    if (set.parse(argc, argv, std::cout) == nsq::OptionSet::Result::Exit) return 0;
+    if (o.topic.empty() || o.channel.empty()) throw nsq::OptionError("--topic and --channel are required");
+    if (!nsq::isValidTopicName(o.topic)) throw nsq::OptionError("flag --topic: invalid topic name \"" + o.topic + "\"");
+    if (!nsq::isValidChannelName(o.channel))
+      throw nsq::OptionError("flag --channel: invalid channel name \"" + o.channel + "\"");
+    if (o.interval.count() <= 0) throw nsq::OptionError("--interval should be positive");
+    if (o.count < 0) throw nsq::OptionError("--count should be positive");
+    if (o.nsqdHttpAddresses.empty() && o.lookupdHttpAddresses.empty())
+      throw nsq::OptionError("--nsqd-http-address or --lookupd-http-address required");
+    if (!o.nsqdHttpAddresses.empty() && !o.lookupdHttpAddresses.empty())
+      throw nsq::OptionError("use --nsqd-http-address or --lookupd-http-address not both");
+    for (const auto* list : {&o.nsqdHttpAddresses, &o.lookupdHttpAddresses})
+      for (const auto& a : *list)
+        if (a.rfind("http", 0) == 0) throw nsq::OptionError("address " + a + ": give host:port without a scheme");
+  } catch (const std::exception& e) {
+    std::cerr << "nsq_stat: " << e.what() << "\n";
+    return 1;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  nsq::HttpTimeouts t{std::chrono::duration_cast<std::chrono::milliseconds>(o.connectTimeout),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(o.requestTimeout)};
+  double secs = std::chrono::duration<double>(o.interval).count();
+  std::optional<nsq::ChannelCounts> prev;
+  try {
+    for (int64_t i = 0; o.count == 0 || i <= o.count; ++i) {
+      nsq::ChannelCounts cur = poll(o, t);
+      if (i % 25 == 0) std::cout << nsq::statHeader();
+      if (prev) std::cout << nsq::statRow(*prev, cur, secs);
+      std::cout.flush();
+      if (!std::cout) return 0;  // stdout closed
+      prev = cur;
+      if (o.count != 0 && i == o.count) break;
+      std::this_thread::sleep_for(o.interval);
+    }
+  } catch (const Fatal& e) {
+    std::cerr << "nsq_stat: ERROR: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
