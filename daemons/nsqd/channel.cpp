@@ -1,7 +1,13 @@
 // Channel: queue, in-flight and deferred bookkeeping for one consumer group. The one choice
 // worth knowing: delivery is pulled by each client's IO thread (pull()), and put() only wakes
 // clients that said they were waiting, so there is no per-channel thread and no lock held
-// while writing to sockets.
+// while writing to sockets. Journal records are buffered under the lock and written with one
+// write() per pull/command; the fsync a sync policy asks for runs after the lock is released.
+//
+// Crash ordering for a message popped from the disk queue: popNoSync() moves the read position
+// in memory only; the journal record is written (write(), under the lock) before anything can
+// sync the disk queue's metadata past it, so at every instant the message is in the disk
+// queue's durable range, or in the journal, or both (then it is delivered twice, never lost).
 #include "channel.h"
 
 #include <algorithm>
@@ -16,9 +22,50 @@
 
 namespace nsq::nsqd {
 
+namespace {
+bool later(const auto& a, const auto& b) { return a.deadline > b.deadline; }
+
+void runSyncs(Channel::Syncs& syncs) {
+  for (auto& s : syncs) s->run();
+  syncs.clear();
+}
+}  // namespace
+
 Channel::Channel(Nsqd& nsqd, Topic& topic, std::string name)
     : nsqd_(nsqd), name_(std::move(name)), topicName_(topic.name()), ephemeral_(isEphemeral(name_)) {
-  if (!ephemeral_) disk_ = std::make_unique<DiskQueue>(nsqd_.diskQueueOptions(topicName_ + ":" + name_));
+  if (!ephemeral_) {
+    disk_ = std::make_unique<DiskQueue>(nsqd_.diskQueueOptions(topicName_ + ":" + name_));
+    journal_ = std::make_unique<MessageJournal>(journalOptions(nsqd_.options(), topicName_ + ":" + name_));
+    restoreJournal();
+  }
+}
+
+void Channel::restoreJournal() {
+  auto entries = journal_->recover();
+  if (entries.empty()) return;
+  const int64_t wallNow = wallNanos(), monoNow = monoNanos();
+  std::size_t deferred = 0;
+  for (auto& e : entries) {
+    if (e.wallDeadline > wallNow) {
+      deferred_.push_back({monoNow + (e.wallDeadline - wallNow), std::move(e.msg)});
+      std::push_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
+      ++deferred;
+    } else {
+      memory_.push(std::move(e.msg));  // due, or was in flight: deliver again, attempts kept
+    }
+  }
+  deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
+  logInfo("channel(", topicName_, ":", name_, "): restored ", std::to_string(entries.size()),
+          " messages from its journal (", std::to_string(deferred), " deferred)");
+}
+
+bool Channel::flushJournalLocked(std::string* error) {
+  std::string err;
+  if (journal_->flush(&err)) return true;
+  logError("channel(", topicName_, ":", name_, "): journal write failed - ", err);
+  nsqd_.setHealth(err);
+  if (error) *error = err;
+  return false;
 }
 
 Channel::~Channel() = default;
@@ -43,11 +90,13 @@ bool Channel::storeLocked(Message&& msg, std::string* error) {
   return true;
 }
 
-bool Channel::popLocked(Message& out) {
+bool Channel::popLocked(Message& out, bool& fromDisk) {
+  fromDisk = false;
   if (memory_.pop(out)) return true;
   if (disk_ && disk_->depth() > 0) {
     std::string payload;
-    while (disk_->pop(payload)) {
+    while (disk_->popNoSync(payload)) {  // the caller journals, then lets the pop be synced
+      fromDisk = true;
       if (Message::parsePayload(payload, out)) return true;
       logError("channel(", topicName_, ":", name_, "): dropped undecodable disk record of ",
                std::to_string(payload.size()), " bytes");
@@ -56,22 +105,34 @@ bool Channel::popLocked(Message& out) {
   return false;
 }
 
-bool Channel::put(Message msg, int64_t deferNs, std::string* error) {
-  std::lock_guard lock(mu_);
-  if (exiting()) {
-    if (error) *error = "exiting";
-    return false;
+bool Channel::put(Message msg, int64_t deferNs, std::string* error, Syncs* syncs) {
+  Syncs local;
+  {
+    std::lock_guard lock(mu_);
+    if (exiting()) {
+      if (error) *error = "exiting";
+      return false;
+    }
+    if (deferNs > 0) {
+      if (journal_) {
+        journal_->add(msg, wallNanos() + deferNs);
+        if (!flushJournalLocked(error)) {
+          journal_->remove(msg.id);
+          return false;
+        }
+        if (auto s = journal_->takeSync()) (syncs ? *syncs : local).push_back(std::move(s));
+      }
+      messageCount_.fetch_add(1, std::memory_order_relaxed);
+      deferred_.push_back({monoNanos() + deferNs, std::move(msg)});
+      std::push_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
+      deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
+    } else {
+      if (!storeLocked(std::move(msg), error)) return false;
+      messageCount_.fetch_add(1, std::memory_order_relaxed);
+      wakeWaitersLocked(1);
+    }
   }
-  messageCount_.fetch_add(1, std::memory_order_relaxed);
-  if (deferNs > 0) {
-    deferred_.push_back({monoNanos() + deferNs, std::move(msg)});
-    std::push_heap(deferred_.begin(), deferred_.end(),
-                   [](const Deferred& a, const Deferred& b) { return a.deadline > b.deadline; });
-    deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
-    return true;
-  }
-  if (!storeLocked(std::move(msg), error)) return false;
-  wakeWaitersLocked(1);
+  runSyncs(local);
   return true;
 }
 
@@ -115,50 +176,77 @@ ClientSession* Channel::findClientLocked(uint64_t id) const {
 }
 
 void Channel::pull(ClientSession& client, std::vector<Message>& out) {
-  std::lock_guard lock(mu_);
-  if (exiting()) return;
-  int64_t window = client.readyCount() - client.inFlight.load(std::memory_order_relaxed);
-  if (window <= 0) return;
-  if (paused()) {
-    if (!client.waiting) {
-      client.waiting = true;
-      waiting_.push_back(&client);
+  std::unique_ptr<MessageJournal::Sync> sync;
+  bool poppedDisk = false;
+  bool journaled = true;
+  {
+    std::lock_guard lock(mu_);
+    if (exiting()) return;
+    int64_t window = client.readyCount() - client.inFlight.load(std::memory_order_relaxed);
+    if (window <= 0) return;
+    if (paused()) {
+      if (!client.waiting) {
+        client.waiting = true;
+        waiting_.push_back(&client);
+      }
+      return;
     }
-    return;
-  }
-  int64_t now = monoNanos();
-  int sampleRate = client.sampleRate();
-  thread_local std::minstd_rand rng(std::random_device{}());
-  Message msg;
-  while (window > 0 && popLocked(msg)) {
-    if (sampleRate > 0 && static_cast<int>(rng() % 100) > sampleRate) continue;  // sampled out
-    msg.attempts++;
-    auto [it, inserted] = inFlight_.try_emplace(msg.id);
-    if (!inserted) {
-      // The same ID twice in flight can only come from a duplicated disk record; deliver once.
-      logWarn("channel(", topicName_, ":", name_, "): ID ", std::string(msg.id.view()),
-              " already in flight, dropping duplicate");
-      continue;
+    int64_t now = monoNanos();
+    int sampleRate = client.sampleRate();
+    thread_local std::minstd_rand rng(std::random_device{}());
+    Message msg;
+    bool fromDisk = false;
+    while (window > 0 && popLocked(msg, fromDisk)) {
+      poppedDisk |= fromDisk;
+      if (fromDisk && journal_ && journal_->contains(msg.id)) {
+        // A crash left it both in the disk queue and in the journal; the journal's copy is live.
+        continue;
+      }
+      if (sampleRate > 0 && static_cast<int>(rng() % 100) > sampleRate) {  // sampled out
+        if (journal_) journal_->remove(msg.id);
+        continue;
+      }
+      msg.attempts++;
+      auto [it, inserted] = inFlight_.try_emplace(msg.id);
+      if (!inserted) {
+        // The same ID twice in flight can only come from a duplicated disk record; deliver once.
+        logWarn("channel(", topicName_, ":", name_, "): ID ", std::string(msg.id.view()),
+                " already in flight, dropping duplicate");
+        continue;
+      }
+      InFlight& e = it->second;
+      e.msg = msg;
+      e.clientId = client.id();
+      e.deliveredMono = now;
+      e.deadline = now + client.msgTimeoutNs();
+      heapPush(&e);
+      if (journal_) {
+        if (fromDisk)
+          journal_->add(msg, 0);  // its only durable copy leaves the disk queue with this pop
+        else if (journal_->contains(msg.id))
+          journal_->update(msg.id, msg.attempts, 0);
+      }
+      out.push_back(std::move(msg));
+      --window;
     }
-    InFlight& e = it->second;
-    e.msg = msg;
-    e.clientId = client.id();
-    e.deliveredMono = now;
-    e.deadline = now + client.msgTimeoutNs();
-    heapPush(&e);
-    out.push_back(std::move(msg));
-    --window;
-  }
-  client.inFlight.fetch_add(static_cast<int64_t>(out.size()), std::memory_order_relaxed);
-  inFlightCount_.store(static_cast<int64_t>(inFlight_.size()), std::memory_order_relaxed);
-  if (window > 0) {
-    if (!client.waiting) {
-      client.waiting = true;
-      waiting_.push_back(&client);
+    client.inFlight.fetch_add(static_cast<int64_t>(out.size()), std::memory_order_relaxed);
+    inFlightCount_.store(static_cast<int64_t>(inFlight_.size()), std::memory_order_relaxed);
+    if (window > 0) {
+      if (!client.waiting) {
+        client.waiting = true;
+        waiting_.push_back(&client);
+      }
+    } else if (memory_.size() > 0 || (disk_ && disk_->depth() > 0)) {
+      wakeWaitersLocked(1);  // more left than this client could take: pass the baton
     }
-  } else if (memory_.size() > 0 || (disk_ && disk_->depth() > 0)) {
-    wakeWaitersLocked(1);  // more left than this client could take: pass the baton
+    if (journal_) {
+      if (journal_->pending()) journaled = flushJournalLocked(nullptr);
+      sync = journal_->takeSync();
+    }
   }
+  // Journal first (written above, fsynced here if due), then the disk queue may record the pops.
+  if (sync && !sync->run()) journaled = false;
+  if (poppedDisk && journaled) disk_->syncIfNeeded();
 }
 
 ErrorCode Channel::takeInFlightLocked(ClientSession& client, const MessageId& id, const char* cmd,
@@ -187,27 +275,43 @@ ErrorCode Channel::finish(ClientSession& client, const MessageId& id, std::strin
   std::lock_guard lock(mu_);
   InFlight e;
   ErrorCode code = takeInFlightLocked(client, id, "FIN", desc, e);
-  if (code == ErrorCode::None) client.finishCount.fetch_add(1, std::memory_order_relaxed);
+  if (code == ErrorCode::None) {
+    client.finishCount.fetch_add(1, std::memory_order_relaxed);
+    // Buffered: written with the next pull or scan. Lost in a crash, it costs a redelivery.
+    if (journal_) journal_->remove(id);
+  }
   return code;
 }
 
 ErrorCode Channel::requeue(ClientSession& client, const MessageId& id, int64_t delayNs,
                            std::string* desc) {
-  std::lock_guard lock(mu_);
-  InFlight e;
-  ErrorCode code = takeInFlightLocked(client, id, "REQ", desc, e);
-  if (code != ErrorCode::None) return code;
-  requeueCount_.fetch_add(1, std::memory_order_relaxed);
-  client.requeueCount.fetch_add(1, std::memory_order_relaxed);
-  if (delayNs > 0) {
-    deferred_.push_back({monoNanos() + delayNs, std::move(e.msg)});
-    std::push_heap(deferred_.begin(), deferred_.end(),
-                   [](const Deferred& a, const Deferred& b) { return a.deadline > b.deadline; });
-    deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
-    return ErrorCode::None;
+  std::unique_ptr<MessageJournal::Sync> sync;
+  {
+    std::lock_guard lock(mu_);
+    InFlight e;
+    ErrorCode code = takeInFlightLocked(client, id, "REQ", desc, e);
+    if (code != ErrorCode::None) return code;
+    requeueCount_.fetch_add(1, std::memory_order_relaxed);
+    client.requeueCount.fetch_add(1, std::memory_order_relaxed);
+    if (delayNs > 0) {
+      if (journal_) {
+        int64_t due = wallNanos() + delayNs;
+        if (journal_->contains(id))
+          journal_->update(id, e.msg.attempts, due);
+        else
+          journal_->add(e.msg, due);
+        flushJournalLocked(nullptr);  // on failure the delay is kept in memory only
+        sync = journal_->takeSync();
+      }
+      deferred_.push_back({monoNanos() + delayNs, std::move(e.msg)});
+      std::push_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
+      deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
+    } else {
+      memory_.push(std::move(e.msg));  // an accepted message is never refused: may pass the mark
+      wakeWaitersLocked(1);
+    }
   }
-  memory_.push(std::move(e.msg));  // an accepted message is never refused: may pass the mark
-  wakeWaitersLocked(1);
+  if (sync) sync->run();
   return ErrorCode::None;
 }
 
@@ -232,6 +336,7 @@ ErrorCode Channel::touch(ClientSession& client, const MessageId& id, std::string
 
 bool Channel::processTimeouts(int64_t nowMono) {
   std::vector<std::shared_ptr<ClientSession>> toWake;
+  std::unique_ptr<MessageJournal::Sync> sync;
   bool work = false;
   {
     std::lock_guard lock(mu_);
@@ -251,9 +356,8 @@ bool Channel::processTimeouts(int64_t nowMono) {
       inFlight_.erase(id);
       ++requeued;
     }
-    auto later = [](const Deferred& a, const Deferred& b) { return a.deadline > b.deadline; };
     while (!deferred_.empty() && deferred_.front().deadline <= nowMono) {
-      std::pop_heap(deferred_.begin(), deferred_.end(), later);
+      std::pop_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
       memory_.push(std::move(deferred_.back().msg));
       deferred_.pop_back();
       ++requeued;
@@ -264,8 +368,13 @@ bool Channel::processTimeouts(int64_t nowMono) {
       deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
       wakeWaitersLocked(requeued);
     }
+    if (journal_) {
+      if (journal_->pending()) flushJournalLocked(nullptr);  // FINs since the last pull
+      sync = journal_->takeSync();
+    }
     if (disk_) disk_->syncIfDue();
   }
+  if (sync) sync->run();
   for (auto& c : toWake) c->wake();
   return work;
 }
@@ -284,6 +393,7 @@ void Channel::empty() {
     std::lock_guard lock(mu_);
     memory_.clear();
     if (disk_) disk_->empty();
+    if (journal_) journal_->clear();
     for (auto& [id, e] : inFlight_) {
       if (ClientSession* owner = findClientLocked(e.clientId))
         owner->inFlight.fetch_sub(1, std::memory_order_relaxed);
@@ -312,12 +422,14 @@ void Channel::close(bool deleteData) {
       inFlightHeap_.clear();
       deferred_.clear();
       if (disk_) disk_->deleteAll();
+      if (journal_) journal_->removeFile();
     } else if (disk_) {
-      // Graceful stop: everything this channel holds goes to disk. Deferred messages lose their
-      // delay and in-flight ones are delivered again (attempts kept), as the original does.
+      // Graceful stop: what the journal holds (deferred messages with their due time, in-flight
+      // ones from disk) stays there; everything else goes to the disk queue, attempts kept.
       Message msg;
       std::string err;
       auto spill = [&](const Message& m) {
+        if (journal_ && journal_->contains(m.id)) return;
         scratch_.clear();
         m.appendPayload(scratch_);
         if (!disk_->put(scratch_, &err))
@@ -329,6 +441,8 @@ void Channel::close(bool deleteData) {
       inFlight_.clear();
       inFlightHeap_.clear();
       deferred_.clear();
+      if (journal_ && !journal_->close(&err))
+        logError("channel(", topicName_, ":", name_, "): failed to write journal on exit - ", err);
       disk_->close();
     }
     inFlightCount_.store(0);

@@ -8,6 +8,11 @@
 // In-flight messages sit in a hash map plus an indexed min-heap by deadline (FIN removes from the
 // heap in O(log n), so finished messages leave no garbage); deferred messages in a second heap.
 // The scanner in nsqd.cpp calls processTimeouts(); there are no per-message timers.
+//
+// Durability: a non-ephemeral channel keeps a MessageJournal of its deferred messages (with their
+// wall-clock due time) and of in-flight messages that were popped from its disk queue, so both
+// survive a restart, graceful or kill -9. Messages that only ever lived in memory are not
+// journaled when delivered: they were not durable before delivery either.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -20,6 +25,7 @@
 #include "nsq/error.h"
 #include "nsq/message.h"
 #include "memory_queue.h"
+#include "message_journal.h"
 
 namespace nsq::nsqd {
 
@@ -55,8 +61,11 @@ class Channel {
   bool exiting() const { return exiting_.load(std::memory_order_acquire); }
 
   // Queues a copy of a topic message: memory first, then disk. deferNs > 0 parks it in the
-  // deferred heap. Returns false (with *error) when it could be stored nowhere. Any thread.
-  bool put(Message msg, int64_t deferNs, std::string* error);
+  // deferred heap and journals it. Returns false (with *error) when it could be stored nowhere.
+  // A journal fsync that comes due is appended to *syncs for the caller to run once it has
+  // dropped its own locks (nullptr: run here, after the channel lock is released). Any thread.
+  using Syncs = std::vector<std::unique_ptr<MessageJournal::Sync>>;
+  bool put(Message msg, int64_t deferNs, std::string* error, Syncs* syncs = nullptr);
 
   // Subscribes / unsubscribes a client. addClient fails when exiting or over
   // --max-channel-consumers. removeClient returns true when this was the last client of an
@@ -105,7 +114,9 @@ class Channel {
 
   // All below: mu_ held.
   bool storeLocked(Message&& msg, std::string* error);
-  bool popLocked(Message& out);
+  bool popLocked(Message& out, bool& fromDisk);
+  void restoreJournal();
+  bool flushJournalLocked(std::string* error);
   void heapPush(InFlight* e);
   void heapRemove(InFlight* e);
   void heapFix(std::size_t i);
@@ -122,6 +133,7 @@ class Channel {
   mutable std::mutex mu_;
   MemoryQueue memory_;
   std::unique_ptr<DiskQueue> disk_;  // null for #ephemeral
+  std::unique_ptr<MessageJournal> journal_;  // null for #ephemeral
   InFlightMap inFlight_;
   std::vector<InFlight*> inFlightHeap_;
   std::vector<Deferred> deferred_;  // min-heap by deadline

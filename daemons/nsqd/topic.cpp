@@ -1,7 +1,9 @@
 // Topic: ID assignment and fan-out. Publishing copies a 48-byte Message per channel; the body
 // block is shared. Messages published while there is no channel (or while paused) wait here and
 // are drained into the channels by drain(), called on channel creation, unpause and by the
-// scanner for whatever spilled to disk.
+// scanner for whatever spilled to disk. Draining pops the topic's disk queue without syncing
+// and lets the pops be synced only after the channels hold the messages, so a crash in between
+// duplicates a message rather than losing it.
 #include "topic.h"
 
 #include "channel.h"
@@ -15,7 +17,13 @@ namespace nsq::nsqd {
 Topic::Topic(Nsqd& nsqd, std::string name)
     : nsqd_(nsqd), name_(std::move(name)), ephemeral_(isEphemeral(name_)),
       guids_(nsqd.options().nodeId) {
-  if (!ephemeral_) disk_ = std::make_unique<DiskQueue>(nsqd_.diskQueueOptions(name_));
+  if (ephemeral_) return;
+  disk_ = std::make_unique<DiskQueue>(nsqd_.diskQueueOptions(name_));
+  journal_ = std::make_unique<MessageJournal>(journalOptions(nsqd_.options(), name_));
+  for (auto& e : journal_->recover()) deferredWaiting_.push_back({std::move(e.msg), e.wallDeadline});
+  if (!deferredWaiting_.empty())
+    logInfo("TOPIC(", name_, "): restored ", std::to_string(deferredWaiting_.size()),
+            " deferred messages from its journal");
 }
 
 Topic::~Topic() = default;
@@ -39,18 +47,26 @@ bool Topic::storeLocked(Message&& msg, std::string* error) {
   return true;
 }
 
-bool Topic::distributeLocked(Message&& msg, int64_t deferNs, std::string* error) {
+bool Topic::distributeLocked(Message&& msg, int64_t deferNs, std::string* error, Syncs* syncs) {
   std::size_t n = channels_.size();
   std::size_t i = 0;
   for (auto& [name, channel] : channels_) {
     bool last = ++i == n;
-    if (!channel->put(last ? std::move(msg) : Message(msg), deferNs, error)) return false;
+    if (!channel->put(last ? std::move(msg) : Message(msg), deferNs, error, syncs)) return false;
   }
   return true;
 }
 
 bool Topic::publish(const std::vector<std::string_view>& bodies, int64_t deferNs,
                     std::string* error) {
+  Syncs syncs;  // journal fsyncs, run after the topic lock is released
+  bool ok = publishLocked(bodies, deferNs, error, syncs);
+  for (auto& s : syncs) s->run();
+  return ok;
+}
+
+bool Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs,
+                          std::string* error, Syncs& syncs) {
   std::lock_guard lock(mu_);
   if (exiting()) {
     if (error) *error = "exiting";
@@ -67,17 +83,30 @@ bool Topic::publish(const std::vector<std::string_view>& bodies, int64_t deferNs
     bytes += body.size();
     bool ok;
     if (!hold) {
-      ok = distributeLocked(std::move(msg), deferNs, error);
-    } else if (deferNs > 0 &&
-               memory_.size() + deferredWaiting_.size() <
-                   static_cast<std::size_t>(nsqd_.options().memQueueSize)) {
-      deferredWaiting_.push_back({std::move(msg), deferNs});
+      ok = distributeLocked(std::move(msg), deferNs, error, &syncs);
+    } else if (deferNs > 0 && journal_) {
+      journal_->add(msg, now + deferNs);  // waits with its due time, in memory and journal
+      deferredWaiting_.push_back({std::move(msg), now + deferNs});
+      ok = true;
+    } else if (deferNs > 0 && memory_.size() + deferredWaiting_.size() <
+                                  static_cast<std::size_t>(nsqd_.options().memQueueSize)) {
+      deferredWaiting_.push_back({std::move(msg), now + deferNs});
       ok = true;
     } else {
-      ok = storeLocked(std::move(msg), error);  // a deferred message spilled here loses its delay
+      ok = storeLocked(std::move(msg), error);  // #ephemeral over the mark: discarded
     }
     if (!ok) return false;
     messageCount_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (journal_ && journal_->pending()) {
+    std::string err;
+    if (!journal_->flush(&err)) {
+      logError("TOPIC(", name_, "): journal write failed - ", err);
+      nsqd_.setHealth(err);
+      if (error) *error = err;
+      return false;
+    }
+    if (auto s = journal_->takeSync()) syncs.push_back(std::move(s));
   }
   messageBytes_.fetch_add(bytes, std::memory_order_relaxed);
   return true;
@@ -139,27 +168,44 @@ bool Topic::drain(std::size_t budget) {
   if (exiting() || paused() || !started_.load(std::memory_order_acquire) || channels_.empty()) return false;
   bool moved = false;
   std::string error;
+  Syncs syncs;
+  const int64_t wallNow = wallNanos();
   for (auto& w : deferredWaiting_) {
-    distributeLocked(std::move(w.msg), w.deferNs, &error);
+    MessageId id = w.msg.id;
+    distributeLocked(std::move(w.msg), std::max<int64_t>(0, w.wallDeadline - wallNow), &error, &syncs);
+    if (journal_) journal_->remove(id);
     moved = true;
   }
   deferredWaiting_.clear();
   Message msg;
   while (budget > 0 && memory_.pop(msg)) {
-    distributeLocked(std::move(msg), 0, &error);
+    distributeLocked(std::move(msg), 0, &error, &syncs);
     --budget;
     moved = true;
   }
   std::string payload;
-  while (budget > 0 && disk_ && disk_->pop(payload)) {
+  bool popped = false;
+  while (budget > 0 && disk_ && disk_->popNoSync(payload)) {
+    popped = true;
     if (!Message::parsePayload(payload, msg)) continue;
-    if (!distributeLocked(std::move(msg), 0, &error)) {
+    if (!distributeLocked(std::move(msg), 0, &error, &syncs)) {
       logError("TOPIC(", name_, "): failed to move message to channels - ", error);
     }
     --budget;
     moved = true;
   }
-  if (disk_) disk_->syncIfDue();
+  // The channels' copies are durable (their journal fsyncs run here) before this topic's
+  // journal forgets deferred messages and its disk queue records the pops.
+  for (auto& s : syncs) s->run();
+  if (journal_ && journal_->pending()) {
+    std::string err;
+    if (!journal_->flush(&err)) logError("TOPIC(", name_, "): journal write failed - ", err);
+    if (auto s = journal_->takeSync()) s->run();
+  }
+  if (disk_) {
+    if (popped) disk_->syncIfNeeded();
+    disk_->syncIfDue();
+  }
   return moved;
 }
 
@@ -180,6 +226,7 @@ void Topic::empty() {
   memory_.clear();
   deferredWaiting_.clear();
   if (disk_) disk_->empty();
+  if (journal_) journal_->clear();
 }
 
 void Topic::close(bool deleteData) {
@@ -196,6 +243,7 @@ void Topic::close(bool deleteData) {
     memory_.clear();
     deferredWaiting_.clear();
     if (disk_) disk_->deleteAll();
+    if (journal_) journal_->removeFile();
     return;
   }
   if (!disk_) return;
@@ -207,9 +255,10 @@ void Topic::close(bool deleteData) {
     if (!disk_->put(scratch_, &err))
       logError("TOPIC(", name_, "): failed to persist message on exit - ", err);
   };
-  for (auto& w : deferredWaiting_) spill(w.msg);
-  deferredWaiting_.clear();
+  deferredWaiting_.clear();  // they are in the journal, due times included
   while (memory_.pop(msg)) spill(msg);
+  if (journal_ && !journal_->close(&err))
+    logError("TOPIC(", name_, "): failed to write journal on exit - ", err);
   disk_->close();
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Topic: a stream of messages. Each published message gets an ID and is copied to every
 // channel; while the topic has no channel (or is paused) messages wait in the topic's own
-// memory queue and disk queue, and drain() moves them on once channels exist.
+// memory queue and disk queue, and drain() moves them on once channels exist. Deferred messages
+// that wait in a non-ephemeral topic are journaled with their due time (MessageJournal).
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -13,6 +14,7 @@
 
 #include "guid.h"
 #include "memory_queue.h"
+#include "message_journal.h"
 #include "nsq/disk_queue.h"
 #include "nsq/message.h"
 
@@ -71,10 +73,13 @@ class Topic {
  private:
   struct Waiting {
     Message msg;
-    int64_t deferNs;
+    int64_t wallDeadline;  // unix ns when it is due
   };
+  using Syncs = std::vector<std::unique_ptr<MessageJournal::Sync>>;
   bool storeLocked(Message&& msg, std::string* error);
-  bool distributeLocked(Message&& msg, int64_t deferNs, std::string* error);
+  bool publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs,
+                     std::string* error, Syncs& syncs);
+  bool distributeLocked(Message&& msg, int64_t deferNs, std::string* error, Syncs* syncs);
 
   Nsqd& nsqd_;
   const std::string name_;
@@ -84,6 +89,7 @@ class Topic {
   MemoryQueue memory_;
   std::vector<Waiting> deferredWaiting_;
   std::unique_ptr<DiskQueue> disk_;
+  std::unique_ptr<MessageJournal> journal_;  // deferredWaiting_ on disk; null for #ephemeral
   GuidFactory guids_;
   std::string scratch_;
   std::atomic<bool> paused_{false};

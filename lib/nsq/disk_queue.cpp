@@ -487,7 +487,16 @@ bool DiskQueue::writeRecord(std::string_view payload, std::string* error, bool* 
 
 // ---- read side ----
 
-bool DiskQueue::pop(std::string& out) {
+bool DiskQueue::pop(std::string& out) { return popImpl(out, true); }
+
+bool DiskQueue::popNoSync(std::string& out) { return popImpl(out, false); }
+
+void DiskQueue::syncIfNeeded() {
+  if (closed_.load()) return;
+  if (needSync_.load() || opsSinceSync_.load() >= opts_.syncEvery) syncImpl(false, nullptr);
+}
+
+bool DiskQueue::popImpl(std::string& out, bool sync) {
   if (closed_.load()) return false;
   bool got = false;
   {
@@ -560,7 +569,7 @@ bool DiskQueue::pop(std::string& out) {
     }
   }
   int64_t ops = got ? opsSinceSync_.fetch_add(1) + 1 : opsSinceSync_.load();
-  if (needSync_.load() || ops >= opts_.syncEvery) syncImpl(false, nullptr);
+  if (sync && (needSync_.load() || ops >= opts_.syncEvery)) syncImpl(false, nullptr);
   return got;
 }
 

@@ -64,6 +64,14 @@ class DiskQueue {
   // writer's write or fsync; if its own turn to sync comes while another sync runs, it skips it.
   bool pop(std::string& out);
 
+  // pop() without its sync: the read position moves in memory only, so a crash before the next
+  // sync delivers the record again. For an owner that must record the popped record elsewhere
+  // (a journal) before the pop may become durable; it then calls syncIfNeeded(). Any thread.
+  bool popNoSync(std::string& out);
+
+  // Runs the sync that pop() skipped, if one is owed (syncEvery reached or a segment finished).
+  void syncIfNeeded();
+
   // Records not yet popped. Cheap (one atomic load).
   int64_t depth() const;
 
@@ -105,6 +113,7 @@ class DiskQueue {
   };
 
   void recover();
+  bool popImpl(std::string& out, bool sync);
   bool writeRecord(std::string_view payload, std::string* error, bool* rolled);
   bool syncImpl(bool blocking, std::string* error);
   bool writeMetadata(int64_t depth, int64_t rfn, int64_t rpos, int64_t wfn, int64_t wpos,

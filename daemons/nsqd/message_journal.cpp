@@ -1,0 +1,417 @@
+// MessageJournal: ADD / UPDATE / DONE records over a map of live entries. The map, not the file,
+// is the truth while running: a failed write only marks the journal dirty, and the next flush
+// rewrites the whole live set, so an IO error never leaves a half-applied history behind.
+#include "message_journal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "nsq/disk_queue.h"
+#include "nsq/log.h"
+#include "options.h"
+
+namespace nsq::nsqd {
+namespace {
+
+enum RecordType : uint8_t { kAdd = 1, kUpdate = 2, kDone = 3 };
+constexpr int64_t kAddFixed = 1 + 8;             // type, wall deadline; then the §1.2 payload
+constexpr int64_t kUpdateSize = 1 + 8 + 2 + 16;  // type, wall deadline, attempts, id
+constexpr int64_t kDoneSize = 1 + 16;            // type, id
+
+std::string errnoText(const char* what, const std::string& path, int err) {
+  return std::string(what) + " " + path + ": " + std::strerror(err);
+}
+
+bool pwriteAll(int fd, const char* p, std::size_t n, int64_t off, int* err) {
+  while (n > 0) {
+    ssize_t r = ::pwrite(fd, p, n, static_cast<off_t>(off));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      *err = errno;
+      return false;
+    }
+    p += r;
+    n -= static_cast<std::size_t>(r);
+    off += r;
+  }
+  return true;
+}
+
+void fsyncDir(const std::string& file) {
+  std::string dir = std::filesystem::path(file).parent_path().string();
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+// Frames body (already in out from `start` on, after 8 reserved bytes) with length and CRC.
+void sealRecord(std::string& out, std::size_t start) {
+  std::size_t len = out.size() - start - kJournalRecordHeaderSize;
+  char* h = out.data() + start;
+  putUint32(h, static_cast<uint32_t>(len));
+  putUint32(h + 4, crc32c(crc32c(0, h, 4), h + kJournalRecordHeaderSize, len));
+}
+
+void appendHeader(std::string& out) {
+  char h[kJournalHeaderSize];
+  putUint32(h, kJournalMagic);
+  putUint16(h + 4, kJournalVersion);
+  putUint16(h + 6, 0);
+  out.append(h, sizeof h);
+}
+
+}  // namespace
+
+struct MessageJournal::Fd {
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int fd;
+};
+
+namespace {
+class FdSync : public MessageJournal::Sync {
+ public:
+  FdSync(std::shared_ptr<void> keep, int fd, std::string path, std::function<void(const std::string&)> log)
+      : keep_(std::move(keep)), fd_(fd), path_(std::move(path)), log_(std::move(log)) {}
+  bool run() override {
+    if (::fsync(fd_) == 0) return true;
+    log_(errnoText("fsync", path_, errno));
+    return false;
+  }
+
+ private:
+  std::shared_ptr<void> keep_;  // holds the fd open even if compaction replaced the file
+  int fd_;
+  std::string path_;
+  std::function<void(const std::string&)> log_;
+};
+}  // namespace
+
+JournalOptions journalOptions(const NsqdOptions& opts, const std::string& queueName) {
+  JournalOptions o;
+  o.path = opts.dataPath + "/" + queueName + ".journal.dat";
+  o.syncEvery = opts.syncEvery;
+  o.syncTimeout = opts.syncTimeout;
+  o.maxMsgSize = opts.maxMsgSize;
+  o.logError = [](const std::string& text) { logError("JOURNAL: ", text); };
+  return o;
+}
+
+MessageJournal::MessageJournal(JournalOptions opts)
+    : opts_(std::move(opts)), lastSync_(std::chrono::steady_clock::now()) {
+  if (opts_.syncEvery < 1) opts_.syncEvery = 1;
+}
+
+MessageJournal::~MessageJournal() = default;
+
+void MessageJournal::logError(const std::string& text) const {
+  if (opts_.logError)
+    opts_.logError(text);
+  else
+    std::fprintf(stderr, "%s\n", text.c_str());
+}
+
+std::vector<MessageJournal::Entry> MessageJournal::recover() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path path(opts_.path);
+  const std::string stem = path.filename().string() + ".";
+  for (const auto& de : fs::directory_iterator(path.parent_path().empty() ? "." : path.parent_path(), ec)) {
+    std::string n = de.path().filename().string();
+    if (n.rfind(stem, 0) == 0 && n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) fs::remove(de.path(), ec);
+  }
+
+  std::string data;
+  {
+    int fd = ::open(opts_.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    char chunk[65536];
+    for (;;) {
+      ssize_t r = ::read(fd, chunk, sizeof chunk);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      data.append(chunk, static_cast<std::size_t>(r));
+    }
+    ::close(fd);
+  }
+  const auto size = static_cast<int64_t>(data.size());
+  auto reportBad = [&](int64_t from, int64_t to, const char* why) {
+    std::string bad = opts_.path + ".bad." + std::to_string(from);
+    bool copied = false;
+    int out = ::open(bad.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out >= 0) {
+      int err = 0;
+      copied = pwriteAll(out, data.data() + from, static_cast<std::size_t>(to - from), 0, &err);
+      ::close(out);
+    }
+    logError("corrupt data in " + opts_.path + " at offset " + std::to_string(from) + " (" +
+             std::to_string(to - from) + " bytes, " + why + ")" +
+             (copied ? "; copied to " + bad : "; could not copy it aside") + "; continuing at offset " +
+             std::to_string(to));
+  };
+
+  std::vector<MessageId> order;
+  const int64_t maxLen = kAddFixed + static_cast<int64_t>(kMessageHeaderLength) + opts_.maxMsgSize;
+  auto recordAt = [&](int64_t pos) -> int64_t {
+    if (pos + kJournalRecordHeaderSize > size) return -1;
+    const char* p = data.data() + pos;
+    auto len = static_cast<int64_t>(getUint32(p));
+    if (len < kDoneSize || len > maxLen || pos + kJournalRecordHeaderSize + len > size) return -1;
+    uint32_t crc = crc32c(crc32c(0, p, 4), p + kJournalRecordHeaderSize, static_cast<std::size_t>(len));
+    return crc == getUint32(p + 4) ? len : -1;
+  };
+
+  if (size > 0) {
+    if (size < kJournalHeaderSize || getUint32(data.data()) != kJournalMagic ||
+        getUint16(data.data() + 4) != kJournalVersion) {
+      reportBad(0, size, "not a version-1 journal");
+    } else {
+      int64_t pos = kJournalHeaderSize;
+      while (pos < size) {
+        int64_t len = recordAt(pos);
+        if (len < 0) {
+          int64_t next = pos + 1;
+          while (next < size && recordAt(next) < 0) ++next;
+          reportBad(pos, next, next == size ? "torn or bad final record" : "bad length or checksum");
+          pos = next;
+          continue;
+        }
+        const char* r = data.data() + pos + kJournalRecordHeaderSize;
+        pos += kJournalRecordHeaderSize + len;
+        auto type = static_cast<uint8_t>(r[0]);
+        if (type == kAdd && len >= kAddFixed + static_cast<int64_t>(kMessageHeaderLength)) {
+          Entry e;
+          e.wallDeadline = static_cast<int64_t>(getUint64(r + 1));
+          if (!Message::parsePayload(std::string_view(r + kAddFixed, static_cast<std::size_t>(len - kAddFixed)), e.msg))
+            continue;
+          auto [it, inserted] = entries_.insert_or_assign(e.msg.id, std::move(e));
+          if (inserted) order.push_back(it->first);
+        } else if (type == kUpdate && len == kUpdateSize) {
+          MessageId id;
+          std::memcpy(id.bytes.data(), r + 11, kMessageIdLength);
+          auto it = entries_.find(id);
+          if (it == entries_.end()) continue;
+          it->second.wallDeadline = static_cast<int64_t>(getUint64(r + 1));
+          it->second.msg.attempts = getUint16(r + 9);
+        } else if (type == kDone && len == kDoneSize) {
+          MessageId id;
+          std::memcpy(id.bytes.data(), r + 1, kMessageIdLength);
+          entries_.erase(id);
+        } else {
+          logError("unknown record type " + std::to_string(type) + " in " + opts_.path + "; skipped");
+        }
+      }
+    }
+  }
+  // entries_ holds exactly the live set; order may name an ID twice (added, done, added again).
+  std::vector<Entry> out;
+  std::unordered_map<MessageId, bool, MessageIdHash> emitted;
+  for (const auto& id : order) {
+    auto it = entries_.find(id);
+    if (it == entries_.end() || !emitted.emplace(id, true).second) continue;
+    liveBytes_ += kJournalRecordHeaderSize + kAddFixed + static_cast<int64_t>(it->second.msg.payloadSize());
+    out.push_back(it->second);
+  }
+  std::string err;
+  if (!compact(&err)) logError("cannot rewrite journal " + opts_.path + " - " + err);
+  return out;
+}
+
+void MessageJournal::appendAdd(std::string& out, const Entry& e) const {
+  std::size_t start = out.size();
+  out.append(kJournalRecordHeaderSize, '\0');
+  out.push_back(static_cast<char>(kAdd));
+  char d[8];
+  putUint64(d, static_cast<uint64_t>(e.wallDeadline));
+  out.append(d, 8);
+  e.msg.appendPayload(out);
+  sealRecord(out, start);
+}
+
+void MessageJournal::add(const Message& msg, int64_t wallDeadline) {
+  auto [it, inserted] = entries_.insert_or_assign(msg.id, Entry{msg, wallDeadline});
+  if (inserted) liveBytes_ += kJournalRecordHeaderSize + kAddFixed + static_cast<int64_t>(msg.payloadSize());
+  if (!dirty_) appendAdd(buf_, it->second);
+  ++bufRecords_;
+}
+
+void MessageJournal::update(const MessageId& id, uint16_t attempts, int64_t wallDeadline) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  it->second.msg.attempts = attempts;
+  it->second.wallDeadline = wallDeadline;
+  ++bufRecords_;
+  if (dirty_) return;
+  std::size_t start = buf_.size();
+  buf_.append(kJournalRecordHeaderSize, '\0');
+  char r[kUpdateSize];
+  r[0] = static_cast<char>(kUpdate);
+  putUint64(r + 1, static_cast<uint64_t>(wallDeadline));
+  putUint16(r + 9, attempts);
+  std::memcpy(r + 11, id.bytes.data(), kMessageIdLength);
+  buf_.append(r, sizeof r);
+  sealRecord(buf_, start);
+}
+
+void MessageJournal::remove(const MessageId& id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  liveBytes_ -= kJournalRecordHeaderSize + kAddFixed + static_cast<int64_t>(it->second.msg.payloadSize());
+  entries_.erase(it);
+  ++bufRecords_;
+  if (dirty_) return;
+  std::size_t start = buf_.size();
+  buf_.append(kJournalRecordHeaderSize, '\0');
+  char r[kDoneSize];
+  r[0] = static_cast<char>(kDone);
+  std::memcpy(r + 1, id.bytes.data(), kMessageIdLength);
+  buf_.append(r, sizeof r);
+  sealRecord(buf_, start);
+}
+
+bool MessageJournal::openFile(std::string* error) {
+  int fd = ::open(opts_.path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = errnoText("open", opts_.path, errno);
+    return false;
+  }
+  fd_ = std::make_shared<Fd>(fd);
+  std::string h;
+  appendHeader(h);
+  int err = 0;
+  if (!pwriteAll(fd, h.data(), h.size(), 0, &err)) {
+    *error = errnoText("write", opts_.path, err);
+    fd_.reset();
+    ::unlink(opts_.path.c_str());
+    return false;
+  }
+  fileBytes_ = kJournalHeaderSize;
+  fsyncDir(opts_.path);
+  return true;
+}
+
+bool MessageJournal::flush(std::string* error) {
+  if (!dirty_ && buf_.empty()) {
+    bufRecords_ = 0;
+    return true;
+  }
+  const auto projected = fileBytes_ + static_cast<int64_t>(buf_.size());
+  if (dirty_ || (projected > opts_.compactMinBytes && projected > 2 * (liveBytes_ + kJournalHeaderSize)))
+    return compact(error);
+  if (!fd_ && !openFile(error)) {
+    dirty_ = true;
+    buf_.clear();
+    return false;
+  }
+  int err = 0;
+  const int64_t end = fileBytes_ + static_cast<int64_t>(buf_.size());
+  if (!pwriteAll(fd_->fd, buf_.data(), buf_.size(), fileBytes_, &err)) {
+    (void)!::ftruncate(fd_->fd, static_cast<off_t>(fileBytes_));
+    *error = errnoText("write", opts_.path, err);
+    dirty_ = true;
+    buf_.clear();
+    return false;
+  }
+  fileBytes_ = end;
+  unsynced_ += bufRecords_;
+  buf_.clear();
+  bufRecords_ = 0;
+  return true;
+}
+
+bool MessageJournal::compact(std::string* error) {
+  buf_.clear();
+  if (entries_.empty()) {
+    fd_.reset();
+    if (::unlink(opts_.path.c_str()) != 0 && errno != ENOENT) {
+      *error = errnoText("remove", opts_.path, errno);
+      dirty_ = true;
+      return false;
+    }
+    fileBytes_ = 0;
+    unsynced_ = bufRecords_ = 0;
+    dirty_ = false;
+    return true;
+  }
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char suffix[24];
+  std::snprintf(suffix, sizeof suffix, ".%016" PRIx64 ".tmp", static_cast<uint64_t>(rng()));
+  const std::string tmp = opts_.path + suffix;
+  auto failWith = [&](const std::string& what, int fd) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    *error = what;
+    dirty_ = true;
+    return false;
+  };
+  int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return failWith(errnoText("open", tmp, errno), -1);
+  std::string chunk;
+  appendHeader(chunk);
+  int64_t off = 0;
+  int err = 0;
+  for (const auto& [id, e] : entries_) {
+    appendAdd(chunk, e);
+    if (chunk.size() >= (1u << 20)) {
+      if (!pwriteAll(fd, chunk.data(), chunk.size(), off, &err)) return failWith(errnoText("write", tmp, err), fd);
+      off += static_cast<int64_t>(chunk.size());
+      chunk.clear();
+    }
+  }
+  if (!pwriteAll(fd, chunk.data(), chunk.size(), off, &err)) return failWith(errnoText("write", tmp, err), fd);
+  off += static_cast<int64_t>(chunk.size());
+  if (::fsync(fd) != 0) return failWith(errnoText("fsync", tmp, errno), fd);
+  if (::rename(tmp.c_str(), opts_.path.c_str()) != 0) return failWith(errnoText("rename", tmp, errno), fd);
+  fsyncDir(opts_.path);
+  fd_ = std::make_shared<Fd>(fd);
+  fileBytes_ = off;
+  unsynced_ = bufRecords_ = 0;
+  lastSync_ = std::chrono::steady_clock::now();
+  dirty_ = false;
+  return true;
+}
+
+std::unique_ptr<MessageJournal::Sync> MessageJournal::takeSync(bool force) {
+  if (unsynced_ == 0 || !fd_) return nullptr;
+  auto now = std::chrono::steady_clock::now();
+  if (!force && unsynced_ < opts_.syncEvery && now - lastSync_ < opts_.syncTimeout) return nullptr;
+  unsynced_ = 0;
+  lastSync_ = now;
+  auto log = opts_.logError ? opts_.logError : [](const std::string& t) { std::fprintf(stderr, "%s\n", t.c_str()); };
+  return std::make_unique<FdSync>(fd_, fd_->fd, opts_.path, std::move(log));
+}
+
+void MessageJournal::clear() {
+  entries_.clear();
+  liveBytes_ = 0;
+  buf_.clear();
+  bufRecords_ = 0;
+  dirty_ = false;
+  fd_.reset();
+  if (::unlink(opts_.path.c_str()) != 0 && errno != ENOENT) logError(errnoText("remove", opts_.path, errno));
+  fileBytes_ = 0;
+  unsynced_ = 0;
+}
+
+bool MessageJournal::close(std::string* error) {
+  if (!flush(error)) return false;
+  if (auto s = takeSync(true)) return s->run();
+  return true;
+}
+
+void MessageJournal::removeFile() { clear(); }
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,114 @@
+#pragma once
+// MessageJournal: an append-only, checksummed log of the messages a channel (or a topic) holds
+// outside its queues: deferred ones with their wall-clock due time, and in-flight ones whose only
+// durable copy left the disk queue when they were popped. Replaying it at start gives back every
+// live entry; compaction rewrites the live set (tmp + fsync + rename) once the file has grown
+// well past it. Byte layout: docs/message-journal-format.md.
+//
+// Threads: not thread-safe. The owner calls everything under its own lock, except that the
+// fsync handle returned by takeSync() is meant to be run after that lock is released.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "nsq/message.h"
+
+namespace nsq::nsqd {
+
+struct NsqdOptions;
+
+struct JournalOptions {
+  std::string path;  // e.g. <data-path>/<topic>:<channel>.journal.dat
+  int64_t syncEvery = 2500;  // fsync after this many records; 1 = every flush is durable
+  std::chrono::nanoseconds syncTimeout = std::chrono::seconds(2);
+  int64_t compactMinBytes = 4 << 20;  // compact only past this file size ...
+  int64_t maxMsgSize = 1048576;       // body limit, to validate records
+  std::function<void(const std::string&)> logError;  // empty -> stderr
+};
+
+// The journal of queue `queueName` ("topic" or "topic:channel") under nsqd's --data-path, with
+// its --sync-every / --sync-timeout and errors logged as JOURNAL lines.
+JournalOptions journalOptions(const NsqdOptions& opts, const std::string& queueName);
+
+// Journal layout constants (docs/message-journal-format.md).
+constexpr uint32_t kJournalMagic = 0xD14E534A;  // "\xD1NSJ"
+constexpr uint16_t kJournalVersion = 1;
+constexpr int64_t kJournalHeaderSize = 8;
+constexpr int64_t kJournalRecordHeaderSize = 8;  // uint32 length, uint32 crc32c
+
+class MessageJournal {
+ public:
+  struct Entry {
+    Message msg;               // attempts as of the last record
+    int64_t wallDeadline = 0;  // unix ns when it is due; 0 = at once (it was in flight)
+  };
+  // An fsync to run outside the owner's lock (see takeSync()).
+  class Sync {
+   public:
+    virtual ~Sync() = default;
+    virtual bool run() = 0;  // false after a failed fsync (logged)
+  };
+
+  explicit MessageJournal(JournalOptions opts);
+  ~MessageJournal();
+  MessageJournal(const MessageJournal&) = delete;
+  MessageJournal& operator=(const MessageJournal&) = delete;
+
+  // Replays the file if there is one: corrupt or torn records are reported with file and
+  // offset, copied to <path>.bad.<offset> and skipped; the live set is then rewritten compactly.
+  // Returns the live entries. Call once, before anything else.
+  std::vector<Entry> recover();
+
+  bool contains(const MessageId& id) const { return entries_.count(id) != 0; }
+  std::size_t size() const { return entries_.size(); }
+
+  // Buffer a record; no IO. add() keeps a full entry (replacing one with the same ID); update()
+  // and remove() only act on an ID the journal holds.
+  void add(const Message& msg, int64_t wallDeadline);
+  void update(const MessageId& id, uint16_t attempts, int64_t wallDeadline);
+  void remove(const MessageId& id);
+  bool pending() const { return !buf_.empty() || dirty_; }
+
+  // Writes the buffered records with one pwrite (compacting first if the file is more than
+  // twice its live contents and past compactMinBytes). On an IO error returns false with
+  // *error; the entries stay, and the next flush rewrites the whole live set.
+  bool flush(std::string* error);
+
+  // When an fsync is due (syncEvery records written since the last one, or force, or
+  // syncTimeout passed with unsynced records), returns it to run outside the lock; else null.
+  std::unique_ptr<Sync> takeSync(bool force = false);
+
+  // Drops every entry and removes the file (channel/topic emptied).
+  void clear();
+  // Flushes and fsyncs (graceful stop). The journal stays usable.
+  bool close(std::string* error);
+  // Removes the file for good (channel/topic deleted).
+  void removeFile();
+
+  const std::string& path() const { return opts_.path; }
+  int64_t fileBytes() const { return fileBytes_; }
+
+ private:
+  struct Fd;
+  bool openFile(std::string* error);
+  bool compact(std::string* error);
+  void appendAdd(std::string& out, const Entry& e) const;
+  void logError(const std::string& text) const;
+
+  JournalOptions opts_;
+  std::unordered_map<MessageId, Entry, MessageIdHash> entries_;
+  int64_t liveBytes_ = 0;  // size of the ADD records that compaction would write
+  std::string buf_;        // encoded records not yet written
+  int64_t bufRecords_ = 0;
+  bool dirty_ = false;     // a write failed: only a full rewrite makes the file right again
+  std::shared_ptr<Fd> fd_;
+  int64_t fileBytes_ = 0;
+  int64_t unsynced_ = 0;   // records written since the last fsync
+  std::chrono::steady_clock::time_point lastSync_;
+};
+
+}  // namespace nsq::nsqd
