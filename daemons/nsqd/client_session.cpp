@@ -169,7 +169,9 @@ long ClientSession::executeOne(std::string_view buf, int64_t now) {
   if (!magicRead_) {
     if (buf.size() < 4) return 0;
     if (buf.substr(0, 4) != kMagicV2) {
-      sendError({ErrorCode::BadProtocol, "client sent bad protocol magic " + quoted(buf.substr(0, 4))});
+      // The original answers the bare code; the log says what arrived.
+      logError("client(", remoteAddress_, ") bad protocol magic ", quoted(buf.substr(0, 4)));
+      appendFrame(out_, FrameType::Error, errorCodeName(ErrorCode::BadProtocol));
       return -1;
     }
     magicRead_ = true;

@@ -107,6 +107,18 @@ void finalizeOptions(NsqdOptions& o) {
           "flag --auth-http-request-method: must be get or post");
   require(o.tlsRequired == "true" || o.tlsRequired == "false" || o.tlsRequired == "tcp-https",
           "flag --tls-required: must be true, false or tcp-https");
+  // Each value may itself be a comma-separated list ("0.99,0.999"), as upstream accepts.
+  std::vector<std::string> percentiles;
+  for (const auto& entry : o.e2eProcessingLatencyPercentiles) {
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t comma = entry.find(',', start);
+      percentiles.push_back(entry.substr(start, comma == std::string::npos ? comma : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  o.e2eProcessingLatencyPercentiles = std::move(percentiles);
   for (const auto& p : o.e2eProcessingLatencyPercentiles) {
     char* end = nullptr;
     double v = std::strtod(p.c_str(), &end);

@@ -216,7 +216,9 @@ StatsSnapshot collectStats(const Nsqd& nsqd, const StatsFilter& filter) {
     }
     out.topics.push_back(std::move(ts));
   }
-  if (filter.includeClients) {
+  // As upstream: a topic filter that matches nothing lists no producers either.
+  bool topicMissing = !filter.topic.empty() && out.topics.empty();
+  if (filter.includeClients && !topicMissing) {
     for (const auto& client : nsqd.clients()) {
       ClientStats c = client->stats();
       if (c.pubCounts.empty()) continue;

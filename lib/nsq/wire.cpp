@@ -92,15 +92,21 @@ Error parseMpubBody(std::string_view body, int64_t maxMsgSize, int64_t maxBodySi
   std::size_t pos = 4;
   out.reserve(static_cast<std::size_t>(n));
   for (int32_t i = 0; i < n; ++i) {
+    std::string index = "(" + std::to_string(i) + ")";
     if (body.size() - pos < 4) {
       out.clear();
-      return {ErrorCode::BadMessage, "MPUB failed to read message body size"};
+      return {ErrorCode::BadMessage, "MPUB failed to read message" + index + " body size"};
     }
     int32_t size = static_cast<int32_t>(getUint32(body.data() + pos));
     pos += 4;
-    if (size <= 0 || size > maxMsgSize) {
+    if (size <= 0) {
       out.clear();
-      return {ErrorCode::BadMessage, "MPUB invalid message body size " + std::to_string(size)};
+      return {ErrorCode::BadMessage, "MPUB invalid message" + index + " body size " + std::to_string(size)};
+    }
+    if (size > maxMsgSize) {
+      out.clear();
+      return {ErrorCode::BadMessage,
+              "MPUB message too big " + std::to_string(size) + " > " + std::to_string(maxMsgSize)};
     }
     if (body.size() - pos < static_cast<std::size_t>(size)) {
       out.clear();

@@ -318,17 +318,17 @@ TEST(Wire, MpubRejectsCountOverBodyLimit) {
 
 TEST(Wire, MpubRejectsBadMessageSizes) {
   expectMpubError(be32(2) + be32(1) + "a" + be32(0), ErrorCode::BadMessage,
-                  "MPUB invalid message body size 0");
+                  "MPUB invalid message(1) body size 0");
   expectMpubError(be32(1) + be32(0xfffffffe) + "a", ErrorCode::BadMessage,
-                  "MPUB invalid message body size -2");
+                  "MPUB invalid message(0) body size -2");
   expectMpubError(mpubBody({"ok", std::string(kMaxMsg + 1, 'x')}), ErrorCode::BadMessage,
-                  "MPUB invalid message body size 101");
+                  "MPUB message too big 101 > 100");
 }
 
 TEST(Wire, MpubRejectsTruncatedSizeAndBody) {
   expectMpubError(be32(2) + be32(1) + "a" + "\x00\x00"s, ErrorCode::BadMessage,
-                  "MPUB failed to read message body size");
-  expectMpubError(be32(1), ErrorCode::BadMessage, "MPUB failed to read message body size");
+                  "MPUB failed to read message(1) body size");
+  expectMpubError(be32(1), ErrorCode::BadMessage, "MPUB failed to read message(0) body size");
   expectMpubError(be32(2) + be32(1) + "a" + be32(5) + "abcd", ErrorCode::BadMessage,
                   "MPUB failed to read message body");
 }

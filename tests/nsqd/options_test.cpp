@@ -260,10 +260,15 @@ TEST(NsqdOptions, RejectsE2ePercentilesOutsideZeroToOne) {
 // NSQ-COMPAT §4.9: percentiles may be repeated or given as a comma list (upstream's FloatArray
 // splits on ','). finalizeOptions checks each list entry whole, so "0.99,0.999" is refused.
 // Disabled until the option is split on commas; see the report.
-TEST(NsqdOptions, DISABLED_AcceptsCommaSeparatedE2ePercentiles) {
+TEST(NsqdOptions, AcceptsCommaSeparatedE2ePercentiles) {
   Bound b;
-  b.parse({"--e2e-processing-latency-percentile=0.99,0.999", "--node-id=1"});
+  b.parse({"--e2e-processing-latency-percentile=0.99,0.999", "--e2e-processing-latency-percentile=0.5",
+           "--node-id=1"});
   EXPECT_NO_THROW(finalizeOptions(b.opts));
+  EXPECT_EQ(b.opts.e2eProcessingLatencyPercentiles, (std::vector<std::string>{"0.99", "0.999", "0.5"}));
+  Bound bad;
+  bad.parse({"--e2e-processing-latency-percentile=0.99,1.5", "--node-id=1"});
+  EXPECT_THROW(finalizeOptions(bad.opts), nsq::OptionError);
 }
 
 TEST(NsqdOptions, RejectsUnknownLogLevel) {

@@ -1,6 +1,8 @@
 // NsqdProcess: start/stop/restart the real nsqd for end-to-end tests.
 #include "support/nsqd_process.h"
 
+#include <gtest/gtest.h>
+
 #include <stdexcept>
 
 namespace nsq::test {
@@ -18,7 +20,19 @@ NsqdProcess::NsqdProcess(std::vector<std::string> extraArgs, std::string dataDir
   launch();
 }
 
-NsqdProcess::~NsqdProcess() = default;
+NsqdProcess::~NsqdProcess() {
+  // Stop gracefully, so a sanitizer build also runs its exit-time leak check, and fail the test
+  // if the daemon reported a sanitizer error at any point (its log dies with this object).
+  if (process_ && process_->running()) process_->stop(15);
+  std::string log = logs();
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                             "ThreadSanitizer"}) {
+    if (log.find(marker) != std::string::npos) {
+      ADD_FAILURE() << "nsqd reported a sanitizer error:\n" << log;
+      break;
+    }
+  }
+}
 
 void NsqdProcess::launch() {
   std::vector<std::string> args = {"--tcp-address=127.0.0.1:" + std::to_string(tcpPort_),
