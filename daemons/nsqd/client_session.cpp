@@ -17,6 +17,7 @@
 #include "channel.h"
 #include "clock.h"
 #include "io_loop.h"
+#include "nsq/compression.h"
 #include "nsq/json_text.h"
 #include "nsq/log.h"
 #include "nsq/names.h"
@@ -84,6 +85,7 @@ void ClientSession::closed() {
 }
 
 bool ClientSession::onReadable(int64_t now) {
+  if (codec_) return readCompressed(now);
   std::size_t total = 0;
   for (;;) {
     if (inPos_ > 0 && inPos_ == in_.size()) {
@@ -107,6 +109,38 @@ bool ClientSession::onReadable(int64_t now) {
   }
   if (!processInput(now)) return false;
   return pump(now);
+}
+
+// Compressed connections read into a scratch buffer and decode into the input buffer.
+bool ClientSession::readCompressed(int64_t now) {
+  char buf[kReadChunk];
+  std::size_t total = 0;
+  for (;;) {
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n == 0) return false;
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EINTR) continue;
+      return false;
+    }
+    lastReadMono_ = now;
+    if (!decodeInput(std::string_view(buf, static_cast<std::size_t>(n)))) return false;
+    total += static_cast<std::size_t>(n);
+    if (static_cast<std::size_t>(n) < sizeof buf || total >= kMaxReadPerPass) break;
+  }
+  if (!processInput(now)) return false;
+  return pump(now);
+}
+
+bool ClientSession::decodeInput(std::string_view wire) {
+  std::string err;
+  // Bound what one read may expand to: a command body is at most max-body-size.
+  auto cap = static_cast<std::size_t>(nsqd_.options().maxBodySize) + 2 * kReadChunk;
+  if (!codec_->decode(wire, in_, cap, &err)) {
+    logError("PROTOCOL(V2): [", remoteAddress_, "] ", codec_->name(), " - ", err);
+    return false;
+  }
+  return true;
 }
 
 bool ClientSession::onWritable(int64_t now) {
@@ -145,6 +179,13 @@ bool ClientSession::processInput(int64_t now) {
     }
     if (used == 0) break;
     inPos_ += static_cast<std::size_t>(used);
+    if (upgradeInput_) {
+      // Bytes after the upgrading IDENTIFY were sent compressed.
+      upgradeInput_ = false;
+      std::string rest = in_.substr(inPos_);
+      in_.resize(inPos_);
+      if (!rest.empty() && !decodeInput(rest)) return false;
+    }
   }
   if (inPos_ == in_.size()) {
     in_.clear();
@@ -445,24 +486,38 @@ Error ClientSession::handleIdentify(std::string_view body) {
     sendResponse(kOk);
     return {};
   }
-  // TODO: TLS, snappy and deflate arrive with the security issue; until then none is granted,
-  // so clients keep talking plain V2 (granting one we cannot speak would break them).
+  // TODO: TLS arrives with the security issue; until then tls_v1 is never granted.
   (void)tls;
-  (void)snappy;
-  (void)deflate;
-  int64_t level = deflateLevel > 0 ? deflateLevel : 6;
+  bool grantDeflate = deflate && o.deflate;
+  bool grantSnappy = snappy && o.snappy;
+  if (grantDeflate && grantSnappy)
+    return {ErrorCode::IdentifyFailed, "cannot enable both deflate and snappy compression"};
+  int64_t level = grantDeflate && deflateLevel > 0 ? deflateLevel : 6;
   level = std::min(level, o.maxDeflateLevel);
   std::string resp = "{\"max_rdy_count\":" + std::to_string(o.maxRdyCount) + ",\"version\":\"" NSQ_VERSION "\"" +
                      ",\"max_msg_timeout\":" + std::to_string(maxMsgMs) +
                      ",\"msg_timeout\":" + std::to_string(msgTimeoutNs / 1'000'000) +
-                     ",\"tls_v1\":false,\"deflate\":false,\"deflate_level\":" + std::to_string(level) +
+                     ",\"tls_v1\":false,\"deflate\":" + (grantDeflate ? "true" : "false") +
+                     ",\"deflate_level\":" + std::to_string(level) +
                      ",\"max_deflate_level\":" + std::to_string(o.maxDeflateLevel) +
-                     ",\"snappy\":false,\"sample_rate\":" + std::to_string(sampleRate) +
+                     ",\"snappy\":" + (grantSnappy ? "true" : "false") +
+                     ",\"sample_rate\":" + std::to_string(sampleRate) +
                      ",\"auth_required\":false,\"output_buffer_size\":" + std::to_string(obBytes) +
                      ",\"output_buffer_timeout\":" + std::to_string(obTimeoutNs / 1'000'000) +
                      ",\"topology_region\":" + jsonQuote(o.topologyRegion) + ",\"topology_zone\":" +
                      jsonQuote(o.topologyZone) + "}";
   sendResponse(resp);
+  if (grantDeflate || grantSnappy) {
+    // Upgrade: the JSON above goes out as is; everything after it, both ways, is compressed,
+    // starting with the OK that confirms the switch (NSQ-COMPAT §1.7).
+    wire_.append(out_, outPos_, std::string::npos);
+    out_.clear();
+    outPos_ = 0;
+    codec_ = grantDeflate ? makeDeflateCodec(static_cast<int>(level)) : makeSnappyCodec();
+    codecName_.store(codec_->name());
+    upgradeInput_ = true;
+    sendResponse(kOk);
+  }
   return {};
 }
 
@@ -540,7 +595,7 @@ Error ClientSession::handleFinReqTouch(const CommandLine& cmd) {
 
 bool ClientSession::wantsMessages() const {
   return channel_ && static_cast<ClientState>(state_.load(std::memory_order_relaxed)) == ClientState::Subscribed &&
-         out_.size() - outPos_ < kMaxPendingOutput;
+         out_.size() - outPos_ + wire_.size() - wirePos_ < kMaxPendingOutput;
 }
 
 bool ClientSession::pump(int64_t now) {
@@ -557,8 +612,17 @@ bool ClientSession::pump(int64_t now) {
 }
 
 bool ClientSession::flush(int64_t now) {
-  while (outPos_ < out_.size()) {
-    ssize_t n = ::send(fd_, out_.data() + outPos_, out_.size() - outPos_, MSG_NOSIGNAL);
+  std::string* buf = &out_;
+  std::size_t* pos = &outPos_;
+  if (codec_) {
+    if (outPos_ < out_.size()) codec_->encode(std::string_view(out_).substr(outPos_), wire_);
+    out_.clear();
+    outPos_ = 0;
+    buf = &wire_;
+    pos = &wirePos_;
+  }
+  while (*pos < buf->size()) {
+    ssize_t n = ::send(fd_, buf->data() + *pos, buf->size() - *pos, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -571,11 +635,11 @@ bool ClientSession::flush(int64_t now) {
       }
       return false;
     }
-    outPos_ += static_cast<std::size_t>(n);
+    *pos += static_cast<std::size_t>(n);
   }
-  out_.clear();
-  outPos_ = 0;
-  if (out_.capacity() > 4 * kMaxPendingOutput) out_.shrink_to_fit();
+  buf->clear();
+  *pos = 0;
+  if (buf->capacity() > 4 * kMaxPendingOutput) buf->shrink_to_fit();
   if (writeBlocked_) {
     writeBlocked_ = false;
     loop_.setWantWrite(*this, false);
@@ -601,6 +665,9 @@ ClientStats ClientSession::stats() const {
   s.requeueCount = requeueCount.load();
   s.connectTs = connectTs_;
   s.sampleRate = sampleRate_;
+  std::string_view codec = codecName_.load();
+  s.deflate = codec == "deflate";
+  s.snappy = codec == "snappy";
   return s;
 }
 

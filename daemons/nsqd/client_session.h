@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "nsq/compression.h"
 #include "nsq/error.h"
 #include "nsq/message.h"
 #include "nsq/wire.h"
@@ -83,6 +84,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
  private:
   // Parses and executes complete commands in the input buffer. false = close now.
   bool processInput(int64_t nowMono);
+  bool readCompressed(int64_t nowMono);
+  bool decodeInput(std::string_view wire);
   // Returns bytes consumed by one command (0 = need more input), or -1 after a fatal error.
   long executeOne(std::string_view buf, int64_t nowMono);
   Error handleIdentify(std::string_view body);
@@ -107,8 +110,13 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
 
   std::string in_;
   std::size_t inPos_ = 0;
-  std::string out_;
+  std::string out_;  // plaintext frames not yet flushed
   std::size_t outPos_ = 0;
+  std::unique_ptr<StreamCodec> codec_;  // snappy or deflate once negotiated
+  std::atomic<const char*> codecName_{""};  // for stats from other threads
+  std::string wire_;  // compressed bytes not yet written (with a codec)
+  std::size_t wirePos_ = 0;
+  bool upgradeInput_ = false;
   bool magicRead_ = false;
   bool closeAfterFlush_ = false;
   bool writeBlocked_ = false;

@@ -451,7 +451,10 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"IdentifyBadBufferTimeout", {kMagic}, withBody("IDENTIFY", R"({"output_buffer_timeout":1})"), "E_BAD_BODY", true},
         ErrorCase{"IdentifyEmptyBody", {kMagic}, withBody("IDENTIFY", ""), "E_BAD_BODY", true},
         ErrorCase{"IdentifyAfterSub", {kMagic, "SUB idafter c\n"}, withBody("IDENTIFY", "{}"), "E_INVALID", true},
-        ErrorCase{"AuthDisabled", {kMagic}, withBody("AUTH", "secret"), "E_AUTH_DISABLED", true}),
+        ErrorCase{"AuthDisabled", {kMagic}, withBody("AUTH", "secret"), "E_AUTH_DISABLED", true},
+        ErrorCase{"IdentifyBothCompressions", {kMagic},
+                  withBody("IDENTIFY", R"({"feature_negotiation":true,"snappy":true,"deflate":true})"),
+                  "E_IDENTIFY_FAILED", true}),
     [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
 
 TEST_F(NsqdErrors, SecondConsumerOverLimitIsRefused) {

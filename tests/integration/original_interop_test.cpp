@@ -366,6 +366,8 @@ const std::vector<TcpCase>& tcpCases() {
       {"MPUB", {withBody("MPUB interop_t", mpub({"a", "b"}))}},
       {"MPUB zero messages", {withBody("MPUB interop_t", int32(0))}},
       {"MPUB empty message", {withBody("MPUB interop_t", int32(1) + int32(0))}},
+      {"IDENTIFY snappy and deflate",
+       {withBody("IDENTIFY", R"({"feature_negotiation":true,"snappy":true,"deflate":true})")}},
       {"MPUB message too big", {withBody("MPUB interop_t", int32(1) + int32(2 * 1024 * 1024) + "a")}},
       {"DPUB", {withBody("DPUB interop_t 1000", "x")}},
       {"DPUB defer out of range", {withBody("DPUB interop_t 99999999999", "x")}},
@@ -418,10 +420,6 @@ const std::vector<TcpCase>& knownTcpDifferences() {
       // count larger than the body holds makes it wait for more bytes (no reply, stays open);
       // ours answers "E_BAD_MESSAGE MPUB failed to read message(1) body size" and closes.
       {"MPUB count beyond body", {withBody("MPUB interop_t", int32(2) + int32(1) + "a")}},
-      // 1.3.0 (--snappy and --deflate default true): "E_IDENTIFY_FAILED cannot enable both deflate
-      // and snappy compression", closed; ours grants neither compression yet and answers the JSON.
-      {"IDENTIFY snappy and deflate",
-       {withBody("IDENTIFY", R"({"feature_negotiation":true,"snappy":true,"deflate":true})")}},
   };
   return cases;
 }
@@ -676,8 +674,8 @@ TEST(OriginalInterop, DISABLED_IdentifyReplyHasNoTopologyKeys) {
   EXPECT_EQ(identifyReply(ours.tcp(), json).keys, identifyReply(original.tcp(), json).keys);
 }
 
-// 1.3.0 grants deflate (default --deflate=true); ours grants no compression yet.
-TEST(OriginalInterop, DISABLED_IdentifyGrantsDeflateByDefault) {
+// Both grant deflate when asked (--deflate defaults to true) at the level the client chose.
+TEST(OriginalInterop, IdentifyGrantsDeflateByDefault) {
   REQUIRE_ORIGINAL();
   Nsqd original(originalNsqd());
   Nsqd ours(binaryPath("nsqd"));

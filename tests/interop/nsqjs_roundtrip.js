@@ -1,11 +1,14 @@
 // Interop check with nsqjs (a client nobody here wrote): publish with Writer (PUB, MPUB, DPUB),
 // consume with Reader, requeue one message once and touch another, and verify that every message
 // arrives, the requeued one with attempts == 2. Exits 0 on success, 1 with a reason otherwise.
-// usage: node nsqjs_roundtrip.js <nsqd-tcp-port> <topic> <count>
+// usage: node nsqjs_roundtrip.js <nsqd-tcp-port> <topic> <count> [plain|deflate|snappy]
 'use strict';
 const nsq = require('nsqjs');
 
-const [port, topic, countArg] = process.argv.slice(2);
+const [port, topic, countArg, compression = 'plain'] = process.argv.slice(2);
+const connOptions = {};
+if (compression === 'deflate') Object.assign(connOptions, { deflate: true, deflateLevel: 6 });
+if (compression === 'snappy') connOptions.snappy = true;
 const count = parseInt(countArg, 10);
 const fail = (why) => { console.error('FAIL: ' + why); process.exit(1); };
 setTimeout(() => fail(`timed out; received ${received.size} of ${expected.size}`), 30000).unref();
@@ -15,7 +18,7 @@ const received = new Set();
 let requeuedSeen = false;
 let touched = false;
 
-const writer = new nsq.Writer('127.0.0.1', parseInt(port, 10));
+const writer = new nsq.Writer('127.0.0.1', parseInt(port, 10), connOptions);
 writer.on('error', (err) => fail('writer error: ' + err));
 writer.on('ready', () => {
   const singles = [];
@@ -48,6 +51,7 @@ function startReader() {
   const reader = new nsq.Reader(topic, 'interop', {
     nsqdTCPAddresses: [`127.0.0.1:${port}`],
     maxInFlight: 10,
+    ...connOptions,
   });
   reader.on('error', (err) => fail('reader error: ' + err));
   reader.on('message', (msg) => {
