@@ -11,6 +11,8 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -492,8 +494,21 @@ HttpReply doConfig(Call& c) {
       c.config.logLevel = name;
       Logger::configure(c.nsqd.options().logPrefix, level);
     } else if (opt == "nsqlookupd_tcp_addresses") {
-      // TODO: accept once nsqd keeps lookupd connections it can add and drop at run time.
-      return err(400, "INVALID_VALUE");
+      // A JSON array of "host:port" strings.
+      std::vector<std::string> addresses;
+      try {
+        auto arr = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Array::Ptr>();
+        for (std::size_t i = 0; i < arr->size(); ++i) {
+          auto v = arr->get(static_cast<unsigned>(i));
+          if (!v.isString()) return err(400, "INVALID_VALUE");
+          std::string a = v.convert<std::string>();
+          if (a.rfind(':') == std::string::npos) return err(400, "INVALID_VALUE");
+          addresses.push_back(a);
+        }
+      } catch (...) {
+        return err(400, "INVALID_VALUE");
+      }
+      c.nsqd.setLookupdAddresses(addresses);
     } else {
       return err(400, "INVALID_OPTION");
     }
@@ -504,6 +519,7 @@ HttpReply doConfig(Call& c) {
     std::lock_guard lock(c.config.mu);
     current.logLevel = c.config.logLevel;
   }
+  current.lookupdTcpAddresses = c.nsqd.lookupdAddresses();
   OptionSet set("nsqd", "");
   addNsqdOptions(set, current);
   for (const auto& spec : set.specs()) {

@@ -112,11 +112,50 @@ struct LookupRegistrar::Peer {
 };
 
 LookupRegistrar::LookupRegistrar(Nsqd& nsqd, std::vector<std::string> addresses) : nsqd_(nsqd) {
-  for (auto& a : addresses) {
-    auto p = std::make_unique<Peer>();
-    p->address = std::move(a);
-    peers_.push_back(std::move(p));
+  wanted_ = std::move(addresses);
+  addressesChanged_ = true;
+  applyAddresses();
+}
+
+void LookupRegistrar::setAddresses(const std::vector<std::string>& addresses) {
+  std::lock_guard lock(mu_);
+  wanted_ = addresses;
+  addressesChanged_ = true;
+  cv_.notify_one();
+}
+
+std::vector<std::string> LookupRegistrar::addresses() const {
+  std::lock_guard lock(mu_);
+  return wanted_;
+}
+
+// Thread side (or constructor): make peers_ match wanted_.
+void LookupRegistrar::applyAddresses() {
+  std::vector<std::string> wanted;
+  {
+    std::lock_guard lock(mu_);
+    if (!addressesChanged_) return;
+    addressesChanged_ = false;
+    wanted = wanted_;
   }
+  std::vector<std::unique_ptr<Peer>> kept;
+  for (auto& p : peers_) {
+    if (std::find(wanted.begin(), wanted.end(), p->address) != wanted.end()) {
+      kept.push_back(std::move(p));
+    } else {
+      logInfo("LOOKUP(", p->address, "): removed");
+      closePeer(*p);
+    }
+  }
+  for (const auto& a : wanted) {
+    bool have = std::any_of(kept.begin(), kept.end(), [&](const auto& p) { return p->address == a; });
+    if (have) continue;
+    auto p = std::make_unique<Peer>();
+    p->address = a;
+    kept.push_back(std::move(p));
+  }
+  std::lock_guard lock(mu_);  // anyConnected() reads peers_ under mu_
+  peers_.swap(kept);
 }
 
 LookupRegistrar::~LookupRegistrar() { stop(); }
@@ -278,6 +317,7 @@ void LookupRegistrar::run() {
   while (!stopping_) {
     int64_t now = monoNanos();
     lock.unlock();
+    applyAddresses();
     // A lookupd never speaks unasked: a readable socket means it closed or reset. Notice that
     // now rather than at the next PING, so a restarted lookupd is re-taught within a second.
     for (auto& p : peers_) {
@@ -331,7 +371,7 @@ void LookupRegistrar::run() {
     }
     lock.lock();
     if (stopping_) break;
-    if (jobs_.empty()) cv_.wait_for(lock, std::chrono::milliseconds(250));
+    if (jobs_.empty() && !addressesChanged_) cv_.wait_for(lock, std::chrono::milliseconds(250));
   }
 }
 

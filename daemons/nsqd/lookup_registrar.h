@@ -35,6 +35,10 @@ class LookupRegistrar {
   void discoverChannels(const std::string& topic);
   // True once any lookupd has answered IDENTIFY (so HTTP addresses are known).
   bool anyConnected() const;
+  // Replaces the set of lookupds at run time (PUT /config/nsqlookupd_tcp_addresses): new ones
+  // are connected and taught everything, removed ones are disconnected. Any thread.
+  void setAddresses(const std::vector<std::string>& addresses);
+  std::vector<std::string> addresses() const;
 
  private:
   struct Peer;
@@ -47,12 +51,15 @@ class LookupRegistrar {
   bool command(Peer& p, const std::string& line, const std::string* body, std::string* reply);
   void closePeer(Peer& p);
   void discover(const std::string& topic);
+  void applyAddresses();
 
   Nsqd& nsqd_;
   std::vector<std::unique_ptr<Peer>> peers_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> jobs_;
+  std::vector<std::string> wanted_;  // guarded by mu_; applied to peers_ by the thread
+  bool addressesChanged_ = false;
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -123,8 +123,8 @@ void Nsqd::lockDataPath() {
 
 void Nsqd::start() {
   lockDataPath();
-  if (!opts_.lookupdTcpAddresses.empty())
-    lookup_ = std::make_unique<LookupRegistrar>(*this, opts_.lookupdTcpAddresses);
+  // Always present once started (possibly with no address), so /config can add lookupds later.
+  lookup_ = std::make_unique<LookupRegistrar>(*this, opts_.lookupdTcpAddresses);
   loadMetadata();
   persistMetadata();
   listenFd_ = listenTcp(opts_.tcpAddress, tcpPort_);
@@ -171,6 +171,14 @@ void Nsqd::stop() {
     lockFd_ = -1;
   }
   logInfo("NSQ: stopped");
+}
+
+std::vector<std::string> Nsqd::lookupdAddresses() const {
+  return lookup_ ? lookup_->addresses() : opts_.lookupdTcpAddresses;
+}
+
+void Nsqd::setLookupdAddresses(const std::vector<std::string>& addresses) {
+  if (lookup_) lookup_->setAddresses(addresses);
 }
 
 IoLoop& Nsqd::nextLoop() { return *loops_[nextLoop_.fetch_add(1) % loops_.size()]; }

@@ -68,6 +68,10 @@ class Nsqd {
   void channelCreated(const std::string& topic, const std::string& channel);
   void channelDeleted(const std::string& topic, const std::string& channel);
 
+  // nsqlookupd TCP addresses in use; setting them connects new ones and drops removed ones.
+  std::vector<std::string> lookupdAddresses() const;
+  void setLookupdAddresses(const std::vector<std::string>& addresses);
+
   IoLoop& nextLoop();
   void adoptConnection(int fd, std::string remote);
 
@@ -108,7 +112,7 @@ class Nsqd {
   std::mutex scanMutex_;
   std::condition_variable scanCv_;
   std::unique_ptr<HttpApi> http_;
-  std::unique_ptr<LookupRegistrar> lookup_;
+  std::unique_ptr<LookupRegistrar> lookup_;  // set in start(), before any other thread runs
   mutable std::mutex clientsMutex_;
   std::map<uint64_t, std::shared_ptr<ClientSession>> clients_;
 

@@ -128,3 +128,22 @@ TEST(Discovery, NewTopicPreCreatesTheChannelsTheClusterKnows) {
   late.rdy(1);
   EXPECT_EQ(late.readMessage().body.view(), "first");
 }
+
+TEST(Discovery, LookupdsCanBeAddedAndDroppedAtRunTime) {
+  Lookupd l;
+  NsqdProcess n;
+  V2Client p(n.tcpPort());
+  ASSERT_EQ(p.pub("runtime", "x"), "OK");
+  std::set<int> none;
+  EXPECT_EQ(producers(l.http(), "runtime"), none);
+  std::string list = "[\"" + l.tcpAddress() + "\"]";
+  HttpResponse put = httpRequest(n.httpPort(), "PUT", "/config/nsqlookupd_tcp_addresses", list);
+  EXPECT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(httpRequest(n.httpPort(), "GET", "/config/nsqlookupd_tcp_addresses").body, list);
+  std::set<int> one = {n.tcpPort()};
+  EXPECT_TRUE(eventually([&] { return producers(l.http(), "runtime") == one; }));
+  EXPECT_EQ(httpRequest(n.httpPort(), "PUT", "/config/nsqlookupd_tcp_addresses", "[]").status, 200);
+  EXPECT_TRUE(eventually([&] { return producers(l.http(), "runtime").empty(); }));
+  EXPECT_EQ(httpRequest(n.httpPort(), "PUT", "/config/nsqlookupd_tcp_addresses", "[1,2]").status, 400);
+  EXPECT_EQ(httpRequest(n.httpPort(), "PUT", "/config/nsqlookupd_tcp_addresses", "not json").status, 400);
+}
