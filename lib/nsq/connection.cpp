@@ -13,10 +13,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 
+#include "nsq/compression.h"
 #include "nsq/json_text.h"
 #include "nsq/options.h"
 #include "nsq/wire.h"
@@ -30,6 +32,9 @@ std::string hostName() {
   if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
   return buf;
 }
+
+// One socket read of at most 64 KiB may inflate to no more than this (a decompression bomb).
+constexpr std::size_t kMaxDecodedPerRead = 64 * 1024 * 1024;
 
 int64_t msLeft(std::chrono::steady_clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -206,9 +211,30 @@ const ServerFeatures& Connection::connect() {
     throw ConnectionError(address_ + ": " + e.what());
   }
   // Upgrades happen only when both sides asked; the server never grants what we did not request.
-  // TODO: TLS and snappy/deflate streams: wrap the socket here (TLS first, then compression).
-  if ((features_.tlsV1 && cfg_.tlsV1) || (features_.snappy && cfg_.snappy) || (features_.deflate && cfg_.deflate))
-    throw ConnectionError(address_ + ": TLS and compression are not supported by this client yet");
+  // TODO: TLS (it would come first, below compression).
+  if (features_.tlsV1 && cfg_.tlsV1) throw ConnectionError(address_ + ": TLS is not supported by this client yet");
+  bool snappy = features_.snappy && cfg_.snappy;
+  bool deflate = features_.deflate && cfg_.deflate;
+  if (snappy && deflate) throw ConnectionError(address_ + ": nsqd granted both snappy and deflate");
+  if (snappy || deflate) {
+    // §1.7: the JSON reply was plain; everything after it, both ways, is compressed, starting
+    // with the server's OK. Bytes of it that arrived with the JSON are decoded now.
+    int level = static_cast<int>(std::clamp<int64_t>(cfg_.deflateLevel, 1, 9));
+    {
+      std::lock_guard lock(writeMutex_);
+      codec_ = snappy ? makeSnappyCodec() : makeDeflateCodec(level);
+    }
+    in_.erase(0, consumed_);
+    consumed_ = 0;
+    std::string early = std::move(in_);
+    in_.clear();
+    std::string err;
+    if (!codec_->decode(early, in_, kMaxDecodedPerRead, &err))
+      throw ConnectionError(address_ + ": " + codec_->name() + " stream from nsqd: " + err);
+    Frame ok = readFrame();
+    if (ok.type != FrameType::Response || ok.data != kOk)
+      throw ConnectionError(address_ + ": " + codec_->name() + " upgrade failed: " + std::string(ok.data));
+  }
   if (features_.authRequired) {
     if (cfg_.authSecret.empty())
       throw ConnectionError(address_ + ": nsqd requires AUTH but no auth_secret was configured");
@@ -243,6 +269,11 @@ void Connection::writeCommand(std::string_view line, std::string_view body) {
 void Connection::writeRaw(std::string_view bytes) {
   std::lock_guard lock(writeMutex_);
   if (socket_->closed) throw ConnectionError(address_ + ": connection closed");
+  if (codec_) {
+    writeScratch_.clear();
+    codec_->encode(bytes, writeScratch_);
+    bytes = writeScratch_;
+  }
   auto deadline = std::chrono::steady_clock::now() + cfg_.writeTimeout;
   std::size_t off = 0;
   while (off < bytes.size()) {
@@ -268,8 +299,16 @@ void Connection::readMore() {
   for (;;) {
     ssize_t n = ::recv(socket_->fd, buf, sizeof buf, 0);
     if (n > 0) {
-      in_.append(buf, static_cast<std::size_t>(n));
-      return;
+      if (!codec_) {
+        in_.append(buf, static_cast<std::size_t>(n));
+        return;
+      }
+      std::string err;
+      std::size_t before = in_.size();
+      if (!codec_->decode(std::string_view(buf, static_cast<std::size_t>(n)), in_, kMaxDecodedPerRead, &err))
+        throw ConnectionError(address_ + ": " + codec_->name() + " stream from nsqd: " + err);
+      if (in_.size() > before) return;
+      continue;  // a partial compressed chunk: read on
     }
     if (n == 0 || socket_->closed) throw ConnectionError(address_ + ": connection closed by nsqd");
     if (errno == EINTR) continue;

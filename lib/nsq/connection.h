@@ -2,7 +2,8 @@
 // Connection: the client side of one nsqd TCP (protocol V2) connection, shared by Producer and
 // Consumer. A blocking socket with a deadline on every operation, a buffered frame reader and
 // a serialized writer, plus the handshake of NSQ-COMPAT §6: magic, IDENTIFY with
-// feature_negotiation, the upgrades the server grants, AUTH when it asks for it.
+// feature_negotiation, the upgrades the server grants (snappy or deflate: every byte after the
+// IDENTIFY reply goes through a StreamCodec both ways), AUTH when it asks for it.
 //
 // Threading: one thread reads (readFrame); any thread may write (writes are serialized by an
 // internal mutex that guards nothing but the socket). close() from any thread wakes the reader.
@@ -19,6 +20,8 @@
 #include "nsq/wire.h"
 
 namespace nsq {
+
+class StreamCodec;
 
 class ConnectionError : public std::runtime_error {
  public:
@@ -39,9 +42,9 @@ struct ConnectionConfig {
   std::string hostname;   // default: host name
   std::string userAgent;  // default: nsq-cpp/<version>
   bool tlsV1 = false;     // TODO: TLS upgrade; requesting it fails the handshake for now
-  bool snappy = false;    // TODO: snappy stream upgrade
-  bool deflate = false;   // TODO: deflate stream upgrade
-  int64_t deflateLevel = 6;
+  bool snappy = false;    // Snappy framing both ways when nsqd grants it
+  bool deflate = false;   // raw deflate both ways when nsqd grants it (not with snappy)
+  int64_t deflateLevel = 6;  // 1..9, for what we send
   std::string authSecret;
 
   // The IDENTIFY JSON body.
@@ -106,7 +109,9 @@ class Connection {
   struct Socket;
   std::unique_ptr<Socket> socket_;
   std::mutex writeMutex_;
-  std::string in_;
+  std::unique_ptr<StreamCodec> codec_;  // set once by connect() when compression was granted
+  std::string writeScratch_;            // compressed bytes; guarded by writeMutex_
+  std::string in_;                      // decoded bytes
   std::size_t consumed_ = 0;
 };
 
