@@ -3,6 +3,11 @@
 // more bytes come (cheap: one line), and body sizes are checked before any body is buffered, so
 // an oversized PUB is refused without reading it. Responses for a batch of pipelined commands
 // go out in one write.
+//
+// Transport layers, top down: frames in out_ -> [codec -> wire_] -> [TLS -> tlsOut_] -> socket,
+// and the reverse for input. TLS is installed first and compression on top of it, as the
+// upgrade sequence orders them (NSQ-COMPAT 1.7); until the handshake completes nothing but the
+// plain IDENTIFY reply and handshake records is written, not even a heartbeat.
 #include "client_session.h"
 
 #include <sys/socket.h>
@@ -22,6 +27,7 @@
 #include "nsq/log.h"
 #include "nsq/names.h"
 #include "nsqd.h"
+#include "tls.h"
 #include "topic.h"
 
 namespace nsq::nsqd {
@@ -30,6 +36,7 @@ namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kMaxReadPerPass = 1024 * 1024;
 constexpr std::size_t kMaxPendingOutput = 1024 * 1024;  // stop pulling messages past this
+constexpr int64_t kTlsHandshakeTimeoutNs = 5'000'000'000;
 
 std::string quoted(std::string_view s) {
   std::string out = "\"";
@@ -85,6 +92,7 @@ void ClientSession::closed() {
 }
 
 bool ClientSession::onReadable(int64_t now) {
+  if (tls_) return readTls(now);
   if (codec_) return readCompressed(now);
   std::size_t total = 0;
   for (;;) {
@@ -132,6 +140,57 @@ bool ClientSession::readCompressed(int64_t now) {
   return pump(now);
 }
 
+bool ClientSession::readTls(int64_t now) {
+  char buf[kReadChunk];
+  std::size_t total = 0;
+  for (;;) {
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n == 0) return false;
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EINTR) continue;
+      return false;
+    }
+    lastReadMono_ = now;
+    tls_->feed(std::string_view(buf, static_cast<std::size_t>(n)));
+    total += static_cast<std::size_t>(n);
+    if (static_cast<std::size_t>(n) < sizeof buf || total >= kMaxReadPerPass) break;
+  }
+  if (!advanceTls()) return false;
+  if (!processInput(now)) return false;
+  return pump(now);
+}
+
+bool ClientSession::advanceTls() {
+  std::string err;
+  if (!tls_->established()) {
+    auto step = tls_->handshake(&err);
+    if (step == TlsStream::Step::Failed) {
+      logError("PROTOCOL(V2): [", remoteAddress_, "] TLS handshake failed - ", err);
+      return false;
+    }
+    if (step == TlsStream::Step::NeedMore) return true;  // flush() sends the handshake records
+    {
+      std::lock_guard lock(infoMutex_);
+      tlsVersion_ = tls_->version();
+      tlsCipherSuite_ = tls_->cipherSuite();
+    }
+    tlsOn_.store(true);
+    nextHeartbeatMono_ = monoNanos() + heartbeatIntervalNs_;
+    sendResponse(kOk);  // the first frame over TLS
+    if (pendingCodec_ != 0) startCompression(pendingCodec_ == 2, pendingLevel_);
+  }
+  std::string plain;
+  if (!tls_->read(plain, &err)) {
+    logInfo("PROTOCOL(V2): [", remoteAddress_, "] TLS - ", err);
+    return false;
+  }
+  if (plain.empty()) return true;
+  if (codec_) return decodeInput(plain);
+  in_.append(plain);
+  return true;
+}
+
 bool ClientSession::decodeInput(std::string_view wire) {
   std::string err;
   // Bound what one read may expand to: a command body is at most max-body-size.
@@ -149,6 +208,13 @@ bool ClientSession::onWritable(int64_t now) {
 }
 
 bool ClientSession::onTick(int64_t now) {
+  if (tls_ && !tls_->established()) {
+    if (now > tlsDeadlineMono_) {
+      logInfo("PROTOCOL(V2): [", remoteAddress_, "] TLS handshake timed out, closing");
+      return false;
+    }
+    return true;  // nothing may be written until the upgrade completes
+  }
   if (heartbeatIntervalNs_ > 0) {
     if (now - lastReadMono_ > 2 * heartbeatIntervalNs_) {
       logInfo("PROTOCOL(V2): [", remoteAddress_, "] no command within 2 heartbeat intervals, closing");
@@ -180,11 +246,16 @@ bool ClientSession::processInput(int64_t now) {
     if (used == 0) break;
     inPos_ += static_cast<std::size_t>(used);
     if (upgradeInput_) {
-      // Bytes after the upgrading IDENTIFY were sent compressed.
+      // Bytes after the upgrading IDENTIFY were sent as TLS records or compressed.
       upgradeInput_ = false;
       std::string rest = in_.substr(inPos_);
       in_.resize(inPos_);
-      if (!rest.empty() && !decodeInput(rest)) return false;
+      if (tls_) {
+        tls_->feed(rest);
+        if (!rest.empty() && !advanceTls()) return false;
+      } else if (!rest.empty() && !decodeInput(rest)) {
+        return false;
+      }
     }
   }
   if (inPos_ == in_.size()) {
@@ -233,6 +304,10 @@ long ClientSession::executeOne(std::string_view buf, int64_t now) {
     return isFatal(e.code) ? -1 : 0;
   };
   const auto& o = nsqd_.options();
+  // Like the original, every command but IDENTIFY is refused on a plain connection, before
+  // its body is read.
+  if (cmd.name != CommandName::Identify && o.tlsRequired != "false" && !tlsOn_.load(std::memory_order_relaxed))
+    return fail({ErrorCode::Invalid, "cannot " + std::string(cmd.nameText) + " in current state (TLS required)"});
   auto state = static_cast<ClientState>(state_.load(std::memory_order_relaxed));
 
   if (!cmd.hasBody()) {
@@ -486,8 +561,7 @@ Error ClientSession::handleIdentify(std::string_view body) {
     sendResponse(kOk);
     return {};
   }
-  // TODO: TLS arrives with the security issue; until then tls_v1 is never granted.
-  (void)tls;
+  bool grantTls = tls && nsqd_.tlsContext() && !tls_;
   bool grantDeflate = deflate && o.deflate;
   bool grantSnappy = snappy && o.snappy;
   if (grantDeflate && grantSnappy)
@@ -497,7 +571,7 @@ Error ClientSession::handleIdentify(std::string_view body) {
   std::string resp = "{\"max_rdy_count\":" + std::to_string(o.maxRdyCount) + ",\"version\":\"" NSQ_VERSION "\"" +
                      ",\"max_msg_timeout\":" + std::to_string(maxMsgMs) +
                      ",\"msg_timeout\":" + std::to_string(msgTimeoutNs / 1'000'000) +
-                     ",\"tls_v1\":false,\"deflate\":" + (grantDeflate ? "true" : "false") +
+                     ",\"tls_v1\":" + std::string(grantTls ? "true" : "false") + ",\"deflate\":" + (grantDeflate ? "true" : "false") +
                      ",\"deflate_level\":" + std::to_string(level) +
                      ",\"max_deflate_level\":" + std::to_string(o.maxDeflateLevel) +
                      ",\"snappy\":" + (grantSnappy ? "true" : "false") +
@@ -507,18 +581,34 @@ Error ClientSession::handleIdentify(std::string_view body) {
                      ",\"topology_region\":" + jsonQuote(o.topologyRegion) + ",\"topology_zone\":" +
                      jsonQuote(o.topologyZone) + "}";
   sendResponse(resp);
-  if (grantDeflate || grantSnappy) {
-    // Upgrade: the JSON above goes out as is; everything after it, both ways, is compressed,
-    // starting with the OK that confirms the switch (NSQ-COMPAT §1.7).
-    wire_.append(out_, outPos_, std::string::npos);
+  if (grantTls) {
+    // Upgrade: the JSON above goes out plain; then the TLS handshake on the raw socket, then
+    // OK over TLS and any compression on top (advanceTls). Whatever the client pipelined
+    // after IDENTIFY is already TLS records.
+    tlsOut_.append(out_, outPos_, std::string::npos);
     out_.clear();
     outPos_ = 0;
-    codec_ = grantDeflate ? makeDeflateCodec(static_cast<int>(level)) : makeSnappyCodec();
-    codecName_.store(codec_->name());
+    tls_ = std::make_unique<TlsStream>(nsqd_.tlsContext());
+    tlsDeadlineMono_ = monoNanos() + kTlsHandshakeTimeoutNs;
+    pendingCodec_ = grantDeflate ? 2 : grantSnappy ? 1 : 0;
+    pendingLevel_ = static_cast<int>(level);
     upgradeInput_ = true;
-    sendResponse(kOk);
+  } else if (grantDeflate || grantSnappy) {
+    startCompression(grantDeflate, static_cast<int>(level));
+    upgradeInput_ = true;
   }
   return {};
+}
+
+// The frames queued so far go out uncompressed; everything after them, both ways, is
+// compressed, starting with the OK that confirms the switch (NSQ-COMPAT 1.7).
+void ClientSession::startCompression(bool deflate, int level) {
+  wire_.append(out_, outPos_, std::string::npos);
+  out_.clear();
+  outPos_ = 0;
+  codec_ = deflate ? makeDeflateCodec(level) : makeSnappyCodec();
+  codecName_.store(codec_->name());
+  sendResponse(kOk);
 }
 
 Error ClientSession::handleSub(const CommandLine& cmd) {
@@ -595,7 +685,7 @@ Error ClientSession::handleFinReqTouch(const CommandLine& cmd) {
 
 bool ClientSession::wantsMessages() const {
   return channel_ && static_cast<ClientState>(state_.load(std::memory_order_relaxed)) == ClientState::Subscribed &&
-         out_.size() - outPos_ + wire_.size() - wirePos_ < kMaxPendingOutput;
+         out_.size() - outPos_ + wire_.size() - wirePos_ + tlsOut_.size() - tlsOutPos_ < kMaxPendingOutput;
 }
 
 bool ClientSession::pump(int64_t now) {
@@ -620,6 +710,17 @@ bool ClientSession::flush(int64_t now) {
     outPos_ = 0;
     buf = &wire_;
     pos = &wirePos_;
+  }
+  if (tls_) {
+    // Plaintext waits in its buffer until the handshake is done.
+    if (tls_->established() && *pos < buf->size()) {
+      if (!tls_->write(std::string_view(*buf).substr(*pos))) return false;
+      buf->clear();
+      *pos = 0;
+    }
+    tls_->drain(tlsOut_);
+    buf = &tlsOut_;
+    pos = &tlsOutPos_;
   }
   while (*pos < buf->size()) {
     ssize_t n = ::send(fd_, buf->data() + *pos, buf->size() - *pos, MSG_NOSIGNAL);
@@ -668,6 +769,12 @@ ClientStats ClientSession::stats() const {
   std::string_view codec = codecName_.load();
   s.deflate = codec == "deflate";
   s.snappy = codec == "snappy";
+  s.tls = tlsOn_.load();
+  if (s.tls) {
+    std::lock_guard lock(infoMutex_);
+    s.tlsVersion = tlsVersion_;
+    s.tlsCipherSuite = tlsCipherSuite_;
+  }
   return s;
 }
 

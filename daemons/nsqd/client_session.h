@@ -26,6 +26,7 @@ class Channel;
 class IoLoop;
 class Nsqd;
 class Topic;
+class TlsStream;
 
 enum class ClientState : int { Init = 0, Subscribed = 3, Closing = 4 };
 
@@ -37,6 +38,7 @@ struct ClientStats {
   int64_t connectTs = 0;
   int sampleRate = 0;
   bool deflate = false, snappy = false, tls = false;
+  std::string tlsVersion, tlsCipherSuite;
   std::vector<std::pair<std::string, uint64_t>> pubCounts;
 };
 
@@ -85,6 +87,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // Parses and executes complete commands in the input buffer. false = close now.
   bool processInput(int64_t nowMono);
   bool readCompressed(int64_t nowMono);
+  bool readTls(int64_t nowMono);
+  // Feeds the handshake, then moves decrypted bytes to the input. false = close now.
+  bool advanceTls();
+  void startCompression(bool deflate, int level);
   bool decodeInput(std::string_view wire);
   // Returns bytes consumed by one command (0 = need more input), or -1 after a fatal error.
   long executeOne(std::string_view buf, int64_t nowMono);
@@ -116,6 +122,14 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::atomic<const char*> codecName_{""};  // for stats from other threads
   std::string wire_;  // compressed bytes not yet written (with a codec)
   std::size_t wirePos_ = 0;
+  // TLS (under compression): plaintext or codec output goes through tls_ into tlsOut_.
+  std::unique_ptr<TlsStream> tls_;
+  std::string tlsOut_;  // TLS records (and the plain IDENTIFY reply before them) not yet written
+  std::size_t tlsOutPos_ = 0;
+  int64_t tlsDeadlineMono_ = 0;
+  int pendingCodec_ = 0;  // after the handshake: 1 snappy, 2 deflate (at pendingLevel_)
+  int pendingLevel_ = 6;
+  std::atomic<bool> tlsOn_{false};
   bool upgradeInput_ = false;
   bool magicRead_ = false;
   bool closeAfterFlush_ = false;
@@ -135,6 +149,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // IDENTIFY settings (IO thread writes, stats read: guarded by infoMutex_ for strings)
   mutable std::mutex infoMutex_;
   std::string clientId_, hostname_, userAgent_;
+  std::string tlsVersion_, tlsCipherSuite_;
   std::map<std::string, uint64_t> pubCounts_;
   int64_t heartbeatIntervalNs_;
   int64_t outputBufferSize_ = 16384;

@@ -19,6 +19,7 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 
@@ -610,15 +611,10 @@ HttpReply dispatch(Call& c, const std::string& target, bool& log) {
   return route->handler(c);
 }
 
-int httpsPort(const std::string& address) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos) return 0;
-  return std::atoi(address.c_str() + colon + 1);
-}
-
 class ApiHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  ApiHandler(Nsqd& nsqd, HttpApi::RuntimeConfig& config) : nsqd_(nsqd), config_(config) {}
+  ApiHandler(Nsqd& nsqd, HttpApi::RuntimeConfig& config, bool secure)
+      : nsqd_(nsqd), config_(config), secure_(secure) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& req,
                      Poco::Net::HTTPServerResponse& resp) override {
@@ -626,10 +622,10 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
     Call call{nsqd_, config_, req, "", {}};
     bool log = true;
     HttpReply reply;
-    if (nsqd_.options().tlsRequired == "true") {  // there is no HTTPS listener to be on
+    if (!secure_ && nsqd_.options().tlsRequired == "true") {  // tcp-https exempts plain HTTP
       reply = makeReply(403, HttpReply::Kind::Json,
                         "{\"message\": \"TLS_REQUIRED\", \"https_port\": " +
-                            std::to_string(httpsPort(nsqd_.options().httpsAddress)) + "}");
+                            std::to_string(nsqd_.httpsPort()) + "}");
     } else {
       try {
         reply = dispatch(call, req.getURI(), log);
@@ -659,19 +655,33 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
  private:
   Nsqd& nsqd_;
   HttpApi::RuntimeConfig& config_;
+  bool secure_;
 };
 
 class ApiFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  ApiFactory(Nsqd& nsqd, HttpApi::RuntimeConfig& config) : nsqd_(nsqd), config_(config) {}
+  ApiFactory(Nsqd& nsqd, HttpApi::RuntimeConfig& config, bool secure)
+      : nsqd_(nsqd), config_(config), secure_(secure) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new ApiHandler(nsqd_, config_);
+    return new ApiHandler(nsqd_, config_, secure_);
   }
 
  private:
   Nsqd& nsqd_;
   HttpApi::RuntimeConfig& config_;
+  bool secure_;
 };
+
+Poco::Net::HTTPServerParams* serverParams() {
+  auto* params = new Poco::Net::HTTPServerParams;
+  params->setMaxThreads(kMaxThreads);
+  params->setMaxQueued(kMaxQueued);
+  params->setKeepAlive(true);
+  params->setKeepAliveTimeout(Poco::Timespan(10, 0));
+  params->setTimeout(Poco::Timespan(30, 0));
+  params->setServerName("nsqd");
+  return params;
+}
 
 }  // namespace
 
@@ -688,15 +698,9 @@ int HttpApi::start(const std::string& address) {
   try {
     Poco::Net::ServerSocket socket{Poco::Net::SocketAddress(bind)};
     port = socket.address().port();
-    auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(kMaxThreads);
-    params->setMaxQueued(kMaxQueued);
-    params->setKeepAlive(true);
-    params->setKeepAliveTimeout(Poco::Timespan(10, 0));
-    params->setTimeout(Poco::Timespan(30, 0));
-    params->setServerName("nsqd");
-    pool_ = std::make_unique<Poco::ThreadPool>("nsqd-http", 2, kMaxThreads);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new ApiFactory(nsqd_, *config_), *pool_, socket, params);
+    if (!pool_) pool_ = std::make_unique<Poco::ThreadPool>("nsqd-http", 2, 2 * kMaxThreads);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new ApiFactory(nsqd_, *config_, false), *pool_, socket,
+                                                      serverParams());
     server_->start();
   } catch (const Poco::Exception& e) {
     server_.reset();
@@ -706,7 +710,28 @@ int HttpApi::start(const std::string& address) {
   return port;
 }
 
+int HttpApi::startHttps(const std::string& address, const Poco::Net::Context::Ptr& context) {
+  std::string bind = address;
+  if (bind.starts_with(":")) bind = "0.0.0.0" + bind;
+  try {
+    Poco::Net::SecureServerSocket socket{Poco::Net::SocketAddress(bind), 64, context};
+    int port = socket.address().port();
+    if (!pool_) pool_ = std::make_unique<Poco::ThreadPool>("nsqd-http", 2, 2 * kMaxThreads);
+    httpsServer_ = std::make_unique<Poco::Net::HTTPServer>(new ApiFactory(nsqd_, *config_, true), *pool_, socket,
+                                                           serverParams());
+    httpsServer_->start();
+    return port;
+  } catch (const Poco::Exception& e) {
+    httpsServer_.reset();
+    throw std::runtime_error("HTTPS: listen on " + address + " failed: " + e.displayText());
+  }
+}
+
 void HttpApi::stop() {
+  if (httpsServer_) {
+    httpsServer_->stopAll(true);
+    httpsServer_.reset();
+  }
   if (server_) {
     server_->stopAll(true);
     server_.reset();

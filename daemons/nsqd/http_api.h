@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include <Poco/Net/Context.h>
+
 namespace Poco {
 class ThreadPool;
 }
@@ -23,6 +25,9 @@ class HttpApi {
   // Binds "host:port" (port 0 = any free port) and starts serving; returns the bound port.
   // Throws std::runtime_error naming the address on failure.
   int start(const std::string& address);
+  // The same API over TLS with the given server context (the --tls-* flags), on its own
+  // listener and the shared thread pool. Returns the bound port; throws like start().
+  int startHttps(const std::string& address, const Poco::Net::Context::Ptr& context);
   // Stops accepting and closes open connections. Idempotent.
   void stop();
 
@@ -33,7 +38,8 @@ class HttpApi {
   Nsqd& nsqd_;
   std::unique_ptr<RuntimeConfig> config_;
   std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;  // declared last: stops before pool_ goes
+  std::unique_ptr<Poco::Net::HTTPServer> server_;  // declared last: stop before pool_ goes
+  std::unique_ptr<Poco::Net::HTTPServer> httpsServer_;
 };
 
 }  // namespace nsq::nsqd

@@ -27,6 +27,7 @@
 #include "http_api.h"
 #include "io_loop.h"
 #include "lookup_registrar.h"
+#include "tls.h"
 #include "nsq/log.h"
 #include "nsq/names.h"
 #include "topic.h"
@@ -122,6 +123,7 @@ void Nsqd::lockDataPath() {
 }
 
 void Nsqd::start() {
+  tlsContext_ = makeServerTlsContext(opts_);
   lockDataPath();
   // Always present once started (possibly with no address), so /config can add lookupds later.
   lookup_ = std::make_unique<LookupRegistrar>(*this, opts_.lookupdTcpAddresses);
@@ -133,6 +135,11 @@ void Nsqd::start() {
     http_ = std::make_unique<HttpApi>(*this);
     httpPort_ = http_->start(opts_.httpAddress);
     logInfo("HTTP: listening on ", opts_.httpAddress, " (port ", std::to_string(httpPort_), ")");
+  }
+  if (tlsContext_ && !opts_.httpsAddress.empty()) {
+    if (!http_) http_ = std::make_unique<HttpApi>(*this);
+    httpsPort_ = http_->startHttps(opts_.httpsAddress, tlsContext_);
+    logInfo("HTTPS: listening on ", opts_.httpsAddress, " (port ", std::to_string(httpsPort_), ")");
   }
   int64_t threads = opts_.ioThreads;
   if (threads <= 0) threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, 8);

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <Poco/Net/Context.h>
+
 #include "nsq/disk_queue.h"
 #include "options.h"
 
@@ -41,6 +43,9 @@ class Nsqd {
   const NsqdOptions& options() const { return opts_; }
   int tcpPort() const { return tcpPort_; }
   int httpPort() const { return httpPort_; }
+  int httpsPort() const { return httpsPort_; }  // 0 without cert+key or --https-address
+  // The TLS server context, or null without --tls-cert/--tls-key. Set in start().
+  const Poco::Net::Context::Ptr& tlsContext() const { return tlsContext_; }
   int64_t startTime() const { return startTime_; }  // unix seconds
   bool exiting() const { return exiting_.load(std::memory_order_acquire); }
 
@@ -103,6 +108,8 @@ class Nsqd {
   int listenFd_ = -1;
   int tcpPort_ = 0;
   int httpPort_ = 0;
+  int httpsPort_ = 0;
+  Poco::Net::Context::Ptr tlsContext_;
   int lockFd_ = -1;
   std::vector<std::unique_ptr<IoLoop>> loops_;
   std::atomic<std::size_t> nextLoop_{0};

@@ -6,6 +6,7 @@
 #include <Poco/Checksum.h>
 #include <Poco/MD5Engine.h>
 
+#include <cctype>
 #include <filesystem>
 
 namespace nsq::nsqd {
@@ -56,7 +57,21 @@ void addNsqdOptions(OptionSet& s, NsqdOptions& o) {
   s.addString("tls-key", &o.tlsKey, "path to key file");
   s.addString("tls-client-auth-policy", &o.tlsClientAuthPolicy, "client certificate auth policy ('require' or 'require-verify')");
   s.addString("tls-root-ca-file", &o.tlsRootCaFile, "path to certificate authority file");
-  s.addString("tls-required", &o.tlsRequired, "require TLS for client connections (true, false, tcp-https)");
+  auto& tlsRequired = s.addString("tls-required", &o.tlsRequired, "require TLS for client connections (true, false, tcp-https)");
+  tlsRequired.bareAllowed = true;
+  tlsRequired.assign = [&o](const std::string& v) -> std::string {
+    // As Go's flag: tcp-https, or any boolean spelling (a bare --tls-required means true).
+    std::string lower;
+    for (char c : v) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "tcp-https") {
+      o.tlsRequired = lower;
+      return "";
+    }
+    auto b = parseBool(v);
+    if (!b) return "invalid value \"" + v + "\" (true, false or tcp-https)";
+    o.tlsRequired = *b ? "true" : "false";
+    return "";
+  };
   s.addString("tls-min-version", &o.tlsMinVersion, "minimum SSL/TLS version acceptable ('tls1.0', 'tls1.1', 'tls1.2' or 'tls1.3')");
   s.addBool("deflate", &o.deflate, "enable deflate feature negotiation (client compression)");
   s.addInt("max-deflate-level", &o.maxDeflateLevel, "max deflate compression level a client can negotiate (> values == > nsqd CPU usage)");
@@ -107,6 +122,17 @@ void finalizeOptions(NsqdOptions& o) {
           "flag --auth-http-request-method: must be get or post");
   require(o.tlsRequired == "true" || o.tlsRequired == "false" || o.tlsRequired == "tcp-https",
           "flag --tls-required: must be true, false or tcp-https");
+  require(o.tlsMinVersion.empty() || o.tlsMinVersion == "tls1.0" || o.tlsMinVersion == "tls1.1" ||
+              o.tlsMinVersion == "tls1.2" || o.tlsMinVersion == "tls1.3",
+          "flag --tls-min-version: unknown version \"" + o.tlsMinVersion + "\" (tls1.0, tls1.1, tls1.2 or tls1.3)");
+  require(o.tlsClientAuthPolicy.empty() || o.tlsClientAuthPolicy == "require" ||
+              o.tlsClientAuthPolicy == "require-verify",
+          "flag --tls-client-auth-policy: must be require or require-verify");
+  // A client certificate policy implies TLS for everything, as in the original.
+  if (!o.tlsClientAuthPolicy.empty() && o.tlsRequired == "false") o.tlsRequired = "true";
+  require(o.tlsRequired == "false" || (!o.tlsCert.empty() && !o.tlsKey.empty()),
+          "cannot require TLS client connections without TLS key and cert (--tls-cert, --tls-key)");
+  require(o.tlsCert.empty() == o.tlsKey.empty(), "flag --tls-cert and --tls-key must be given together");
   // Each value may itself be a comma-separated list ("0.99,0.999"), as upstream accepts.
   std::vector<std::string> percentiles;
   for (const auto& entry : o.e2eProcessingLatencyPercentiles) {
@@ -136,11 +162,6 @@ std::vector<std::string> checkUnsupported(const NsqdOptions& o) {
     throw OptionError(std::string("flag --") + flag + ": " + what +
                       " is not available in this build yet; refusing to start without it");
   };
-  if (!o.tlsCert.empty()) refuse("tls-cert", "TLS");
-  if (!o.tlsKey.empty()) refuse("tls-key", "TLS");
-  if (!o.tlsRootCaFile.empty()) refuse("tls-root-ca-file", "TLS");
-  if (!o.tlsClientAuthPolicy.empty()) refuse("tls-client-auth-policy", "TLS");
-  if (o.tlsRequired != "false") refuse("tls-required", "TLS");
   if (!o.authHttpAddresses.empty()) refuse("auth-http-address", "authorization");
   std::vector<std::string> warnings;
   if (!o.statsdAddress.empty()) warnings.push_back("--statsd-address is not supported yet; no statsd metrics will be sent");

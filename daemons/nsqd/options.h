@@ -94,7 +94,7 @@ void addNsqdOptions(OptionSet& set, NsqdOptions& opts);
 void finalizeOptions(NsqdOptions& opts);
 
 // Features whose flags are accepted for compatibility but that this build does not provide yet.
-// Security features (TLS, auth) throw OptionError rather than run without them; the others
+// Security features (auth) throw OptionError rather than run without them; the others
 // return warnings for the log.
 std::vector<std::string> checkUnsupported(const NsqdOptions& opts);
 

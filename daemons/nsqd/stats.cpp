@@ -260,10 +260,11 @@ std::string clientStatsJson(const ClientStats& c) {
     appendField(out, "pub_counts", counts + "]");
   }
   appendBool(out, "tls", c.tls);
-  appendStr(out, "tls_cipher_suite", "");
-  appendStr(out, "tls_version", "");
-  appendStr(out, "tls_negotiated_protocol", "");
-  appendBool(out, "tls_negotiated_protocol_is_mutual", false);
+  appendStr(out, "tls_cipher_suite", c.tlsCipherSuite);
+  appendStr(out, "tls_version", c.tlsVersion);
+  appendStr(out, "tls_negotiated_protocol", "");  // no ALPN offered, as the original
+  // Go reports true for every TLS connection (the field is deprecated there).
+  appendBool(out, "tls_negotiated_protocol_is_mutual", c.tls);
   return out + "}";
 }
 

@@ -227,7 +227,7 @@ OptionSet::Result OptionSet::parse(int argc, const char* const* argv, std::ostre
   for (std::size_t i = 0; i < specs_.size(); ++i) {
     const auto& s = specs_[i];
     std::string flag = s.name.size() == 1 ? "-" + s.name + ",--" + s.name : "--" + s.name;
-    if (s.kind == OptionKind::Bool)
+    if (s.kind == OptionKind::Bool || s.bareAllowed)
       cliOpts[i] = app.add_flag(flag, captured[i])->expected(0, 1);
     else
       cliOpts[i] = app.add_option(flag, captured[i])->allow_extra_args(false);
@@ -236,7 +236,7 @@ OptionSet::Result OptionSet::parse(int argc, const char* const* argv, std::ostre
   auto args = normalizeArgs(argc, argv, [this](const std::string& name) {
     if (name == "config") return standard_;
     for (const auto& s : specs_)
-      if (s.name == name) return s.kind != OptionKind::Bool;
+      if (s.name == name) return s.kind != OptionKind::Bool && !s.bareAllowed;
     return false;
   });
   try {

@@ -36,6 +36,9 @@ struct OptionSpec {
   std::function<void()> clearList;  // lists only: drop defaults before the first given value
   std::function<std::string()> jsonValue;  // current value as JSON (durations in ns)
   bool hidden = false;  // deprecated no-ops: accepted, not shown
+  // Strings only: may also be given bare, like a boolean (Go's IsBoolFlag); assign() then gets
+  // "true". Such a flag takes its value only as --name=value.
+  bool bareAllowed = false;
 
   std::string configKey() const;  // name with '-' -> '_'
 };

@@ -42,13 +42,10 @@ TEST(NsqdUnsupported, SecurityFlagsStopStartupOthersWarn) {
   EXPECT_TRUE(nsqd::checkUnsupported(opts).empty());
   opts.statsdAddress = "127.0.0.1:8125";
   EXPECT_EQ(nsqd::checkUnsupported(opts).size(), 1u);
-  opts.tlsCert = "/etc/cert.pem";
-  try {
-    nsqd::checkUnsupported(opts);
-    FAIL() << "TLS flag accepted";
-  } catch (const OptionError& e) {
-    EXPECT_NE(std::string(e.what()).find("--tls-cert"), std::string::npos) << e.what();
-  }
+  opts.tlsCert = "/etc/cert.pem";  // TLS is supported now: nothing to refuse
+  opts.tlsKey = "/etc/key.pem";
+  opts.tlsRequired = "true";
+  EXPECT_NO_THROW(nsqd::checkUnsupported(opts));
   opts.tlsCert.clear();
   opts.authHttpAddresses = {"127.0.0.1:4181"};
   EXPECT_THROW(nsqd::checkUnsupported(opts), OptionError);

@@ -139,6 +139,7 @@ TEST(NsqdOptions, EveryUpstreamFlagExists) {
 
 // A sample value per kind that differs from every default.
 std::string sample(const OptionSpec& s) {
+  if (s.name == "tls-required") return "tcp-https";  // checked as it is parsed
   switch (s.kind) {
     case OptionKind::Bool: return s.defaultText == "true" ? "false" : "true";
     case OptionKind::Int: return "7";
@@ -304,8 +305,41 @@ TEST(NsqdOptions, RejectsUnknownTlsRequiredValue) {
   for (const char* v : {"true", "false", "tcp-https"}) {
     NsqdOptions o = valid();
     o.tlsRequired = v;
+    o.tlsCert = "/etc/nsq/cert.pem";  // files are read at start, not here
+    o.tlsKey = "/etc/nsq/key.pem";
     EXPECT_NO_THROW(finalizeOptions(o)) << v;
   }
+}
+
+TEST(NsqdOptions, TlsRequiredTakesGoBooleansAndBareMeansTrue) {
+  for (auto [arg, want] : std::vector<std::pair<std::string, std::string>>{
+           {"--tls-required", "true"}, {"--tls-required=1", "true"}, {"--tls-required=FALSE", "false"},
+           {"--tls-required=tcp-https", "tcp-https"}}) {
+    Bound b;
+    const char* argv[] = {"nsqd", arg.c_str()};
+    std::ostringstream out;
+    b.set.parse(2, argv, out);
+    EXPECT_EQ(b.opts.tlsRequired, want) << arg;
+  }
+  Bound bad;
+  const char* argv[] = {"nsqd", "--tls-required=maybe"};
+  std::ostringstream out;
+  EXPECT_THROW(bad.set.parse(2, argv, out), OptionError);
+}
+
+TEST(NsqdOptions, TlsPolicyImpliesRequiredAndNeedsCertificate) {
+  NsqdOptions o = valid();
+  o.tlsClientAuthPolicy = "require-verify";
+  expectRejected(o, "without TLS key and cert");
+  o.tlsCert = "/c.pem";
+  o.tlsKey = "/k.pem";
+  EXPECT_NO_THROW(finalizeOptions(o));
+  EXPECT_EQ(o.tlsRequired, "true");
+  o.tlsClientAuthPolicy = "sometimes";
+  expectRejected(o, "--tls-client-auth-policy");
+  NsqdOptions v = valid();
+  v.tlsMinVersion = "tls1.4";
+  expectRejected(v, "--tls-min-version");
 }
 
 TEST(NsqdOptions, RejectsInconsistentSizesAndTimeouts) {
