@@ -38,6 +38,8 @@
 #include "nsq/names.h"
 #include "nsq/options.h"
 #include "nsq/wire.h"
+#include "metrics.h"
+#include "nsq/prometheus.h"
 #include "nsqd.h"
 #include "options.h"
 #include "stats.h"
@@ -135,6 +137,7 @@ struct HttpReply {
   std::string body;
   bool nsqHeader = true;  // X-NSQ-Content-Type (all but /ping and /debug)
   std::string allow;      // Allow header for 405 and OPTIONS
+  std::string contentType;  // overrides the kind's Content-Type when set
 };
 
 HttpReply makeReply(int status, HttpReply::Kind kind, std::string body, bool nsqHeader = true) {
@@ -230,6 +233,13 @@ void drainBody(Call& call) {
 }
 
 // --- /ping /info /debug --------------------------------------------------------------------
+
+// Prometheus scrapes: the exposition format's own content type, no X-NSQ-Content-Type.
+HttpReply doMetrics(Call& c) {
+  HttpReply reply = plain(200, metricsText(c.nsqd));
+  reply.contentType = kPrometheusContentType;
+  return reply;
+}
 
 HttpReply doPing(Call& c) {
   if (!c.nsqd.healthy()) return plain(500, c.nsqd.health());
@@ -554,6 +564,7 @@ const std::map<std::string, Route>& routes() {
       {"/pub", {{"POST"}, doPub, false}},
       {"/mpub", {{"POST"}, doMpub, false}},
       {"/stats", {{"GET"}, doStats, true}},
+      {"/metrics", {{"GET"}, doMetrics, false}},  // scraped every few seconds: not logged
       {"/topic/create", {{"POST"}, doTopicCreate, true}},
       {"/topic/delete", {{"POST"}, doTopicDelete, true}},
       {"/topic/empty", {{"POST"}, doTopicEmpty, true}},
@@ -645,7 +656,9 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
     resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
     if (reply.nsqHeader) resp.set("X-NSQ-Content-Type", "nsq; version=1.0");
     if (!reply.allow.empty()) resp.set("Allow", reply.allow);
-    if (reply.kind == HttpReply::Kind::Json)
+    if (!reply.contentType.empty())
+      resp.setContentType(reply.contentType);
+    else if (reply.kind == HttpReply::Kind::Json)
       resp.setContentType("application/json; charset=utf-8");
     else if (reply.kind == HttpReply::Kind::Text)
       resp.setContentType("text/plain; charset=utf-8");

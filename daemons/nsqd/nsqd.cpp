@@ -27,6 +27,7 @@
 #include "http_api.h"
 #include "io_loop.h"
 #include "lookup_registrar.h"
+#include "statsd.h"
 #include "tls.h"
 #include "nsq/log.h"
 #include "nsq/names.h"
@@ -150,6 +151,10 @@ void Nsqd::start() {
   acceptThread_ = std::thread([this] { acceptLoop(); });
   if (lookup_) lookup_->start();
   scanThread_ = std::thread([this] { scanLoop(); });
+  if (!opts_.statsdAddress.empty()) {
+    statsd_ = std::make_unique<StatsdPusher>(*this);
+    statsd_->start();
+  }
   started_.store(true);
 }
 
@@ -162,6 +167,7 @@ void Nsqd::stop() {
   if (listenFd_ >= 0) ::close(listenFd_);
   listenFd_ = -1;
   if (http_) http_->stop();
+  if (statsd_) statsd_->stop();
   for (auto& loop : loops_) loop->stop();
   if (lookup_) lookup_->stop();
   {

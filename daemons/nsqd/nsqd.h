@@ -23,6 +23,7 @@ namespace nsq::nsqd {
 class ClientSession;
 class HttpApi;
 class LookupRegistrar;
+class StatsdPusher;
 class IoLoop;
 class Topic;
 
@@ -119,6 +120,7 @@ class Nsqd {
   std::mutex scanMutex_;
   std::condition_variable scanCv_;
   std::unique_ptr<HttpApi> http_;
+  std::unique_ptr<StatsdPusher> statsd_;  // only with --statsd-address
   std::unique_ptr<LookupRegistrar> lookup_;  // set in start(), before any other thread runs
   mutable std::mutex clientsMutex_;
   std::map<uint64_t, std::shared_ptr<ClientSession>> clients_;

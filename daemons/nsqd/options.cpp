@@ -117,6 +117,7 @@ void finalizeOptions(NsqdOptions& o) {
   require(o.syncEvery > 0, "flag --sync-every: must be > 0");
   require(o.msgTimeout.count() > 0, "flag --msg-timeout: must be > 0");
   require(o.maxMsgTimeout >= o.msgTimeout, "flag --max-msg-timeout: must be >= --msg-timeout");
+  require(o.statsdAddress.empty() || o.statsdInterval.count() > 0, "flag --statsd-interval: must be > 0");
   require(o.ioThreads >= 0 && o.ioThreads <= 64, "flag --io-threads: must be in range 0-64");
   require(o.authHttpRequestMethod == "get" || o.authHttpRequestMethod == "post",
           "flag --auth-http-request-method: must be get or post");
@@ -164,7 +165,6 @@ std::vector<std::string> checkUnsupported(const NsqdOptions& o) {
   };
   if (!o.authHttpAddresses.empty()) refuse("auth-http-address", "authorization");
   std::vector<std::string> warnings;
-  if (!o.statsdAddress.empty()) warnings.push_back("--statsd-address is not supported yet; no statsd metrics will be sent");
   if (!o.e2eProcessingLatencyPercentiles.empty())
     warnings.push_back("--e2e-processing-latency-percentile is not supported yet; no percentiles will be computed");
   return warnings;

@@ -13,6 +13,7 @@
 
 #include "nsq/json_text.h"
 #include "nsq/names.h"
+#include "nsq/prometheus.h"
 
 namespace nsq::lookupd {
 
@@ -222,6 +223,38 @@ HttpReply doDebug(HttpContext& ctx, const Params&) {
   return json(out + "}");
 }
 
+// GET /metrics (our addition; the original has none): the registry in Prometheus text format.
+// Producer figures use the same filters as /nodes (all) and /lookup (per topic).
+HttpReply doMetrics(HttpContext& ctx, const Params&) {
+  using T = MetricsText::Type;
+  MetricsText m;
+  m.family("nsqlookupd_build_info", T::Gauge, "nsqlookupd version, as a label; always 1.");
+  m.family("nsqlookupd_producers", T::Gauge, "nsqd producers seen within --inactive-producer-timeout.");
+  m.family("nsqlookupd_topics", T::Gauge, "Registered topics.");
+  m.family("nsqlookupd_channels", T::Gauge, "Registered channels over all topics.");
+  m.family("nsqlookupd_topic_producers", T::Gauge, "Active, not tombstoned producers of the topic, as GET /lookup lists them.");
+  m.family("nsqlookupd_topic_channels", T::Gauge, "Registered channels of the topic.");
+  const int64_t now = ctx.db.now();
+  auto producers = filterByActive(ctx.db.findProducers("client", "", ""), now,
+                                  ctx.inactiveProducerTimeout, std::chrono::nanoseconds(0));
+  auto topics = keysOf(ctx.db.findRegistrations("topic", "*", ""));
+  auto channels = ctx.db.findRegistrations("channel", "*", "*");
+  m.sample("nsqlookupd_build_info", {{"version", NSQ_VERSION}}, int64_t{1});
+  m.sample("nsqlookupd_producers", {}, static_cast<uint64_t>(producers.size()));
+  m.sample("nsqlookupd_topics", {}, static_cast<uint64_t>(topics.size()));
+  m.sample("nsqlookupd_channels", {}, static_cast<uint64_t>(channels.size()));
+  for (const auto& topic : topics) {
+    auto active = filterByActive(ctx.db.findProducers("topic", topic, ""), now,
+                                 ctx.inactiveProducerTimeout, ctx.tombstoneLifetime);
+    uint64_t channelCount = 0;
+    for (const auto& r : channels) channelCount += r.key == topic ? 1 : 0;
+    m.sample("nsqlookupd_topic_producers", {{"topic", topic}}, static_cast<uint64_t>(active.size()));
+    m.sample("nsqlookupd_topic_channels", {{"topic", topic}}, channelCount);
+  }
+  addProcessMetrics(m);
+  return {200, HttpReply::Kind::Prometheus, m.render(), false};
+}
+
 struct Route {
   const char* method;
   Handler handler;
@@ -240,6 +273,7 @@ const std::map<std::string, Route>& routes() {
       {"/topics", {"GET", doTopics}},
       {"/channels", {"GET", doChannels}},
       {"/nodes", {"GET", doNodes}},
+      {"/metrics", {"GET", doMetrics}},
       {"/topic/create", {"POST", doTopicCreate}},
       {"/topic/delete", {"POST", doTopicDelete}},
       {"/channel/create", {"POST", doChannelCreate}},
@@ -273,6 +307,8 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
       resp.setContentType("application/json; charset=utf-8");
     else if (reply.kind == HttpReply::Kind::Text)
       resp.setContentType("text/plain; charset=utf-8");
+    else if (reply.kind == HttpReply::Kind::Prometheus)
+      resp.setContentType(kPrometheusContentType);
     resp.sendBuffer(reply.body.data(), reply.body.size());
   }
 

@@ -20,7 +20,7 @@ struct HttpContext {
 };
 
 struct HttpReply {
-  enum class Kind { Json, Text, Empty };
+  enum class Kind { Json, Text, Empty, Prometheus };  // Prometheus: text format 0.0.4
   int status = 200;
   Kind kind = Kind::Json;
   std::string body;

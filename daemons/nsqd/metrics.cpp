@@ -1,0 +1,79 @@
+// Metrics: one collectStats() snapshot rendered as Prometheus families. Families are declared
+// up front in a fixed order so the output is stable from scrape to scrape; MetricsText groups
+// the samples of each family while topics and channels are walked once.
+#include "metrics.h"
+
+#include "nsq/prometheus.h"
+#include "nsqd.h"
+
+namespace nsq::nsqd {
+
+std::string metricsText(const StatsSnapshot& stats, std::size_t clientCount) {
+  using T = MetricsText::Type;
+  MetricsText m;
+  m.family("nsq_build_info", T::Gauge, "nsqd version, as a label; always 1.");
+  m.family("nsq_healthy", T::Gauge, "1 when nsqd is healthy (GET /ping says OK), 0 after a failed disk write.");
+  m.family("nsq_clients", T::Gauge, "Open TCP client connections.");
+  m.family("nsq_topics", T::Gauge, "Number of topics.");
+  m.family("nsq_topic_depth", T::Gauge, "Messages queued on the topic (memory plus disk), not yet copied to its channels.");
+  m.family("nsq_topic_backend_depth", T::Gauge, "Messages queued in the topic's disk queue.");
+  m.family("nsq_topic_messages_total", T::Counter, "Messages published to the topic.");
+  m.family("nsq_topic_message_bytes_total", T::Counter, "Bytes of message bodies published to the topic.");
+  m.family("nsq_topic_paused", T::Gauge, "1 when the topic is paused.");
+  m.family("nsq_topic_channels", T::Gauge, "Number of channels on the topic.");
+  m.family("nsq_channel_depth", T::Gauge, "Messages queued on the channel (memory plus disk), not counting in-flight or deferred ones.");
+  m.family("nsq_channel_backend_depth", T::Gauge, "Messages queued in the channel's disk queue.");
+  m.family("nsq_channel_in_flight_messages", T::Gauge, "Messages sent to clients and not yet finished, requeued or timed out.");
+  m.family("nsq_channel_deferred_messages", T::Gauge, "Messages deferred (DPUB or REQ with a delay) and not yet due.");
+  m.family("nsq_channel_messages_total", T::Counter, "Messages the channel received from its topic.");
+  m.family("nsq_channel_requeues_total", T::Counter, "Messages requeued by clients (REQ).");
+  m.family("nsq_channel_timeouts_total", T::Counter, "In-flight messages that timed out and were requeued.");
+  m.family("nsq_channel_clients", T::Gauge, "Clients subscribed to the channel.");
+  m.family("nsq_channel_paused", T::Gauge, "1 when the channel is paused.");
+  m.family("nsq_heap_objects", T::Gauge, "Allocated heap chunks (malloc statistics).");
+  m.family("nsq_heap_in_use_bytes", T::Gauge, "Heap bytes in use (malloc statistics).");
+  m.family("nsq_heap_idle_bytes", T::Gauge, "Heap bytes free but not returned to the OS (malloc statistics).");
+
+  m.sample("nsq_build_info", {{"version", NSQ_VERSION}}, int64_t{1});
+  m.sample("nsq_healthy", {}, int64_t{stats.health == "OK" ? 1 : 0});
+  m.sample("nsq_clients", {}, static_cast<uint64_t>(clientCount));
+  m.sample("nsq_topics", {}, static_cast<uint64_t>(stats.topics.size()));
+  for (const auto& topic : stats.topics) {
+    const TopicStats& t = topic.stats;
+    const MetricLabels tl = {{"topic", t.name}};
+    m.sample("nsq_topic_depth", tl, t.depth);
+    m.sample("nsq_topic_backend_depth", tl, t.backendDepth);
+    m.sample("nsq_topic_messages_total", tl, t.messageCount);
+    m.sample("nsq_topic_message_bytes_total", tl, t.messageBytes);
+    m.sample("nsq_topic_paused", tl, int64_t{t.paused ? 1 : 0});
+    m.sample("nsq_topic_channels", tl, static_cast<uint64_t>(topic.channels.size()));
+    for (const auto& channel : topic.channels) {
+      const ChannelStats& c = channel.stats;
+      const MetricLabels cl = {{"topic", t.name}, {"channel", c.name}};
+      m.sample("nsq_channel_depth", cl, c.depth);
+      m.sample("nsq_channel_backend_depth", cl, c.backendDepth);
+      m.sample("nsq_channel_in_flight_messages", cl, c.inFlightCount);
+      m.sample("nsq_channel_deferred_messages", cl, c.deferredCount);
+      m.sample("nsq_channel_messages_total", cl, c.messageCount);
+      m.sample("nsq_channel_requeues_total", cl, c.requeueCount);
+      m.sample("nsq_channel_timeouts_total", cl, c.timeoutCount);
+      m.sample("nsq_channel_clients", cl, static_cast<uint64_t>(channel.clientCount));
+      m.sample("nsq_channel_paused", cl, int64_t{c.paused ? 1 : 0});
+    }
+  }
+  if (stats.memory) {
+    m.sample("nsq_heap_objects", {}, stats.memory->heapObjects);
+    m.sample("nsq_heap_in_use_bytes", {}, stats.memory->heapInUseBytes);
+    m.sample("nsq_heap_idle_bytes", {}, stats.memory->heapIdleBytes);
+  }
+  addProcessMetrics(m);
+  return m.render();
+}
+
+std::string metricsText(const Nsqd& nsqd) {
+  StatsFilter filter;
+  filter.includeClients = false;
+  return metricsText(collectStats(nsqd, filter), nsqd.clients().size());
+}
+
+}  // namespace nsq::nsqd
