@@ -316,11 +316,12 @@ class TopicArchiver {
   const NsqToFileOptions& o_;
   std::string topic_;
   std::unique_ptr<FileLogger> file_;
-  std::unique_ptr<Consumer> consumer_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<DeliveryPtr> queue_;
   bool hup_ = false, term_ = false, exit_ = false;
+  // Declared after what its handler touches, so it is destroyed (its threads joined) first.
+  std::unique_ptr<Consumer> consumer_;
   std::vector<DeliveryPtr> pending_;  // router thread only
   std::thread router_;
 };
