@@ -150,7 +150,9 @@ TEST(StatsdE2E, PushesTheOriginalsMetricNamesWithDeltasAndGauges) {
         "mem.gc_pause_usec_100", "mem.gc_pause_usec_99", "mem.gc_pause_usec_95", "mem.next_gc_bytes",
         "mem.gc_runs"})
     EXPECT_TRUE(names.count(want)) << want;
+#ifndef __SANITIZE_ADDRESS__  // ASan's allocator makes mallinfo2() report zeros
   EXPECT_GT(gauges["mem.heap_in_use_bytes"], 0);
+#endif
   EXPECT_EQ(nsqd.logs().find("statsd-address is not supported"), std::string::npos);
 }
 
