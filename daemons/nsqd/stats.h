@@ -1,4 +1,5 @@
 #pragma once
+#include "nsq/json_text.h"
 // Stats: one snapshot of nsqd's topics, channels, clients and process memory, and its two
 // renderings for GET /stats (NSQ-COMPAT §2.4): JSON in upstream's key order, and the
 // human-readable text page. statsd and other exporters can reuse collectStats().
@@ -70,6 +71,6 @@ std::string statsText(const StatsSnapshot& stats, int64_t nowUnixNs);
 std::string clientStatsJson(const ClientStats& client);
 
 // A JSON string literal (quotes included) with control characters escaped.
-std::string jsonQuote(std::string_view text);
+using nsq::jsonQuote;  // lib/nsq/json_text.h
 
 }  // namespace nsq::nsqd
