@@ -18,6 +18,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <type_traits>
 
 #include "channel.h"
 #include "clock.h"
@@ -37,6 +39,10 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kMaxReadPerPass = 1024 * 1024;
 constexpr std::size_t kMaxPendingOutput = 1024 * 1024;  // stop pulling messages past this
 constexpr int64_t kTlsHandshakeTimeoutNs = 5'000'000'000;
+// A connection that has sent nothing for this long gives back buffer capacity above
+// kIdleBufferBytes, so thousands of idle clients cost little memory.
+constexpr int64_t kIdleTrimNs = 1'000'000'000;
+constexpr std::size_t kIdleBufferBytes = 4096;
 
 std::string quoted(std::string_view s) {
   std::string out = "\"";
@@ -91,72 +97,34 @@ void ClientSession::closed() {
   }
 }
 
+// Reads what the socket has (bounded per pass, for fairness between connections) into one
+// scratch buffer per IO thread, and hands each chunk to the transport: plain bytes are appended
+// to the input, compressed ones decoded into it, TLS records fed to the TLS stream. An idle
+// connection therefore holds no read buffer of its own beyond the bytes it has sent.
 bool ClientSession::onReadable(int64_t now) {
-  if (tls_) return readTls(now);
-  if (codec_) return readCompressed(now);
+  thread_local std::unique_ptr<char[]> scratch(new char[kReadChunk]);
+  char* buf = scratch.get();
   std::size_t total = 0;
   for (;;) {
-    if (inPos_ > 0 && inPos_ == in_.size()) {
-      in_.clear();
-      inPos_ = 0;
-    }
-    std::size_t old = in_.size();
-    in_.resize(old + kReadChunk);
-    ssize_t n = ::recv(fd_, in_.data() + old, kReadChunk, 0);
-    if (n <= 0) {
-      in_.resize(old);
-      if (n == 0) return false;  // peer closed
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      if (errno == EINTR) continue;
-      return false;
-    }
-    in_.resize(old + static_cast<std::size_t>(n));
-    total += static_cast<std::size_t>(n);
-    lastReadMono_ = now;
-    if (static_cast<std::size_t>(n) < kReadChunk || total >= kMaxReadPerPass) break;
-  }
-  if (!processInput(now)) return false;
-  return pump(now);
-}
-
-// Compressed connections read into a scratch buffer and decode into the input buffer.
-bool ClientSession::readCompressed(int64_t now) {
-  char buf[kReadChunk];
-  std::size_t total = 0;
-  for (;;) {
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n == 0) return false;
+    ssize_t n = ::recv(fd_, buf, kReadChunk, 0);
+    if (n == 0) return false;  // peer closed
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EINTR) continue;
       return false;
     }
     lastReadMono_ = now;
-    if (!decodeInput(std::string_view(buf, static_cast<std::size_t>(n)))) return false;
-    total += static_cast<std::size_t>(n);
-    if (static_cast<std::size_t>(n) < sizeof buf || total >= kMaxReadPerPass) break;
+    std::string_view chunk(buf, static_cast<std::size_t>(n));
+    if (tls_)
+      tls_->feed(chunk);
+    else if (codec_) {
+      if (!decodeInput(chunk)) return false;
+    } else
+      in_.append(chunk);
+    total += chunk.size();
+    if (chunk.size() < kReadChunk || total >= kMaxReadPerPass) break;
   }
-  if (!processInput(now)) return false;
-  return pump(now);
-}
-
-bool ClientSession::readTls(int64_t now) {
-  char buf[kReadChunk];
-  std::size_t total = 0;
-  for (;;) {
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n == 0) return false;
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      if (errno == EINTR) continue;
-      return false;
-    }
-    lastReadMono_ = now;
-    tls_->feed(std::string_view(buf, static_cast<std::size_t>(n)));
-    total += static_cast<std::size_t>(n);
-    if (static_cast<std::size_t>(n) < sizeof buf || total >= kMaxReadPerPass) break;
-  }
-  if (!advanceTls()) return false;
+  if (tls_ && !advanceTls()) return false;
   if (!processInput(now)) return false;
   return pump(now);
 }
@@ -226,6 +194,7 @@ bool ClientSession::onTick(int64_t now) {
       if (!flush(now)) return false;
     }
   }
+  if (now - lastReadMono_ > kIdleTrimNs && !writeBlocked_) trimBuffers();
   if (writeBlocked_) {
     int64_t limit = heartbeatIntervalNs_ > 0 ? heartbeatIntervalNs_ : nsqd_.options().clientTimeout.count();
     if (now - writeBlockedSince_ > std::max<int64_t>(limit, 1'000'000'000)) {
@@ -234,6 +203,30 @@ bool ClientSession::onTick(int64_t now) {
     }
   }
   return true;
+}
+
+void ClientSession::trimBuffers() {
+  auto trim = [](auto& buf, std::size_t keep) {
+    if (buf.empty() && buf.capacity() > keep) std::decay_t<decltype(buf)>().swap(buf);
+  };
+  if (inPos_ == in_.size()) {
+    in_.clear();
+    inPos_ = 0;
+  }
+  trim(in_, kIdleBufferBytes);
+  if (outPos_ == out_.size() && wirePos_ == wire_.size() && tlsOutPos_ == tlsOut_.size()) {
+    out_.clear();
+    outPos_ = 0;
+    wire_.clear();
+    wirePos_ = 0;
+    tlsOut_.clear();
+    tlsOutPos_ = 0;
+    trim(out_, kIdleBufferBytes);
+    trim(wire_, kIdleBufferBytes);
+    trim(tlsOut_, kIdleBufferBytes);
+  }
+  trim(batch_, 16);
+  trim(bodies_, 16);
 }
 
 bool ClientSession::processInput(int64_t now) {

@@ -86,8 +86,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
  private:
   // Parses and executes complete commands in the input buffer. false = close now.
   bool processInput(int64_t nowMono);
-  bool readCompressed(int64_t nowMono);
-  bool readTls(int64_t nowMono);
+  // Gives back buffer capacity an idle connection no longer needs.
+  void trimBuffers();
   // Feeds the handshake, then moves decrypted bytes to the input. false = close now.
   bool advanceTls();
   void startCompression(bool deflate, int level);
