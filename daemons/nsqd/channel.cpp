@@ -25,8 +25,8 @@ namespace nsq::nsqd {
 namespace {
 bool later(const auto& a, const auto& b) { return a.deadline > b.deadline; }
 
-void runSyncs(Channel::Syncs& syncs) {
-  for (auto& s : syncs) s->run();
+void runSyncs(Nsqd& nsqd, Channel::Syncs& syncs) {
+  for (auto& s : syncs) nsqd.journalThenDisk(std::move(s), nullptr);
   syncs.clear();
 }
 }  // namespace
@@ -34,7 +34,7 @@ void runSyncs(Channel::Syncs& syncs) {
 Channel::Channel(Nsqd& nsqd, Topic& topic, std::string name)
     : nsqd_(nsqd), name_(std::move(name)), topicName_(topic.name()), ephemeral_(isEphemeral(name_)) {
   if (!ephemeral_) {
-    disk_ = std::make_unique<DiskQueue>(nsqd_.diskQueueOptions(topicName_ + ":" + name_));
+    disk_ = nsqd_.makeDiskQueue(topicName_ + ":" + name_);
     journal_ = std::make_unique<MessageJournal>(journalOptions(nsqd_.options(), topicName_ + ":" + name_));
     restoreJournal();
   }
@@ -132,7 +132,7 @@ bool Channel::put(Message msg, int64_t deferNs, std::string* error, Syncs* syncs
       wakeWaitersLocked(1);
     }
   }
-  runSyncs(local);
+  runSyncs(nsqd_, local);
   return true;
 }
 
@@ -244,9 +244,9 @@ void Channel::pull(ClientSession& client, std::vector<Message>& out) {
       sync = journal_->takeSync();
     }
   }
-  // Journal first (written above, fsynced here if due), then the disk queue may record the pops.
-  if (sync && !sync->run()) journaled = false;
-  if (poppedDisk && journaled) disk_->syncIfNeeded();
+  // Journal first (written above, fsynced by the syncer if due), then the disk queue may record
+  // the pops.
+  nsqd_.journalThenDisk(std::move(sync), poppedDisk && journaled ? disk_ : nullptr);
 }
 
 ErrorCode Channel::takeInFlightLocked(ClientSession& client, const MessageId& id, const char* cmd,
@@ -311,7 +311,7 @@ ErrorCode Channel::requeue(ClientSession& client, const MessageId& id, int64_t d
       wakeWaitersLocked(1);
     }
   }
-  if (sync) sync->run();
+  nsqd_.journalThenDisk(std::move(sync), nullptr);
   return ErrorCode::None;
 }
 
@@ -338,6 +338,7 @@ bool Channel::processTimeouts(int64_t nowMono) {
   std::vector<std::shared_ptr<ClientSession>> toWake;
   std::unique_ptr<MessageJournal::Sync> sync;
   bool work = false;
+  bool diskDue = false;
   {
     std::lock_guard lock(mu_);
     if (exiting()) return false;
@@ -372,9 +373,9 @@ bool Channel::processTimeouts(int64_t nowMono) {
       if (journal_->pending()) flushJournalLocked(nullptr);  // FINs since the last pull
       sync = journal_->takeSync();
     }
-    if (disk_) disk_->syncIfDue();
+    diskDue = disk_ && disk_->syncDue();
   }
-  if (sync) sync->run();
+  nsqd_.journalThenDisk(std::move(sync), diskDue ? disk_ : nullptr);
   for (auto& c : toWake) c->wake();
   return work;
 }

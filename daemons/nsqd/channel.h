@@ -132,7 +132,7 @@ class Channel {
 
   mutable std::mutex mu_;
   MemoryQueue memory_;
-  std::unique_ptr<DiskQueue> disk_;  // null for #ephemeral
+  std::shared_ptr<DiskQueue> disk_;  // null for #ephemeral
   std::unique_ptr<MessageJournal> journal_;  // null for #ephemeral
   InFlightMap inFlight_;
   std::vector<InFlight*> inFlightHeap_;

@@ -387,6 +387,7 @@ HttpReply doStats(Call& c) {
 HttpReply doTopicCreate(Call& c) {
   std::shared_ptr<Topic> topic;
   if (auto e = topicFromQuery(c, topic)) return *e;
+  c.nsqd.persistMetadata();  // an admin's create is on disk when we answer (IO threads defer it)
   return ok();
 }
 
@@ -394,6 +395,7 @@ HttpReply doTopicDelete(Call& c) {
   auto name = get(c.params, "topic");
   if (!name) return err(400, "MISSING_ARG_TOPIC");
   if (!c.nsqd.deleteTopic(*name)) return err(404, "TOPIC_NOT_FOUND");
+  c.nsqd.persistMetadata();
   return ok();
 }
 
@@ -440,6 +442,7 @@ HttpReply doChannelCreate(Call& c) {
   std::string name;
   if (auto e = topicChannelFromQuery(c, topic, name)) return *e;
   if (!topic->getChannel(name)) return err(503, "EXITING");
+  c.nsqd.persistMetadata();
   return ok();
 }
 
@@ -448,6 +451,7 @@ HttpReply doChannelDelete(Call& c) {
   std::string name;
   if (auto e = topicChannelFromQuery(c, topic, name)) return *e;
   if (!topic->deleteChannel(name)) return err(404, "CHANNEL_NOT_FOUND");
+  c.nsqd.persistMetadata();
   return ok();
 }
 

@@ -97,7 +97,8 @@ std::string peerAddress(const sockaddr_storage& ss) {
 
 }  // namespace
 
-Nsqd::Nsqd(NsqdOptions opts) : opts_(std::move(opts)), startTime_(wallNanos() / 1'000'000'000) {}
+Nsqd::Nsqd(NsqdOptions opts)
+    : opts_(std::move(opts)), startTime_(wallNanos() / 1'000'000'000), syncer_(opts_.syncEvery > 1) {}
 
 Nsqd::~Nsqd() { stop(); }
 
@@ -114,6 +115,31 @@ DiskQueueOptions Nsqd::diskQueueOptions(const std::string& queueName) const {
   return o;
 }
 
+std::shared_ptr<DiskQueue> Nsqd::makeDiskQueue(const std::string& queueName) {
+  auto o = diskQueueOptions(queueName);
+  // The callback needs the queue it belongs to, which exists only after construction; it is
+  // first called from a put or pop, after the assignment below.
+  auto self = std::make_shared<std::weak_ptr<DiskQueue>>();
+  o.onSyncDue = [this, self] {
+    syncer_.run([w = *self] {
+      if (auto q = w.lock()) q->syncIfNeeded();
+    });
+  };
+  auto q = std::make_shared<DiskQueue>(std::move(o));
+  *self = q;
+  return q;
+}
+
+void Nsqd::journalThenDisk(std::unique_ptr<MessageJournal::Sync> journal, std::shared_ptr<DiskQueue> disk) {
+  if (!journal && !disk) return;
+  syncer_.run([j = std::shared_ptr<MessageJournal::Sync>(std::move(journal)), d = std::move(disk)] {
+    if (j && !j->run()) return;  // the pops stay unsynced: a crash redelivers, never loses
+    if (d) d->syncIfNeeded();
+  });
+}
+
+void Nsqd::wakeScanner() { scanCv_.notify_all(); }
+
 void Nsqd::lockDataPath() {
   std::filesystem::create_directories(opts_.dataPath);
   std::string lockPath = opts_.dataPath + "/.nsqd.lock";
@@ -128,6 +154,7 @@ void Nsqd::start() {
   lockDataPath();
   // Always present once started (possibly with no address), so /config can add lookupds later.
   lookup_ = std::make_unique<LookupRegistrar>(*this, opts_.lookupdTcpAddresses);
+  syncer_.start();
   loadMetadata();
   persistMetadata();
   listenFd_ = listenTcp(opts_.tcpAddress, tcpPort_);
@@ -175,6 +202,7 @@ void Nsqd::stop() {
   }
   scanCv_.notify_all();
   if (scanThread_.joinable()) scanThread_.join();
+  syncer_.stop();  // runs what is queued; from here on fsyncs run on their caller
   persistMetadata();
   for (auto& topic : topics()) topic->close(false);
   loops_.clear();
@@ -231,13 +259,13 @@ void Nsqd::scanLoop() {
     int64_t now = monoNanos();
     lock.unlock();
     for (auto& topic : topics()) {
-      work |= topic->drain(50000);
+      work |= topic->drain(10000);
       for (auto& channel : topic->channels()) work |= channel->processTimeouts(now);
     }
     lock.lock();
     if (exiting()) break;
     if (!work) scanCv_.wait_for(lock, opts_.queueScanInterval);
-    else scanCv_.wait_for(lock, std::chrono::milliseconds(5));
+    else scanCv_.wait_for(lock, std::chrono::microseconds(200));  // let others take the locks
   }
 }
 
@@ -332,8 +360,16 @@ std::string Nsqd::health() const {
   return healthy_.load() ? "OK" : "NOK - " + healthError_;
 }
 
+void Nsqd::persistMetadataLater() {
+  if (metadataQueued_.exchange(true)) return;  // a queued write will see this change too
+  syncer_.run([this] {
+    metadataQueued_.store(false);
+    persistMetadata();
+  });
+}
+
 void Nsqd::topicCreated(const std::shared_ptr<Topic>& topic) {
-  if (!topic->ephemeral() && !loadingMetadata_) persistMetadata();
+  if (!topic->ephemeral() && !loadingMetadata_) persistMetadataLater();
   if (lookup_) {
     lookup_->registerTopic(topic->name());
     // Pre-create the channels the cluster knows before delivering (the registrar starts it).
@@ -346,17 +382,17 @@ void Nsqd::topicCreated(const std::shared_ptr<Topic>& topic) {
 }
 
 void Nsqd::topicDeleted(const std::string& topic) {
-  if (!isEphemeral(topic)) persistMetadata();
+  if (!isEphemeral(topic)) persistMetadataLater();
   if (lookup_) lookup_->unregisterTopic(topic);
 }
 
 void Nsqd::channelCreated(const std::string& topic, const std::string& channel) {
-  if (!isEphemeral(topic) && !isEphemeral(channel) && !loadingMetadata_) persistMetadata();
+  if (!isEphemeral(topic) && !isEphemeral(channel) && !loadingMetadata_) persistMetadataLater();
   if (lookup_) lookup_->registerTopic(topic, channel);
 }
 
 void Nsqd::channelDeleted(const std::string& topic, const std::string& channel) {
-  if (!isEphemeral(topic) && !isEphemeral(channel)) persistMetadata();
+  if (!isEphemeral(topic) && !isEphemeral(channel)) persistMetadataLater();
   if (lookup_) lookup_->unregisterTopic(topic, channel);
 }
 

@@ -15,8 +15,10 @@
 
 #include <Poco/Net/Context.h>
 
+#include "message_journal.h"
 #include "nsq/disk_queue.h"
 #include "options.h"
+#include "syncer.h"
 
 namespace nsq::nsqd {
 
@@ -58,6 +60,14 @@ class Nsqd {
 
   // Options for a topic's or channel's disk queue.
   DiskQueueOptions diskQueueOptions(const std::string& queueName) const;
+  // A topic's or channel's disk queue, its due syncs run by syncer().
+  std::shared_ptr<DiskQueue> makeDiskQueue(const std::string& queueName);
+  // Where fsyncs run (see syncer.h); journalThenDisk() queues a journal fsync and, if it
+  // succeeds, the disk queue's owed sync (either may be null).
+  Syncer& syncer() { return syncer_; }
+  void journalThenDisk(std::unique_ptr<MessageJournal::Sync> journal, std::shared_ptr<DiskQueue> disk);
+  // Asks the scanner for a pass now (a topic has a backlog to move into a new channel).
+  void wakeScanner();
 
   // Health: a failed disk write sets it, the next successful one clears it.
   void setHealth(const std::string& error);
@@ -65,8 +75,10 @@ class Nsqd {
   std::string health() const;  // "OK" or "NOK - <error>"
   bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
 
-  // Writes nsqd.dat (topics, channels, paused state). Any thread.
+  // Writes nsqd.dat (topics, channels, paused state). Any thread. persistMetadataLater() has
+  // the syncer do it (coalesced), for callers on IO threads.
   void persistMetadata();
+  void persistMetadataLater();
   // Topology changes: persist nsqd.dat (non-ephemeral) and tell every nsqlookupd. Any thread,
   // never with a topic or channel lock held.
   void topicCreated(const std::shared_ptr<Topic>& topic);
@@ -117,6 +129,8 @@ class Nsqd {
   std::atomic<uint64_t> nextClientId_{0};
   std::thread acceptThread_;
   std::thread scanThread_;
+  Syncer syncer_;
+  std::atomic<bool> metadataQueued_{false};
   std::mutex scanMutex_;
   std::condition_variable scanCv_;
   std::unique_ptr<HttpApi> http_;

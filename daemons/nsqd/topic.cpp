@@ -18,7 +18,7 @@ Topic::Topic(Nsqd& nsqd, std::string name)
     : nsqd_(nsqd), name_(std::move(name)), ephemeral_(isEphemeral(name_)),
       guids_(nsqd.options().nodeId) {
   if (ephemeral_) return;
-  disk_ = std::make_unique<DiskQueue>(nsqd_.diskQueueOptions(name_));
+  disk_ = nsqd_.makeDiskQueue(name_);
   journal_ = std::make_unique<MessageJournal>(journalOptions(nsqd_.options(), name_));
   for (auto& e : journal_->recover()) deferredWaiting_.push_back({std::move(e.msg), e.wallDeadline});
   if (!deferredWaiting_.empty())
@@ -59,9 +59,9 @@ bool Topic::distributeLocked(Message&& msg, int64_t deferNs, std::string* error,
 
 bool Topic::publish(const std::vector<std::string_view>& bodies, int64_t deferNs,
                     std::string* error) {
-  Syncs syncs;  // journal fsyncs, run after the topic lock is released
+  Syncs syncs;  // journal fsyncs, handed to the syncer after the topic lock is released
   bool ok = publishLocked(bodies, deferNs, error, syncs);
-  for (auto& s : syncs) s->run();
+  for (auto& s : syncs) nsqd_.journalThenDisk(std::move(s), nullptr);
   return ok;
 }
 
@@ -127,7 +127,7 @@ std::shared_ptr<Channel> Topic::getChannel(const std::string& name, bool* create
     if (created) *created = true;
     logInfo("TOPIC(", name_, "): new channel(", name, ")");
   }
-  drain(SIZE_MAX / 2);
+  drainSoon();
   nsqd_.channelCreated(name_, name);
   return channel;
 }
@@ -194,31 +194,35 @@ bool Topic::drain(std::size_t budget) {
     --budget;
     moved = true;
   }
-  // The channels' copies are durable (their journal fsyncs run here) before this topic's
-  // journal forgets deferred messages and its disk queue records the pops.
-  for (auto& s : syncs) s->run();
+  // The channels' journal fsyncs are queued before this topic's journal fsync and the sync
+  // that lets its disk queue record the pops (the syncer runs them in this order).
+  for (auto& s : syncs) nsqd_.journalThenDisk(std::move(s), nullptr);
+  std::unique_ptr<MessageJournal::Sync> journalSync;
   if (journal_ && journal_->pending()) {
     std::string err;
     if (!journal_->flush(&err)) logError("TOPIC(", name_, "): journal write failed - ", err);
-    if (auto s = journal_->takeSync()) s->run();
+    journalSync = journal_->takeSync();
   }
-  if (disk_) {
-    if (popped) disk_->syncIfNeeded();
-    disk_->syncIfDue();
-  }
+  bool diskOwed = disk_ && (popped || disk_->syncDue());
+  nsqd_.journalThenDisk(std::move(journalSync), diskOwed ? disk_ : nullptr);
   return moved;
 }
 
 void Topic::start() {
   started_.store(true, std::memory_order_release);
-  drain(SIZE_MAX / 2);
+  drainSoon();
+}
+
+void Topic::drainSoon() {
+  // A bounded part here (the caller may be an IO thread), the rest by the scanner in passes.
+  if (drain(kInlineDrain)) nsqd_.wakeScanner();
 }
 
 void Topic::pause() { paused_.store(true); }
 
 void Topic::unpause() {
   paused_.store(false);
-  drain(SIZE_MAX / 2);
+  drainSoon();
 }
 
 void Topic::empty() {

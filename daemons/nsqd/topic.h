@@ -71,6 +71,10 @@ class Topic {
   int64_t depth() const;
 
  private:
+  // Messages moved on the caller's thread when a channel appears or the topic starts/unpauses;
+  // the scanner moves the rest, a pass at a time, so no thread holds the topic lock for long.
+  static constexpr std::size_t kInlineDrain = 10000;
+  void drainSoon();
   struct Waiting {
     Message msg;
     int64_t wallDeadline;  // unix ns when it is due
@@ -88,7 +92,7 @@ class Topic {
   std::map<std::string, std::shared_ptr<Channel>> channels_;
   MemoryQueue memory_;
   std::vector<Waiting> deferredWaiting_;
-  std::unique_ptr<DiskQueue> disk_;
+  std::shared_ptr<DiskQueue> disk_;
   std::unique_ptr<MessageJournal> journal_;  // deferredWaiting_ on disk; null for #ephemeral
   GuidFactory guids_;
   std::string scratch_;

@@ -414,8 +414,16 @@ bool DiskQueue::put(std::string_view payload, std::string* error) {
   bool rolled = false;
   if (!writeRecord(payload, error, &rolled)) return false;
   int64_t ops = opsSinceSync_.fetch_add(1) + 1;
-  if (rolled || ops >= opts_.syncEvery) return syncImpl(true, error);
+  if (rolled || ops >= opts_.syncEvery) {
+    if (!deferSyncs()) return syncImpl(true, error);
+    requestSync();
+  }
   return true;
+}
+
+void DiskQueue::requestSync() {
+  needSync_.store(true);
+  if (!syncRequested_.exchange(true)) opts_.onSyncDue();
 }
 
 bool DiskQueue::writeRecord(std::string_view payload, std::string* error, bool* rolled) {
@@ -493,7 +501,17 @@ bool DiskQueue::popNoSync(std::string& out) { return popImpl(out, false); }
 
 void DiskQueue::syncIfNeeded() {
   if (closed_.load()) return;
-  if (needSync_.load() || opsSinceSync_.load() >= opts_.syncEvery) syncImpl(false, nullptr);
+  if (needSync_.load() || opsSinceSync_.load() >= opts_.syncEvery || syncDue())
+    syncImpl(false, nullptr);
+  else
+    syncRequested_.store(false);  // owed nothing (emptied meanwhile): later ops may ask again
+}
+
+bool DiskQueue::syncDue() const {
+  if (closed_.load()) return false;
+  if (opsSinceSync_.load() == 0 && !needSync_.load()) return false;
+  auto elapsed = std::chrono::nanoseconds(now().time_since_epoch().count() - lastSyncNs_.load());
+  return elapsed >= opts_.syncTimeout;
 }
 
 bool DiskQueue::popImpl(std::string& out, bool sync) {
@@ -569,7 +587,12 @@ bool DiskQueue::popImpl(std::string& out, bool sync) {
     }
   }
   int64_t ops = got ? opsSinceSync_.fetch_add(1) + 1 : opsSinceSync_.load();
-  if (sync && (needSync_.load() || ops >= opts_.syncEvery)) syncImpl(false, nullptr);
+  if (sync && (needSync_.load() || ops >= opts_.syncEvery)) {
+    if (deferSyncs())
+      requestSync();
+    else
+      syncImpl(false, nullptr);
+  }
   return got;
 }
 
@@ -600,7 +623,9 @@ bool DiskQueue::syncImpl(bool blocking, std::string* error) {
     sl.lock();
   else if (!sl.try_lock())
     return true;  // someone is syncing; our turn comes with the next op or syncIfDue
+  if (finalSynced_) return true;  // closed (or deleted): a late background sync writes nothing
 
+  syncRequested_.store(false);
   opsSinceSync_.store(0);
   needSync_.store(false);
   Meta m;
@@ -669,11 +694,7 @@ void DiskQueue::sync() {
 }
 
 void DiskQueue::syncIfDue() {
-  if (closed_.load()) return;
-  if (opsSinceSync_.load() == 0 && !needSync_.load()) return;
-  auto elapsed = std::chrono::nanoseconds(now().time_since_epoch().count() - lastSyncNs_.load());
-  if (elapsed < opts_.syncTimeout) return;
-  syncImpl(true, nullptr);
+  if (syncDue()) syncImpl(true, nullptr);
 }
 
 // ---- lifecycle ----
@@ -716,6 +737,7 @@ void DiskQueue::close() {
   if (!closed_.compare_exchange_strong(expected, true)) return;
   syncImpl(true, nullptr);
   std::scoped_lock lk(syncMu_, readMu_, writeMu_);
+  finalSynced_ = true;
   std::lock_guard<std::mutex> pk(pubMu_);
   readSeg_.reset();
   writeFile_.reset();

@@ -31,6 +31,10 @@ struct DiskQueueOptions {
   std::chrono::nanoseconds syncTimeout = std::chrono::seconds(2);
   // Where corruption and IO errors are reported (with file and offset). Empty -> stderr.
   std::function<void(const std::string&)> logError;
+  // When set (and syncEvery > 1), put() and pop() never fsync themselves: a sync that comes due
+  // is reported once through this callback and the owner runs syncIfNeeded() on a thread of its
+  // own (nsqd's syncer), so publishers and consumers never wait for the disk.
+  std::function<void()> onSyncDue;
   // Time source for syncIfDue(). Empty -> std::chrono::steady_clock::now.
   std::function<std::chrono::steady_clock::time_point()> clock;
 };
@@ -69,8 +73,12 @@ class DiskQueue {
   // (a journal) before the pop may become durable; it then calls syncIfNeeded(). Any thread.
   bool popNoSync(std::string& out);
 
-  // Runs the sync that pop() skipped, if one is owed (syncEvery reached or a segment finished).
+  // Runs the sync that is owed, if any: syncEvery reached, a segment finished, or syncTimeout
+  // passed with unsynced writes or reads.
   void syncIfNeeded();
+
+  // True when syncIfDue() would sync now. Cheap (atomics).
+  bool syncDue() const;
 
   // Records not yet popped. Cheap (one atomic load).
   int64_t depth() const;
@@ -116,6 +124,8 @@ class DiskQueue {
   bool popImpl(std::string& out, bool sync);
   bool writeRecord(std::string_view payload, std::string* error, bool* rolled);
   bool syncImpl(bool blocking, std::string* error);
+  bool deferSyncs() const { return opts_.onSyncDue && opts_.syncEvery > 1; }
+  void requestSync();
   bool writeMetadata(int64_t depth, int64_t rfn, int64_t rpos, int64_t wfn, int64_t wpos,
                      std::string* error);
   void reportBad(const Segment& seg, int64_t fileNum, int64_t from, int64_t to, const char* why);
@@ -148,6 +158,8 @@ class DiskQueue {
   std::mutex syncMu_;  // one sync at a time; held across fsync, never taken by put/pop's IO
   std::atomic<int64_t> opsSinceSync_{0};
   std::atomic<bool> needSync_{false};
+  std::atomic<bool> syncRequested_{false};  // onSyncDue called, sync not yet run
+  bool finalSynced_ = false;  // close() has synced for the last time; guarded by syncMu_
   std::atomic<int64_t> lastSyncNs_{0};
 
   std::atomic<int64_t> depth_{0};

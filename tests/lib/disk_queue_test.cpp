@@ -195,6 +195,42 @@ TEST_F(DiskQueueTest, SyncEveryWritesMetadataAfterThatManyWritesAndReads) {
   EXPECT_EQ(readAll(meta()), "0\n0," + std::to_string(pos) + "\n0," + std::to_string(pos) + "\n");
 }
 
+TEST_F(DiskQueueTest, WithOnSyncDueADueSyncIsReportedOnceAndRunByTheOwner) {
+  int reported = 0;
+  DiskQueueOptions o = opts(1 << 20, 3);
+  o.onSyncDue = [&reported] { ++reported; };
+  DiskQueue q(o);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.put(payload(i)));
+  EXPECT_EQ(reported, 1);                // due at the third put; asked once, not per put
+  EXPECT_FALSE(fs::exists(meta()));      // and not synced by the putting thread
+  q.syncIfNeeded();                      // the owner's syncer thread
+  const int64_t pos = 8 + 5 * (8 + 46);
+  EXPECT_EQ(readAll(meta()), "5\n0,0\n0," + std::to_string(pos) + "\n");
+  std::string out;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.pop(out));
+  EXPECT_EQ(reported, 2);  // reads count too, and a new request follows the sync
+  EXPECT_EQ(readAll(meta()).substr(0, 2), "5\n");
+  q.syncIfNeeded();
+  EXPECT_EQ(readAll(meta()).substr(0, 2), "2\n");
+  q.syncIfNeeded();  // nothing owed: no request outstanding, the next due op asks again
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(q.pop(out));
+  ASSERT_TRUE(q.put(payload(9)));
+  EXPECT_EQ(reported, 3);
+}
+
+TEST_F(DiskQueueTest, ALateBackgroundSyncAfterDeleteWritesNothing) {
+  DiskQueueOptions o = opts(1 << 20, 2);
+  o.onSyncDue = [] {};
+  DiskQueue q(o);
+  ASSERT_TRUE(q.put(payload(0)));
+  ASSERT_TRUE(q.put(payload(1)));
+  q.deleteAll();
+  q.syncIfNeeded();  // the syncer ran late
+  q.sync();
+  EXPECT_FALSE(fs::exists(meta()));
+  EXPECT_FALSE(fs::exists(q.segmentPath(0)));
+}
+
 TEST_F(DiskQueueTest, SyncEveryOneMakesEachPutVisibleToARecoveryWithoutClose) {
   DiskQueue q(opts(400, 1));
   for (int i = 0; i < 12; ++i) {
