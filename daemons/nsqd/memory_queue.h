@@ -1,10 +1,16 @@
 #pragma once
-// MemoryQueue: a FIFO of messages in one growable ring buffer. The owner bounds it (it checks
-// size() against --mem-queue-size before pushing new messages); requeues may push past the
-// mark, since a message already accepted must never be refused. Not thread-safe: the owning
-// topic or channel guards it with its own mutex.
+// MemoryQueue: a FIFO of messages in fixed-size blocks (kBlock messages each). Pushing appends
+// to the last block and takes a new one when it is full; popping frees a block as soon as its
+// last message leaves (one spare is kept, so a queue that hovers around a block boundary does
+// not allocate). Growth never copies or re-initialises what is queued, and a drained backlog
+// gives its memory back block by block.
+//
+// The owner bounds it (it checks size() against --mem-queue-size before pushing new messages);
+// requeues may push past the mark, since a message already accepted must never be refused. Not
+// thread-safe: the owning topic or channel guards it with its own mutex.
 #include <cstddef>
-#include <vector>
+#include <deque>
+#include <memory>
 
 #include "nsq/message.h"
 
@@ -12,41 +18,49 @@ namespace nsq::nsqd {
 
 class MemoryQueue {
  public:
+  static constexpr std::size_t kBlock = 512;  // 512 x 40-byte Message = 20 KiB
+
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   void push(Message&& m) {
-    if (size_ == ring_.size()) grow();
-    ring_[(head_ + size_) & (ring_.size() - 1)] = std::move(m);
+    if (blocks_.empty() || tail_ == kBlock) {
+      blocks_.push_back(takeBlock());
+      tail_ = 0;
+    }
+    blocks_.back()[tail_++] = std::move(m);
     ++size_;
   }
   bool pop(Message& out) {
     if (size_ == 0) return false;
-    out = std::move(ring_[head_]);
-    head_ = (head_ + 1) & (ring_.size() - 1);
+    out = std::move(blocks_.front()[head_++]);
     --size_;
-    if (size_ == 0 && ring_.size() > kShrinkAbove) shrink();
+    if (size_ == 0) {
+      head_ = tail_ = 0;  // reuse the one block left from its start
+      while (blocks_.size() > 1) dropFront();
+    } else if (head_ == kBlock) {
+      dropFront();
+      head_ = 0;
+    }
     return true;
   }
   void clear() {
-    std::vector<Message>().swap(ring_);
-    head_ = size_ = 0;
+    blocks_.clear();
+    spare_.reset();
+    head_ = tail_ = size_ = 0;
   }
 
  private:
-  static constexpr std::size_t kShrinkAbove = 4096;
-  void grow() {
-    std::size_t cap = ring_.empty() ? 64 : ring_.size() * 2;
-    std::vector<Message> next(cap);
-    for (std::size_t i = 0; i < size_; ++i) next[i] = std::move(ring_[(head_ + i) & (ring_.size() - 1)]);
-    ring_.swap(next);
-    head_ = 0;
+  using Block = std::unique_ptr<Message[]>;
+  Block takeBlock() { return spare_ ? std::move(spare_) : Block(new Message[kBlock]); }
+  void dropFront() {
+    if (!spare_) spare_ = std::move(blocks_.front());  // its messages are moved-from: empty
+    blocks_.pop_front();
   }
-  void shrink() {
-    std::vector<Message>(64).swap(ring_);
-    head_ = 0;
-  }
-  std::vector<Message> ring_;
-  std::size_t head_ = 0;
+
+  std::deque<Block> blocks_;
+  Block spare_;
+  std::size_t head_ = 0;  // next to pop, in blocks_.front()
+  std::size_t tail_ = 0;  // next free slot, in blocks_.back()
   std::size_t size_ = 0;
 };
 

@@ -1,5 +1,5 @@
-// MemoryQueue: FIFO order across ring growth and wrap-around, shrinking after a large backlog
-// drains, clear(), and that bodies are moved rather than copied or leaked (ASan watches).
+// MemoryQueue: FIFO order across block boundaries, reuse after a large backlog drains,
+// clear(), and that bodies are moved rather than copied or leaked (ASan watches).
 #include "memory_queue.h"
 
 #include <gtest/gtest.h>
@@ -46,19 +46,21 @@ TEST(MemoryQueue, IsFifo) {
 
 TEST(MemoryQueue, KeepsOrderAcrossGrowth) {
   MemoryQueue q;
-  for (int i = 0; i < 1000; ++i) q.push(numbered(i));  // grows 64 -> 1024
+  for (int i = 0; i < 1000; ++i) q.push(numbered(i));  // spans two blocks
   EXPECT_EQ(q.size(), 1000u);
   for (int i = 0; i < 1000; ++i) expectPop(q, i);
 }
 
-TEST(MemoryQueue, KeepsOrderWhenGrowingAWrappedRing) {
+TEST(MemoryQueue, KeepsOrderWhenTheHeadBlockEmptiesWhileTheTailFills) {
   MemoryQueue q;
+  const int64_t block = static_cast<int64_t>(MemoryQueue::kBlock);
   int64_t next = 0, expected = 0;
-  for (int i = 0; i < 50; ++i) q.push(numbered(next++));
-  for (int i = 0; i < 40; ++i) expectPop(q, expected++);
-  // The head is at 40 of 64: these wrap around the end, then force a grow while wrapped.
-  for (int i = 0; i < 200; ++i) q.push(numbered(next++));
-  EXPECT_EQ(q.size(), 210u);
+  for (int64_t i = 0; i < block - 10; ++i) q.push(numbered(next++));
+  for (int64_t i = 0; i < block - 20; ++i) expectPop(q, expected++);
+  // 10 left in the first block: these fill it, then run through two more blocks while the
+  // first one is popped empty and recycled.
+  for (int64_t i = 0; i < 2 * block + 5; ++i) q.push(numbered(next++));
+  EXPECT_EQ(q.size(), static_cast<std::size_t>(2 * block + 15));
   while (expected < next) expectPop(q, expected++);
   EXPECT_TRUE(q.empty());
 }
@@ -77,8 +79,8 @@ TEST(MemoryQueue, InterleavedPushPopStaysFifo) {
 
 TEST(MemoryQueue, WorksAfterShrinkingFromALargeBacklog) {
   MemoryQueue q;
-  for (int i = 0; i < 10000; ++i) q.push(numbered(i));  // ring of 16384 > shrink threshold
-  for (int i = 0; i < 10000; ++i) expectPop(q, i);      // the last pop shrinks it
+  for (int i = 0; i < 10000; ++i) q.push(numbered(i));  // 20 blocks
+  for (int i = 0; i < 10000; ++i) expectPop(q, i);      // each freed as it empties
   EXPECT_TRUE(q.empty());
   for (int i = 0; i < 300; ++i) q.push(numbered(i));    // grows again from the small ring
   for (int i = 0; i < 150; ++i) expectPop(q, i);
