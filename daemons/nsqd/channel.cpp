@@ -207,19 +207,13 @@ void Channel::pull(ClientSession& client, std::vector<Message>& out) {
         continue;
       }
       msg.attempts++;
-      auto [it, inserted] = inFlight_.try_emplace(msg.id);
-      if (!inserted) {
+      Message copy = msg;  // one for the table, one for the socket; the body is shared
+      if (!inFlight_.insert(copy, client.id(), now, now + client.msgTimeoutNs())) {
         // The same ID twice in flight can only come from a duplicated disk record; deliver once.
         logWarn("channel(", topicName_, ":", name_, "): ID ", std::string(msg.id.view()),
                 " already in flight, dropping duplicate");
         continue;
       }
-      InFlight& e = it->second;
-      e.msg = msg;
-      e.clientId = client.id();
-      e.deliveredMono = now;
-      e.deadline = now + client.msgTimeoutNs();
-      heapPush(&e);
       if (journal_) {
         if (fromDisk)
           journal_->add(msg, 0);  // its only durable copy leaves the disk queue with this pop
@@ -249,23 +243,23 @@ void Channel::pull(ClientSession& client, std::vector<Message>& out) {
   nsqd_.journalThenDisk(std::move(sync), poppedDisk && journaled ? disk_ : nullptr);
 }
 
-ErrorCode Channel::takeInFlightLocked(ClientSession& client, const MessageId& id, const char* cmd,
-                                      std::string* desc, InFlight& out) {
-  ErrorCode code = std::string_view(cmd) == "FIN"   ? ErrorCode::FinFailed
-                   : std::string_view(cmd) == "REQ" ? ErrorCode::ReqFailed
-                                                    : ErrorCode::TouchFailed;
-  auto it = inFlight_.find(id);
-  if (it == inFlight_.end()) {
+InFlightTable::Entry* Channel::ownedLocked(ClientSession& client, const MessageId& id, const char* cmd,
+                                           std::string* desc) {
+  InFlightTable::Entry* e = inFlight_.find(id);
+  if (!e) {
     *desc = std::string(cmd) + " " + std::string(id.view()) + " failed ID not in flight";
-    return code;
-  }
-  if (it->second.clientId != client.id()) {
+  } else if (e->clientId != client.id()) {
     *desc = std::string(cmd) + " " + std::string(id.view()) + " failed client does not own message";
-    return code;
+    e = nullptr;
   }
-  heapRemove(&it->second);
-  out = std::move(it->second);
-  inFlight_.erase(it);
+  return e;
+}
+
+ErrorCode Channel::takeInFlightLocked(ClientSession& client, const MessageId& id, const char* cmd,
+                                      std::string* desc, Message& out) {
+  InFlightTable::Entry* e = ownedLocked(client, id, cmd, desc);
+  if (!e) return std::string_view(cmd) == "FIN" ? ErrorCode::FinFailed : ErrorCode::ReqFailed;
+  out = inFlight_.take(e);
   inFlightCount_.store(static_cast<int64_t>(inFlight_.size()), std::memory_order_relaxed);
   client.inFlight.fetch_sub(1, std::memory_order_relaxed);
   return ErrorCode::None;
@@ -273,8 +267,8 @@ ErrorCode Channel::takeInFlightLocked(ClientSession& client, const MessageId& id
 
 ErrorCode Channel::finish(ClientSession& client, const MessageId& id, std::string* desc) {
   std::lock_guard lock(mu_);
-  InFlight e;
-  ErrorCode code = takeInFlightLocked(client, id, "FIN", desc, e);
+  Message m;
+  ErrorCode code = takeInFlightLocked(client, id, "FIN", desc, m);
   if (code == ErrorCode::None) {
     client.finishCount.fetch_add(1, std::memory_order_relaxed);
     // Buffered: written with the next pull or scan. Lost in a crash, it costs a redelivery.
@@ -288,8 +282,8 @@ ErrorCode Channel::requeue(ClientSession& client, const MessageId& id, int64_t d
   std::unique_ptr<MessageJournal::Sync> sync;
   {
     std::lock_guard lock(mu_);
-    InFlight e;
-    ErrorCode code = takeInFlightLocked(client, id, "REQ", desc, e);
+    Message m;
+    ErrorCode code = takeInFlightLocked(client, id, "REQ", desc, m);
     if (code != ErrorCode::None) return code;
     requeueCount_.fetch_add(1, std::memory_order_relaxed);
     client.requeueCount.fetch_add(1, std::memory_order_relaxed);
@@ -297,17 +291,17 @@ ErrorCode Channel::requeue(ClientSession& client, const MessageId& id, int64_t d
       if (journal_) {
         int64_t due = wallNanos() + delayNs;
         if (journal_->contains(id))
-          journal_->update(id, e.msg.attempts, due);
+          journal_->update(id, m.attempts, due);
         else
-          journal_->add(e.msg, due);
+          journal_->add(m, due);
         flushJournalLocked(nullptr);  // on failure the delay is kept in memory only
         sync = journal_->takeSync();
       }
-      deferred_.push_back({monoNanos() + delayNs, std::move(e.msg)});
+      deferred_.push_back({monoNanos() + delayNs, std::move(m)});
       std::push_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
       deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
     } else {
-      memory_.push(std::move(e.msg));  // an accepted message is never refused: may pass the mark
+      memory_.push(std::move(m));  // an accepted message is never refused: may pass the mark
       wakeWaitersLocked(1);
     }
   }
@@ -317,20 +311,11 @@ ErrorCode Channel::requeue(ClientSession& client, const MessageId& id, int64_t d
 
 ErrorCode Channel::touch(ClientSession& client, const MessageId& id, std::string* desc) {
   std::lock_guard lock(mu_);
-  auto it = inFlight_.find(id);
-  if (it == inFlight_.end()) {
-    *desc = "TOUCH " + std::string(id.view()) + " failed ID not in flight";
-    return ErrorCode::TouchFailed;
-  }
-  if (it->second.clientId != client.id()) {
-    *desc = "TOUCH " + std::string(id.view()) + " failed client does not own message";
-    return ErrorCode::TouchFailed;
-  }
-  InFlight& e = it->second;
+  InFlightTable::Entry* e = ownedLocked(client, id, "TOUCH", desc);
+  if (!e) return ErrorCode::TouchFailed;
   int64_t now = monoNanos();
-  int64_t cap = e.deliveredMono + nsqd_.options().maxMsgTimeout.count();
-  e.deadline = std::min(now + client.msgTimeoutNs(), cap);
-  heapFix(e.heapIndex);
+  int64_t cap = e->deliveredMono + nsqd_.options().maxMsgTimeout.count();
+  inFlight_.setDeadline(e, std::min(now + client.msgTimeoutNs(), cap));
   return ErrorCode::None;
 }
 
@@ -343,18 +328,14 @@ bool Channel::processTimeouts(int64_t nowMono) {
     std::lock_guard lock(mu_);
     if (exiting()) return false;
     std::size_t requeued = 0;
-    while (!inFlightHeap_.empty() && inFlightHeap_.front()->deadline <= nowMono) {
-      InFlight* e = inFlightHeap_.front();
-      heapRemove(e);
+    for (InFlightTable::Entry* e; (e = inFlight_.earliest()) && e->deadline <= nowMono;) {
       if (ClientSession* owner = findClientLocked(e->clientId)) {
         owner->inFlight.fetch_sub(1, std::memory_order_relaxed);
         for (const auto& c : clients_)
           if (c.get() == owner) toWake.push_back(c);
       }
       timeoutCount_.fetch_add(1, std::memory_order_relaxed);
-      MessageId id = e->msg.id;
-      memory_.push(std::move(e->msg));
-      inFlight_.erase(id);
+      memory_.push(inFlight_.take(e));
       ++requeued;
     }
     while (!deferred_.empty() && deferred_.front().deadline <= nowMono) {
@@ -395,12 +376,11 @@ void Channel::empty() {
     memory_.clear();
     if (disk_) disk_->empty();
     if (journal_) journal_->clear();
-    for (auto& [id, e] : inFlight_) {
+    inFlight_.forEach([this](const InFlightTable::Entry& e) {
       if (ClientSession* owner = findClientLocked(e.clientId))
         owner->inFlight.fetch_sub(1, std::memory_order_relaxed);
-    }
+    });
     inFlight_.clear();
-    inFlightHeap_.clear();
     deferred_.clear();
     inFlightCount_.store(0);
     deferredCount_.store(0);
@@ -420,7 +400,6 @@ void Channel::close(bool deleteData) {
     if (deleteData) {
       memory_.clear();
       inFlight_.clear();
-      inFlightHeap_.clear();
       deferred_.clear();
       if (disk_) disk_->deleteAll();
       if (journal_) journal_->removeFile();
@@ -437,10 +416,9 @@ void Channel::close(bool deleteData) {
           logError("channel(", topicName_, ":", name_, "): failed to persist message on exit - ", err);
       };
       while (memory_.pop(msg)) spill(msg);
-      for (auto& [id, e] : inFlight_) spill(e.msg);
+      inFlight_.forEach([&](const InFlightTable::Entry& e) { spill(e.msg); });
       for (auto& d : deferred_) spill(d.msg);
       inFlight_.clear();
-      inFlightHeap_.clear();
       deferred_.clear();
       if (journal_ && !journal_->close(&err))
         logError("channel(", topicName_, ":", name_, "): failed to write journal on exit - ", err);
@@ -479,44 +457,4 @@ std::size_t Channel::clientCount() const {
 }
 
 // Indexed binary min-heap over InFlight entries (each knows its slot), by deadline.
-void Channel::heapPush(InFlight* e) {
-  e->heapIndex = inFlightHeap_.size();
-  inFlightHeap_.push_back(e);
-  heapFix(e->heapIndex);
-}
-
-void Channel::heapRemove(InFlight* e) {
-  std::size_t i = e->heapIndex;
-  std::size_t last = inFlightHeap_.size() - 1;
-  if (i != last) {
-    inFlightHeap_[i] = inFlightHeap_[last];
-    inFlightHeap_[i]->heapIndex = i;
-  }
-  inFlightHeap_.pop_back();
-  if (i < inFlightHeap_.size()) heapFix(i);
-}
-
-void Channel::heapFix(std::size_t i) {
-  auto& h = inFlightHeap_;
-  auto swapAt = [&h](std::size_t a, std::size_t b) {
-    std::swap(h[a], h[b]);
-    h[a]->heapIndex = a;
-    h[b]->heapIndex = b;
-  };
-  while (i > 0) {  // sift up
-    std::size_t parent = (i - 1) / 2;
-    if (h[parent]->deadline <= h[i]->deadline) break;
-    swapAt(parent, i);
-    i = parent;
-  }
-  for (;;) {  // sift down
-    std::size_t l = 2 * i + 1, r = l + 1, m = i;
-    if (l < h.size() && h[l]->deadline < h[m]->deadline) m = l;
-    if (r < h.size() && h[r]->deadline < h[m]->deadline) m = r;
-    if (m == i) break;
-    swapAt(i, m);
-    i = m;
-  }
-}
-
 }  // namespace nsq::nsqd

@@ -5,7 +5,7 @@
 // and no lock is held while bytes go to a socket. A client that finds nothing registers as
 // waiting and is woken by the next put().
 //
-// In-flight messages sit in a hash map plus an indexed min-heap by deadline (FIN removes from the
+// In-flight messages sit in an InFlightTable (ID index plus deadline heap; FIN removes from the
 // heap in O(log n), so finished messages leave no garbage); deferred messages in a second heap.
 // The scanner in nsqd.cpp calls processTimeouts(); there are no per-message timers.
 //
@@ -18,12 +18,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "nsq/disk_queue.h"
 #include "nsq/error.h"
 #include "nsq/message.h"
+#include "in_flight_table.h"
 #include "memory_queue.h"
 #include "message_journal.h"
 
@@ -99,31 +99,23 @@ class Channel {
   std::size_t clientCount() const;
 
  private:
-  struct InFlight {
-    Message msg;
-    uint64_t clientId = 0;
-    int64_t deliveredMono = 0;
-    int64_t deadline = 0;
-    std::size_t heapIndex = 0;
-  };
   struct Deferred {
     int64_t deadline;
     Message msg;
   };
-  using InFlightMap = std::unordered_map<MessageId, InFlight, MessageIdHash>;
 
   // All below: mu_ held.
   bool storeLocked(Message&& msg, std::string* error);
   bool popLocked(Message& out, bool& fromDisk);
   void restoreJournal();
   bool flushJournalLocked(std::string* error);
-  void heapPush(InFlight* e);
-  void heapRemove(InFlight* e);
-  void heapFix(std::size_t i);
   void wakeWaitersLocked(std::size_t n);
   ClientSession* findClientLocked(uint64_t id) const;
+  // The in-flight entry for id if this client owns it; else nullptr with *desc set.
+  InFlightTable::Entry* ownedLocked(ClientSession& client, const MessageId& id, const char* cmd,
+                                    std::string* desc);
   ErrorCode takeInFlightLocked(ClientSession& client, const MessageId& id, const char* cmd,
-                               std::string* desc, InFlight& out);
+                               std::string* desc, Message& out);
 
   Nsqd& nsqd_;
   const std::string name_;
@@ -134,8 +126,7 @@ class Channel {
   MemoryQueue memory_;
   std::shared_ptr<DiskQueue> disk_;  // null for #ephemeral
   std::unique_ptr<MessageJournal> journal_;  // null for #ephemeral
-  InFlightMap inFlight_;
-  std::vector<InFlight*> inFlightHeap_;
+  InFlightTable inFlight_;
   std::vector<Deferred> deferred_;  // min-heap by deadline
   std::vector<std::shared_ptr<ClientSession>> clients_;
   std::vector<ClientSession*> waiting_;
