@@ -184,7 +184,8 @@ bool ClientSession::onTick(int64_t now) {
     return true;  // nothing may be written until the upgrade completes
   }
   if (heartbeatIntervalNs_ > 0) {
-    if (now - lastReadMono_ > 2 * heartbeatIntervalNs_) {
+    // While an auth query is out the client waits for us, not the other way round.
+    if (!authPending_ && now - lastReadMono_ > 2 * heartbeatIntervalNs_) {
       logInfo("PROTOCOL(V2): [", remoteAddress_, "] no command within 2 heartbeat intervals, closing");
       return false;
     }
@@ -230,7 +231,8 @@ void ClientSession::trimBuffers() {
 }
 
 bool ClientSession::processInput(int64_t now) {
-  while (inPos_ < in_.size() && !closeAfterFlush_) {
+  if (authPending_) return true;  // resumed by onAuthResult
+  while (inPos_ < in_.size() && !closeAfterFlush_ && !authPending_) {
     long used = executeOne(std::string_view(in_).substr(inPos_), now);
     if (used < 0) {
       closeAfterFlush_ = true;
@@ -327,6 +329,7 @@ long ClientSession::executeOne(std::string_view buf, int64_t now) {
       sendError(err);
       if (isFatal(err.code)) return -1;
     }
+    if (authPending_) return 0;
     return static_cast<long>(pos);
   }
 
@@ -368,6 +371,9 @@ long ClientSession::executeOne(std::string_view buf, int64_t now) {
         deferNs = static_cast<int64_t>(*ms) * 1'000'000;
       }
       if (cmd.name == CommandName::Mpub) {
+        // The original checks MPUB's authorization before reading its body (PUB/DPUB after).
+        if (Error e = checkAuth(name, cmd.params[0], "")) return fail(e);
+        if (authPending_) return 0;
         maxSize = o.maxBodySize;
         sizeCode = ErrorCode::BadBody;
       }
@@ -394,12 +400,11 @@ long ClientSession::executeOne(std::string_view buf, int64_t now) {
   Error err;
   switch (cmd.name) {
     case CommandName::Identify: err = handleIdentify(body); break;
-    case CommandName::Auth:
-      // TODO: --auth-http-address support arrives with the security issue; until then AUTH is off.
-      err = {ErrorCode::AuthDisabled, "AUTH disabled"};
-      break;
+    case CommandName::Auth: err = handleAuth(body); break;
     case CommandName::Pub:
     case CommandName::Dpub:
+      err = checkAuth(name, cmd.params[0], "");
+      if (err || authPending_) break;
       bodies_.assign(1, body);
       err = publish(cmd.params[0], bodies_, deferNs,
                     cmd.name == CommandName::Pub ? ErrorCode::PubFailed : ErrorCode::DpubFailed, name);
@@ -414,6 +419,7 @@ long ClientSession::executeOne(std::string_view buf, int64_t now) {
     sendError(err);
     if (isFatal(err.code)) return -1;
   }
+  if (authPending_) return 0;  // parsed again when the auth result arrives
   (void)now;
   return consumed;
 }
@@ -569,7 +575,8 @@ Error ClientSession::handleIdentify(std::string_view body) {
                      ",\"max_deflate_level\":" + std::to_string(o.maxDeflateLevel) +
                      ",\"snappy\":" + (grantSnappy ? "true" : "false") +
                      ",\"sample_rate\":" + std::to_string(sampleRate) +
-                     ",\"auth_required\":false,\"output_buffer_size\":" + std::to_string(obBytes) +
+                     ",\"auth_required\":" + (nsqd_.authorizer() ? "true" : "false") +
+                     ",\"output_buffer_size\":" + std::to_string(obBytes) +
                      ",\"output_buffer_timeout\":" + std::to_string(obTimeoutNs / 1'000'000) +
                      ",\"topology_region\":" + jsonQuote(o.topologyRegion) + ",\"topology_zone\":" +
                      jsonQuote(o.topologyZone) + "}";
@@ -614,6 +621,8 @@ Error ClientSession::handleSub(const CommandLine& cmd) {
     return {ErrorCode::BadTopic, "SUB topic name " + quoted(topicName) + " is not valid"};
   if (!isValidChannelName(channelName))
     return {ErrorCode::BadChannel, "SUB channel name " + quoted(channelName) + " is not valid"};
+  if (Error e = checkAuth("SUB", topicName, channelName)) return e;
+  if (authPending_) return {};
   // An ephemeral channel or topic can be deleted between lookup and join: try twice.
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto topic = nsqd_.getTopic(topicName);
@@ -676,6 +685,91 @@ Error ClientSession::handleFinReqTouch(const CommandLine& cmd) {
   return {};
 }
 
+Error ClientSession::handleAuth(std::string_view body) {
+  if (authed_) return {ErrorCode::Invalid, "AUTH already set"};
+  if (!nsqd_.authorizer()) return {ErrorCode::AuthDisabled, "AUTH disabled"};
+  if (!authReply_) {
+    authSecret_.assign(body);
+    if (!startAuthQuery()) return {ErrorCode::AuthFailed, "AUTH failed"};
+    return {};
+  }
+  AuthResult result = std::move(*authReply_);
+  authReply_.reset();
+  if (!result.state) {
+    // Errors contacting the auth server go to the log, never to the untrusted client.
+    logWarn("PROTOCOL(V2): [", remoteAddress_, "] AUTH failed ", result.error);
+    return {ErrorCode::AuthFailed, "AUTH failed"};
+  }
+  if (result.state->authorizations.empty())
+    return {ErrorCode::Unauthorized, "AUTH no authorizations found"};
+  authed_ = true;
+  {
+    std::lock_guard lock(infoMutex_);
+    authState_ = result.state;
+  }
+  sendResponse("{\"identity\":" + jsonQuote(authState_->identity) + ",\"identity_url\":" +
+               jsonQuote(authState_->identityUrl) + ",\"permission_count\":" +
+               std::to_string(authState_->authorizations.size()) + "}");
+  return {};
+}
+
+Error ClientSession::checkAuth(const char* cmd, std::string_view topic, std::string_view channel) {
+  if (!nsqd_.authorizer()) return {};
+  if (!authed_) return {ErrorCode::AuthFirst, std::string("AUTH required before ") + cmd};
+  if (authReply_) {
+    AuthResult result = std::move(*authReply_);
+    authReply_.reset();
+    if (!result.state) {
+      logWarn("PROTOCOL(V2): [", remoteAddress_, "] AUTH failed ", result.error);
+      return {ErrorCode::AuthFailed, "AUTH failed"};
+    }
+    std::lock_guard lock(infoMutex_);
+    authState_ = result.state;
+  } else if (authState_->expired(monoNanos())) {
+    if (!startAuthQuery()) return {ErrorCode::AuthFailed, "AUTH failed"};
+    return {};
+  }
+  if (!authState_->isAllowed(topic, channel))
+    return {ErrorCode::Unauthorized, std::string("AUTH failed for ") + cmd + " on " + quoted(topic) + " " + quoted(channel)};
+  return {};
+}
+
+bool ClientSession::startAuthQuery() {
+  AuthRequest request;
+  // remote_ip is the bare address: "[::1]:5000" -> "::1".
+  request.remoteIp = remoteAddress_.substr(0, remoteAddress_.rfind(':'));
+  if (request.remoteIp.size() >= 2 && request.remoteIp.front() == '[')
+    request.remoteIp = request.remoteIp.substr(1, request.remoteIp.size() - 2);
+  request.tls = tlsOn_.load();
+  if (request.tls) request.commonName = tls_->peerCommonName();
+  request.secret = authSecret_;
+  auto self = shared_from_this();
+  bool queued = nsqd_.authorizer()->submit(std::move(request), [self](AuthResult result) {
+    self->loop().post(self, [self, r = std::move(result)](int64_t now) mutable {
+      return self->onAuthResult(std::move(r), now);
+    });
+  });
+  if (!queued) {
+    logWarn("PROTOCOL(V2): [", remoteAddress_, "] AUTH failed - too many auth queries waiting");
+    return false;
+  }
+  authPending_ = true;
+  updateInterest();
+  return true;
+}
+
+bool ClientSession::onAuthResult(AuthResult result, int64_t now) {
+  authPending_ = false;
+  authReply_ = std::move(result);
+  lastReadMono_ = now;
+  updateInterest();
+  bool ok = processInput(now);
+  authReply_.reset();  // taken by the command parsed again; never left for a later one
+  return ok && pump(now);
+}
+
+void ClientSession::updateInterest() { loop_.setInterest(*this, !authPending_, writeBlocked_); }
+
 bool ClientSession::wantsMessages() const {
   return channel_ && static_cast<ClientState>(state_.load(std::memory_order_relaxed)) == ClientState::Subscribed &&
          out_.size() - outPos_ + wire_.size() - wirePos_ + tlsOut_.size() - tlsOutPos_ < kMaxPendingOutput;
@@ -723,7 +817,7 @@ bool ClientSession::flush(int64_t now) {
         if (!writeBlocked_) {
           writeBlocked_ = true;
           writeBlockedSince_ = now;
-          loop_.setWantWrite(*this, true);
+          updateInterest();
         }
         return true;
       }
@@ -736,7 +830,7 @@ bool ClientSession::flush(int64_t now) {
   if (buf->capacity() > 4 * kMaxPendingOutput) buf->shrink_to_fit();
   if (writeBlocked_) {
     writeBlocked_ = false;
-    loop_.setWantWrite(*this, false);
+    updateInterest();
   }
   return !closeAfterFlush_;
 }
@@ -763,10 +857,17 @@ ClientStats ClientSession::stats() const {
   s.deflate = codec == "deflate";
   s.snappy = codec == "snappy";
   s.tls = tlsOn_.load();
-  if (s.tls) {
+  {
     std::lock_guard lock(infoMutex_);
-    s.tlsVersion = tlsVersion_;
-    s.tlsCipherSuite = tlsCipherSuite_;
+    if (s.tls) {
+      s.tlsVersion = tlsVersion_;
+      s.tlsCipherSuite = tlsCipherSuite_;
+    }
+    if (authState_) {
+      s.authed = !authState_->authorizations.empty();
+      s.authIdentity = authState_->identity;
+      s.authIdentityUrl = authState_->identityUrl;
+    }
   }
   return s;
 }

@@ -7,14 +7,22 @@
 // Input is parsed in place from one growable buffer; output frames are encoded straight into one
 // output buffer that is flushed when the client can take no more, when the channel has nothing
 // left for it, when it passes output_buffer_size, and for every response/error.
+//
+// Authorization: AUTH, and a PUB/SUB whose cached authorization has expired, need an HTTP query
+// that must not block the IO thread. The session hands it to the Authorizer's workers, stops
+// reading and executing input, and leaves the command unconsumed; the result comes back
+// through the loop's mailbox (onAuthResult), and the same command is parsed again and now
+// finds the result waiting.
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "auth.h"
 #include "nsq/compression.h"
 #include "nsq/error.h"
 #include "nsq/message.h"
@@ -39,6 +47,8 @@ struct ClientStats {
   int sampleRate = 0;
   bool deflate = false, snappy = false, tls = false;
   std::string tlsVersion, tlsCipherSuite;
+  bool authed = false;  // AUTH succeeded (auth enabled)
+  std::string authIdentity, authIdentityUrl;
   std::vector<std::pair<std::string, uint64_t>> pubCounts;
 };
 
@@ -95,6 +105,14 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // Returns bytes consumed by one command (0 = need more input), or -1 after a fatal error.
   long executeOne(std::string_view buf, int64_t nowMono);
   Error handleIdentify(std::string_view body);
+  Error handleAuth(std::string_view body);
+  // For SUB and the publishes when auth is enabled (NSQ-COMPAT 1.8). May instead start a
+  // query (authPending_ set, no error): the caller then leaves the command unconsumed.
+  Error checkAuth(const char* cmd, std::string_view topic, std::string_view channel);
+  // Starts a query with the stored secret; false when the Authorizer refused it.
+  bool startAuthQuery();
+  bool onAuthResult(AuthResult result, int64_t nowMono);
+  void updateInterest();
   Error handleSub(const CommandLine& cmd);
   Error handleRdy(const CommandLine& cmd);
   Error handleFinReqTouch(const CommandLine& cmd);
@@ -157,6 +175,13 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   int64_t msgTimeoutNs_;
   int sampleRate_ = 0;
   bool identified_ = false;
+
+  // Authorization (IO thread; authState_ also read by stats under infoMutex_).
+  std::string authSecret_;
+  bool authed_ = false;            // AUTH succeeded
+  bool authPending_ = false;       // a query is out: input is paused
+  std::optional<AuthResult> authReply_;  // its result, for the re-parsed command to take
+  AuthStatePtr authState_;
 };
 
 }  // namespace nsq::nsqd

@@ -6,6 +6,12 @@
 // Content-Length or chunking (POCO would otherwise read to EOF), never beyond limit + 1 bytes,
 // and a Content-Length over the limit is refused unread. Whenever a body is left partly unread
 // the reply closes the connection, so keep-alive never parses leftover bytes as a request.
+//
+// With --auth-http-address, /pub and /mpub need a secret too (ours, not upstream's, which
+// leaves HTTP open): "Authorization: Bearer <secret>" (as go-nsq sends its AuthSecret to
+// lookupd) or a "secret" query argument, checked with the auth server like a TCP AUTH (remote
+// IP and TLS of the HTTP request) and cached for the reply's ttl. No secret: 401
+// AUTH_REQUIRED; no valid reply: 401 AUTH_FAILED; no "publish" on the topic: 403 UNAUTHORIZED.
 #include "http_api.h"
 
 #include <malloc.h>
@@ -21,6 +27,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/String.h>
 #include <Poco/ThreadPool.h>
 
 #include <algorithm>
@@ -32,6 +39,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "auth.h"
 #include "channel.h"
 #include "clock.h"
 #include "nsq/log.h"
@@ -138,6 +146,7 @@ struct HttpReply {
   bool nsqHeader = true;  // X-NSQ-Content-Type (all but /ping and /debug)
   std::string allow;      // Allow header for 405 and OPTIONS
   std::string contentType;  // overrides the kind's Content-Type when set
+  std::string wwwAuthenticate;  // 401 only
 };
 
 HttpReply makeReply(int status, HttpReply::Kind kind, std::string body, bool nsqHeader = true) {
@@ -164,6 +173,7 @@ struct Call {
   Nsqd& nsqd;
   HttpApi::RuntimeConfig& config;
   Poco::Net::HTTPServerRequest& req;
+  bool secure;  // arrived over HTTPS
   std::string path;
   Params params;
   bool bodyTouched = false;
@@ -282,11 +292,51 @@ HttpReply doFreeMemory(Call&) {
 
 // --- publishing ----------------------------------------------------------------------------
 
-// Upstream's getTopicFromQuery: the topic is created here, before the body is validated.
-std::optional<HttpReply> topicFromQuery(Call& c, std::shared_ptr<Topic>& topic) {
+// The secret of an HTTP publish: "Authorization: Bearer <secret>", else the "secret" argument.
+std::optional<std::string> publishSecret(const Call& c) {
+  const std::string& header = c.req.get("Authorization", "");
+  if (header.size() > 7 && Poco::icompare(header.substr(0, 7), "bearer ") == 0) {
+    std::string secret = header.substr(7);
+    secret.erase(0, secret.find_first_not_of(' '));
+    if (!secret.empty()) return secret;
+  }
+  auto secret = get(c.params, "secret");
+  if (secret && !secret->empty()) return secret;
+  return std::nullopt;
+}
+
+// With auth enabled: may this request publish to topic? (See the top of the file.)
+std::optional<HttpReply> authorizePublish(Call& c, const std::string& topic) {
+  Authorizer* auth = c.nsqd.authorizer();
+  if (!auth) return std::nullopt;
+  auto secret = publishSecret(c);
+  if (!secret) {
+    HttpReply reply = err(401, "AUTH_REQUIRED");
+    reply.wwwAuthenticate = "Bearer realm=\"nsqd\"";
+    return reply;
+  }
+  AuthRequest request;
+  request.remoteIp = c.req.clientAddress().host().toString();
+  request.tls = c.secure;
+  request.secret = std::move(*secret);
+  AuthResult result = auth->cachedQuery(request, monoNanos());
+  if (!result.state) {
+    logWarn("HTTP: [", c.req.clientAddress().toString(), "] AUTH failed ", result.error);
+    return err(401, "AUTH_FAILED");
+  }
+  if (!result.state->isAllowed(topic, "")) return err(403, "UNAUTHORIZED");
+  return std::nullopt;
+}
+
+// Upstream's getTopicFromQuery: the topic is created here, before the body is validated. A
+// publish is authorized first, so a refused one creates nothing.
+std::optional<HttpReply> topicFromQuery(Call& c, std::shared_ptr<Topic>& topic, bool publish = false) {
   auto name = get(c.params, "topic");
   if (!name) return err(400, "MISSING_ARG_TOPIC");
   if (!isValidTopicName(*name)) return err(400, "INVALID_TOPIC");
+  if (publish) {
+    if (auto refused = authorizePublish(c, *name)) return refused;
+  }
   topic = c.nsqd.getTopic(*name);
   if (!topic) return err(503, "EXITING");
   return std::nullopt;
@@ -321,7 +371,7 @@ HttpReply doPub(Call& c) {
   }
   if (body.empty()) return err(400, "MSG_EMPTY");
   std::shared_ptr<Topic> topic;
-  if (auto e = topicFromQuery(c, topic)) return *e;
+  if (auto e = topicFromQuery(c, topic, true)) return *e;
   int64_t deferNs = 0;
   if (!deferParam(c, deferNs)) return err(400, "INVALID_DEFER");
   return publish(c, *topic, {std::string_view(body)}, deferNs);
@@ -334,7 +384,7 @@ HttpReply doMpub(Call& c) {
     return err(413, "BODY_TOO_BIG");
   }
   std::shared_ptr<Topic> topic;
-  if (auto e = topicFromQuery(c, topic)) return *e;
+  if (auto e = topicFromQuery(c, topic, true)) return *e;
   int64_t deferNs = 0;  // post-1.3.0 upstream also takes defer on /mpub
   if (!deferParam(c, deferNs)) return err(400, "INVALID_DEFER");
 
@@ -634,7 +684,7 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
   void handleRequest(Poco::Net::HTTPServerRequest& req,
                      Poco::Net::HTTPServerResponse& resp) override {
     int64_t started = monoNanos();
-    Call call{nsqd_, config_, req, "", {}};
+    Call call{nsqd_, config_, req, secure_, "", {}};
     bool log = true;
     HttpReply reply;
     if (!secure_ && nsqd_.options().tlsRequired == "true") {  // tcp-https exempts plain HTTP
@@ -660,6 +710,7 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
     resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
     if (reply.nsqHeader) resp.set("X-NSQ-Content-Type", "nsq; version=1.0");
     if (!reply.allow.empty()) resp.set("Allow", reply.allow);
+    if (!reply.wwwAuthenticate.empty()) resp.set("WWW-Authenticate", reply.wwwAuthenticate);
     if (!reply.contentType.empty())
       resp.setContentType(reply.contentType);
     else if (reply.kind == HttpReply::Kind::Json)

@@ -74,11 +74,25 @@ void IoLoop::requestClose(std::shared_ptr<ClientSession> client) {
   }
 }
 
-void IoLoop::setWantWrite(ClientSession& client, bool want) {
+void IoLoop::post(std::shared_ptr<ClientSession> client, Task task) {
+  std::lock_guard lock(mailboxMutex_);
+  tasks_.emplace_back(std::move(client), std::move(task));
+  if (!notified_) {
+    notified_ = true;
+    notify();
+  }
+}
+
+void IoLoop::setInterest(ClientSession& client, bool read, bool write) {
   epoll_event ev{};
-  ev.events = want ? (EPOLLIN | EPOLLOUT) : static_cast<uint32_t>(EPOLLIN);
+  ev.events = (read ? static_cast<uint32_t>(EPOLLIN) : 0u) | (write ? static_cast<uint32_t>(EPOLLOUT) : 0u);
   ev.data.fd = client.fd();
   ::epoll_ctl(epfd_, EPOLL_CTL_MOD, client.fd(), &ev);
+}
+
+bool IoLoop::isOpen(const std::shared_ptr<ClientSession>& client) const {
+  auto it = conns_.find(client->fd());
+  return it != conns_.end() && it->second == client;
 }
 
 void IoLoop::close(const std::shared_ptr<ClientSession>& client) {
@@ -94,11 +108,13 @@ void IoLoop::close(const std::shared_ptr<ClientSession>& client) {
 void IoLoop::drainMailbox(int64_t now) {
   std::vector<std::pair<int, std::string>> newConns;
   std::vector<std::shared_ptr<ClientSession>> wakes, closes;
+  std::vector<std::pair<std::shared_ptr<ClientSession>, Task>> tasks;
   {
     std::lock_guard lock(mailboxMutex_);
     newConns.swap(newConns_);
     wakes.swap(wakes_);
     closes.swap(closes_);
+    tasks.swap(tasks_);
     notified_ = false;
     uint64_t v;
     ssize_t n = ::read(eventFd_, &v, sizeof v);
@@ -119,8 +135,10 @@ void IoLoop::drainMailbox(int64_t now) {
   }
   for (auto& c : wakes) {
     c->wakePending.store(false, std::memory_order_release);
-    if (conns_.count(c->fd()) && conns_[c->fd()] == c && !c->pump(now)) close(c);
+    if (isOpen(c) && !c->pump(now)) close(c);
   }
+  for (auto& [c, task] : tasks)
+    if (isOpen(c) && !task(now)) close(c);
   for (auto& c : closes) close(c);
 }
 
@@ -164,6 +182,7 @@ void IoLoop::run() {
   newConns_.clear();
   wakes_.clear();
   closes_.clear();
+  tasks_.clear();
 }
 
 }  // namespace nsq::nsqd

@@ -1,10 +1,11 @@
 #pragma once
 // IoLoop: one thread running an epoll loop over many client connections (non-blocking sockets).
 // nsqd runs a fixed number of them; a new connection is handed to one by round robin and stays
-// there. Other threads talk to a loop only through its mailbox (adopt, wake, close), which is a
-// mutex-guarded vector plus an eventfd to interrupt epoll_wait.
+// there. Other threads talk to a loop only through its mailbox (adopt, wake, close, post), which
+// is a mutex-guarded vector plus an eventfd to interrupt epoll_wait.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,8 +33,14 @@ class IoLoop {
   void adopt(int fd, std::string remote);
   void wake(std::shared_ptr<ClientSession> client);
   void requestClose(std::shared_ptr<ClientSession> client);
-  // IO thread: (re)arm interest in writability for a connection with unsent output.
-  void setWantWrite(ClientSession& client, bool want);
+  // Runs task(nowMono) on the IO thread if the client is still open there (otherwise the task
+  // is just destroyed); a false return closes the connection. For work finished elsewhere,
+  // such as an auth query.
+  using Task = std::function<bool(int64_t)>;
+  void post(std::shared_ptr<ClientSession> client, Task task);
+  // IO thread: which readiness events a connection wants: readable (false while its input is
+  // paused) and writable (while it has unsent output).
+  void setInterest(ClientSession& client, bool read, bool write);
   std::size_t connectionCount() const { return count_.load(std::memory_order_relaxed); }
 
  private:
@@ -41,6 +48,7 @@ class IoLoop {
   void drainMailbox(int64_t now);
   void close(const std::shared_ptr<ClientSession>& client);
   void notify();
+  bool isOpen(const std::shared_ptr<ClientSession>& client) const;
 
   Nsqd& nsqd_;
   int index_;
@@ -54,6 +62,7 @@ class IoLoop {
   std::vector<std::pair<int, std::string>> newConns_;
   std::vector<std::shared_ptr<ClientSession>> wakes_;
   std::vector<std::shared_ptr<ClientSession>> closes_;
+  std::vector<std::pair<std::shared_ptr<ClientSession>, Task>> tasks_;
   bool notified_ = false;
 
   std::unordered_map<int, std::shared_ptr<ClientSession>> conns_;  // IO thread only

@@ -12,6 +12,9 @@
 // - 1 scanner thread: every 100 ms expires in-flight messages, releases deferred ones, moves
 //   waiting topic messages into channels and runs time-based disk syncs.
 // - HTTP: POCO HTTPServer with a small fixed pool.
+// - Auth (only with --auth-http-address): up to 8 worker threads, started as queries need them,
+//   run the blocking auth server requests for AUTH and expired authorizations; each result goes
+//   back to the client's IoLoop through its mailbox (auth.h).
 // Cross-thread signals (a put waking a waiting consumer, a timeout freeing a window) go through
 // the target loop's mailbox: a mutex-guarded vector and an eventfd.
 #include <signal.h>

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "auth.h"
 #include "channel.h"
 #include "client_session.h"
 #include "clock.h"
@@ -151,6 +152,13 @@ void Nsqd::lockDataPath() {
 
 void Nsqd::start() {
   tlsContext_ = makeServerTlsContext(opts_);
+  if (!opts_.authHttpAddresses.empty()) {
+    try {
+      authorizer_ = std::make_unique<Authorizer>(opts_);
+    } catch (const Poco::Exception& e) {
+      throw std::runtime_error("failed to build the auth servers' TLS config - " + e.displayText());
+    }
+  }
   lockDataPath();
   // Always present once started (possibly with no address), so /config can add lookupds later.
   lookup_ = std::make_unique<LookupRegistrar>(*this, opts_.lookupdTcpAddresses);
@@ -196,6 +204,8 @@ void Nsqd::stop() {
   if (http_) http_->stop();
   if (statsd_) statsd_->stop();
   for (auto& loop : loops_) loop->stop();
+  // After the loops (no new queries) and before they are destroyed (workers post to them).
+  if (authorizer_) authorizer_->stop();
   if (lookup_) lookup_->stop();
   {
     std::lock_guard lock(scanMutex_);

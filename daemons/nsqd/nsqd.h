@@ -22,6 +22,7 @@
 
 namespace nsq::nsqd {
 
+class Authorizer;
 class ClientSession;
 class HttpApi;
 class LookupRegistrar;
@@ -50,6 +51,8 @@ class Nsqd {
   // The TLS server context, or null without --tls-cert/--tls-key. Set in start().
   const Poco::Net::Context::Ptr& tlsContext() const { return tlsContext_; }
   int64_t startTime() const { return startTime_; }  // unix seconds
+  // The auth servers' client, or null when --auth-http-address is not set. Set in start().
+  Authorizer* authorizer() const { return authorizer_.get(); }
   bool exiting() const { return exiting_.load(std::memory_order_acquire); }
 
   // Topic registry. getTopic creates on first use (nullptr while exiting).
@@ -133,6 +136,7 @@ class Nsqd {
   std::atomic<bool> metadataQueued_{false};
   std::mutex scanMutex_;
   std::condition_variable scanCv_;
+  std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<HttpApi> http_;
   std::unique_ptr<StatsdPusher> statsd_;  // only with --statsd-address
   std::unique_ptr<LookupRegistrar> lookup_;  // set in start(), before any other thread runs

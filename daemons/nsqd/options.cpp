@@ -76,7 +76,7 @@ void addNsqdOptions(OptionSet& s, NsqdOptions& o) {
   s.addBool("deflate", &o.deflate, "enable deflate feature negotiation (client compression)");
   s.addInt("max-deflate-level", &o.maxDeflateLevel, "max deflate compression level a client can negotiate (> values == > nsqd CPU usage)");
   s.addBool("snappy", &o.snappy, "enable snappy feature negotiation (client compression)");
-  s.addStringList("auth-http-address", &o.authHttpAddresses, "<addr>:<port> or a full url to query auth server");
+  s.addStringList("auth-http-address", &o.authHttpAddresses, "<addr>:<port> or a full url to query auth server (may be given multiple times or as a comma list)");
   s.addString("auth-http-request-method", &o.authHttpRequestMethod, "HTTP method to use for auth server requests (get or post)");
   s.addString("topology-region", &o.topologyRegion, "A region represents a larger domain, typically a geographic region (experimental)");
   s.addString("topology-zone", &o.topologyZone, "A zone represents a logical failure domain, typically a datacenter (experimental)");
@@ -89,6 +89,20 @@ std::string hostname() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
   return buf;
+}
+// "a,b" + "c" -> a, b, c.
+std::vector<std::string> splitCommaLists(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& entry : values) {
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t comma = entry.find(',', start);
+      out.push_back(entry.substr(start, comma == std::string::npos ? comma : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
 }
 }  // namespace
 
@@ -135,17 +149,11 @@ void finalizeOptions(NsqdOptions& o) {
           "cannot require TLS client connections without TLS key and cert (--tls-cert, --tls-key)");
   require(o.tlsCert.empty() == o.tlsKey.empty(), "flag --tls-cert and --tls-key must be given together");
   // Each value may itself be a comma-separated list ("0.99,0.999"), as upstream accepts.
-  std::vector<std::string> percentiles;
-  for (const auto& entry : o.e2eProcessingLatencyPercentiles) {
-    std::size_t start = 0;
-    for (;;) {
-      std::size_t comma = entry.find(',', start);
-      percentiles.push_back(entry.substr(start, comma == std::string::npos ? comma : comma - start));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  o.e2eProcessingLatencyPercentiles = std::move(percentiles);
+  o.e2eProcessingLatencyPercentiles = splitCommaLists(o.e2eProcessingLatencyPercentiles);
+  // Ours, not upstream's: "--auth-http-address=a:1,b:2" names two servers.
+  o.authHttpAddresses = splitCommaLists(o.authHttpAddresses);
+  for (const auto& a : o.authHttpAddresses)
+    require(!a.empty(), "flag --auth-http-address: empty address");
   for (const auto& p : o.e2eProcessingLatencyPercentiles) {
     char* end = nullptr;
     double v = std::strtod(p.c_str(), &end);
@@ -159,11 +167,6 @@ void finalizeOptions(NsqdOptions& o) {
 }
 
 std::vector<std::string> checkUnsupported(const NsqdOptions& o) {
-  auto refuse = [](const char* flag, const char* what) {
-    throw OptionError(std::string("flag --") + flag + ": " + what +
-                      " is not available in this build yet; refusing to start without it");
-  };
-  if (!o.authHttpAddresses.empty()) refuse("auth-http-address", "authorization");
   std::vector<std::string> warnings;
   if (!o.e2eProcessingLatencyPercentiles.empty())
     warnings.push_back("--e2e-processing-latency-percentile is not supported yet; no percentiles will be computed");

@@ -93,9 +93,8 @@ void addNsqdOptions(OptionSet& set, NsqdOptions& opts);
 // Throws OptionError naming the flag.
 void finalizeOptions(NsqdOptions& opts);
 
-// Features whose flags are accepted for compatibility but that this build does not provide yet.
-// Security features (auth) throw OptionError rather than run without them; the others
-// return warnings for the log.
+// Features whose flags are accepted for compatibility but that this build does not provide yet:
+// warnings for the log. (A security feature would throw OptionError rather than run without it.)
 std::vector<std::string> checkUnsupported(const NsqdOptions& opts);
 
 }  // namespace nsq::nsqd

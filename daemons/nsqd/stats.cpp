@@ -223,6 +223,9 @@ std::string clientStatsJson(const ClientStats& c) {
   appendBool(out, "deflate", c.deflate);
   appendBool(out, "snappy", c.snappy);
   appendStr(out, "user_agent", c.userAgent);
+  if (c.authed) appendBool(out, "authed", true);  // the three are omitted when empty, as upstream
+  if (!c.authIdentity.empty()) appendStr(out, "auth_identity", c.authIdentity);
+  if (!c.authIdentityUrl.empty()) appendStr(out, "auth_identity_url", c.authIdentityUrl);
   appendStr(out, "topology_zone", "");
   appendStr(out, "topology_region", "");
   if (!c.pubCounts.empty()) {

@@ -163,4 +163,21 @@ std::string TlsStream::cipherSuite() const {
   return name ? name : "";
 }
 
+std::string TlsStream::peerCommonName() const {
+  X509* cert = SSL_get_peer_certificate(ssl_);
+  if (!cert) return "";
+  std::string cn;
+  X509_NAME* subject = X509_get_subject_name(cert);
+  int index = subject ? X509_NAME_get_index_by_NID(subject, NID_commonName, -1) : -1;
+  if (index >= 0) {
+    ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
+    unsigned char* utf8 = nullptr;
+    int n = ASN1_STRING_to_UTF8(&utf8, data);
+    if (n > 0) cn.assign(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(n));
+    OPENSSL_free(utf8);
+  }
+  X509_free(cert);
+  return cn;
+}
+
 }  // namespace nsq::nsqd

@@ -44,6 +44,8 @@ class TlsStream {
 
   std::string version() const;      // "TLS1.2", as the original's stats
   std::string cipherSuite() const;  // IANA name, e.g. TLS_AES_128_GCM_SHA256
+  // Subject common name of the client's certificate; "" without one.
+  std::string peerCommonName() const;
 
  private:
   ssl_st* ssl_ = nullptr;

@@ -5,12 +5,14 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
 
-#include <sstream>
+#include <algorithm>
+#include <memory>
 
 #include "nsq/connection.h"
 
@@ -45,6 +47,70 @@ std::string urlEncode(const std::string& s) {
   return out;
 }
 
+namespace {
+
+Poco::Timespan timespan(std::chrono::steady_clock::duration d) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return Poco::Timespan(std::max<int64_t>(us, 1000));
+}
+
+}  // namespace
+
+HttpReply httpFetch(const HttpCall& call) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + call.timeouts.request;
+  auto remaining = [&] { return deadline - Clock::now(); };
+  std::string where = call.url;
+  try {
+    Poco::URI uri(call.url);
+    where = uri.getAuthority();
+    bool https = uri.getScheme() == "https";
+    if (!https && uri.getScheme() != "http") throw HttpError(where + ": unsupported URL scheme in " + call.url);
+    std::unique_ptr<Poco::Net::HTTPClientSession> session;
+    if (https) {
+      auto ctx = call.tls;
+      if (!ctx) {
+        ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", Poco::Net::Context::VERIFY_RELAXED, 9, true);
+      }
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), ctx);
+    } else {
+      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+    }
+    session->setTimeout(timespan(std::min<Clock::duration>(call.timeouts.connect, remaining())),
+                        timespan(remaining()), timespan(remaining()));
+    std::string target = uri.getPathEtc();
+    if (target.empty()) target = "/";
+    Poco::Net::HTTPRequest req(call.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+    req.set("Accept", "application/vnd.nsq; version=1.0");
+    req.set("User-Agent", std::string("nsq-cpp/") + NSQ_VERSION);
+    if (!call.body.empty() || call.method == Poco::Net::HTTPRequest::HTTP_POST) {
+      if (!call.contentType.empty()) req.setContentType(call.contentType);
+      req.setContentLength(static_cast<std::streamsize>(call.body.size()));
+    }
+    session->sendRequest(req) << call.body;
+    Poco::Net::HTTPResponse resp;
+    std::istream& in = session->receiveResponse(resp);
+    HttpReply r;
+    r.status = static_cast<int>(resp.getStatus());
+    char buf[8192];
+    for (;;) {
+      if (remaining() <= Clock::duration::zero()) throw Poco::TimeoutException();
+      session->socket().setReceiveTimeout(timespan(remaining()));
+      in.read(buf, sizeof buf);
+      r.body.append(buf, static_cast<std::size_t>(in.gcount()));
+      if (r.body.size() > call.maxBody) throw HttpError(where + ": reply longer than " + std::to_string(call.maxBody) + " bytes");
+      if (!in) break;
+    }
+    return r;
+  } catch (const Poco::TimeoutException&) {
+    throw HttpError(where + ": request timed out");
+  } catch (const Poco::Net::ConnectionRefusedException&) {
+    throw HttpError(where + ": connection refused");
+  } catch (const Poco::Exception& e) {
+    throw HttpError(where + ": " + e.displayText());
+  }
+}
+
 HttpReply httpGet(const std::string& address, const std::string& target, const HttpTimeouts& t) {
   std::string addr = stripScheme(address);
   std::pair<std::string, uint16_t> hp;
@@ -53,30 +119,11 @@ HttpReply httpGet(const std::string& address, const std::string& target, const H
   } catch (const ConnectionError& e) {
     throw HttpError(e.what());
   }
-  try {
-    Poco::Net::HTTPClientSession session(hp.first, hp.second);
-    session.setTimeout(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(t.connect).count()),
-                       Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(t.request).count()),
-                       Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(t.request).count()));
-    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, target, Poco::Net::HTTPMessage::HTTP_1_1);
-    req.set("Accept", "application/vnd.nsq; version=1.0");
-    req.set("User-Agent", std::string("nsq-cpp/") + NSQ_VERSION);
-    session.sendRequest(req);
-    Poco::Net::HTTPResponse resp;
-    std::istream& in = session.receiveResponse(resp);
-    HttpReply r;
-    r.status = static_cast<int>(resp.getStatus());
-    std::ostringstream body;
-    Poco::StreamCopier::copyStream(in, body);
-    r.body = body.str();
-    return r;
-  } catch (const Poco::TimeoutException&) {
-    throw HttpError(addr + ": request timed out");
-  } catch (const Poco::Net::ConnectionRefusedException&) {
-    throw HttpError(addr + ": connection refused");
-  } catch (const Poco::Exception& e) {
-    throw HttpError(addr + ": " + e.displayText());
-  }
+  HttpCall call;
+  call.url = "http://" + joinHostPort(hp.first, hp.second) + target;
+  call.timeouts = t;
+  call.maxBody = 64 << 20;  // /stats of a big node
+  return httpFetch(call);
 }
 
 Poco::JSON::Object::Ptr httpGetJson(const std::string& address, const std::string& target, const HttpTimeouts& t) {

@@ -1,7 +1,8 @@
 #pragma once
 // HTTP side of the client library: GET requests to nsqlookupd (/lookup, /topics) and nsqd
 // (/stats, /info) with connect and request timeouts, and the JSON shapes the tools read
-// (NSQ-COMPAT §2.4, §2.5, §3.3). Every request sends the NSQ V1 Accept header.
+// (NSQ-COMPAT §2.4, §2.5, §3.3); httpFetch() is the general request they share (nsqd's auth
+// queries use it too). Every request sends the NSQ V1 Accept header.
 //
 // Failures throw HttpError whose message starts with the address that failed. Any thread.
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include <Poco/JSON/Object.h>
+#include <Poco/Net/Context.h>
 
 namespace nsq {
 
@@ -27,6 +29,23 @@ struct HttpReply {
   int status = 0;
   std::string body;
 };
+
+// One request to a full URL (http:// or https://). The request timeout bounds the whole
+// exchange, connect included (as Go's http.Client.Timeout); the connect timeout bounds the
+// connect alone.
+struct HttpCall {
+  std::string method = "GET";
+  std::string url;
+  std::string body;         // sent when non-empty (or when method is POST)
+  std::string contentType;  // for the body
+  HttpTimeouts timeouts;
+  std::size_t maxBody = 1 << 20;  // a longer reply throws HttpError
+  Poco::Net::Context::Ptr tls;    // https: client context; null = verify against system CAs
+};
+
+// Throws HttpError (message starts with host:port) on a bad URL, connection failure, timeout
+// or an oversized reply; any status is returned.
+HttpReply httpFetch(const HttpCall& call);
 
 // GET http://<address><target>; address is host:port (an http:// prefix is accepted). Throws
 // HttpError on connection failure or timeout; any status is returned.

@@ -1,13 +1,15 @@
 // Interop check with nsqjs (a client nobody here wrote): publish with Writer (PUB, MPUB, DPUB),
 // consume with Reader, requeue one message once and touch another, and verify that every message
 // arrives, the requeued one with attempts == 2. Exits 0 on success, 1 with a reason otherwise.
-// usage: node nsqjs_roundtrip.js <nsqd-tcp-port> <topic> <count> [plain|deflate|snappy] [tls]
-// ("tls": connect with TLS, not verifying the server's throwaway certificate)
+// usage: node nsqjs_roundtrip.js <nsqd-tcp-port> <topic> <count> [plain|deflate|snappy] [tls|none] [auth-secret]
+// ("tls": connect with TLS, not verifying the server's throwaway certificate; auth-secret: sent
+// with AUTH by both the Writer and the Reader)
 'use strict';
 const nsq = require('nsqjs');
 
-const [port, topic, countArg, compression = 'plain', security = 'none'] = process.argv.slice(2);
+const [port, topic, countArg, compression = 'plain', security = 'none', authSecret] = process.argv.slice(2);
 const connOptions = {};
+if (authSecret) connOptions.authSecret = authSecret;
 if (security === 'tls') Object.assign(connOptions, { tls: true, tlsVerification: false });
 if (compression === 'deflate') Object.assign(connOptions, { deflate: true, deflateLevel: 6 });
 if (compression === 'snappy') connOptions.snappy = true;

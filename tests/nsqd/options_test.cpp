@@ -272,6 +272,24 @@ TEST(NsqdOptions, AcceptsCommaSeparatedE2ePercentiles) {
   EXPECT_THROW(finalizeOptions(bad.opts), nsq::OptionError);
 }
 
+// --auth-http-address repeats, takes comma lists (ours) and the YAML key auth_http_address.
+TEST(NsqdOptions, AuthHttpAddressesRepeatSplitOnCommasAndComeFromYaml) {
+  Bound b;
+  b.parse({"--auth-http-address=127.0.0.1:4181,127.0.0.1:4182", "-auth-http-address", "http://auth/v1",
+           "--auth-http-request-method=post", "--node-id=1"});
+  finalizeOptions(b.opts);
+  EXPECT_EQ(b.opts.authHttpAddresses,
+            (std::vector<std::string>{"127.0.0.1:4181", "127.0.0.1:4182", "http://auth/v1"}));
+  EXPECT_EQ(b.opts.authHttpRequestMethod, "post");
+  Bound y;
+  y.set.applyYaml("auth_http_address:\n  - a:1\n  - b:2\nauth_http_request_method: get\n", "nsqd.yaml");
+  finalizeOptions(y.opts);
+  EXPECT_EQ(y.opts.authHttpAddresses, (std::vector<std::string>{"a:1", "b:2"}));
+  Bound empty;
+  empty.parse({"--auth-http-address=a:1,", "--node-id=1"});
+  expectRejected(empty.opts, "--auth-http-address");
+}
+
 TEST(NsqdOptions, RejectsUnknownLogLevel) {
   for (const char* level : {"verbose", "INFO", "", "trace"}) {
     NsqdOptions o = valid();

@@ -217,10 +217,12 @@ std::string HttpResponse::header(const std::string& name) const {
 }
 
 HttpResponse httpRequest(int port, const std::string& method, const std::string& target,
-                         const std::string& body) {
+                         const std::string& body, const std::vector<std::pair<std::string, std::string>>& headers) {
   TcpClient c(port, std::chrono::seconds(10));
   std::string req = method + " " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+                    std::to_string(body.size()) + "\r\nConnection: close\r\n";
+  for (const auto& [name, value] : headers) req += name + ": " + value + "\r\n";
+  req += "\r\n" + body;
   c.send(req);
   std::string raw;
   char buf[65536];

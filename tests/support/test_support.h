@@ -81,8 +81,9 @@ struct HttpResponse {
   std::string header(const std::string& name) const;  // case-insensitive, "" if absent
 };
 
-// One HTTP/1.0 request to 127.0.0.1:port; throws on connection failure.
+// One HTTP/1.0 request to 127.0.0.1:port, with extra headers; throws on connection failure.
 HttpResponse httpRequest(int port, const std::string& method, const std::string& target,
-                         const std::string& body = "");
+                         const std::string& body = "",
+                         const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 }  // namespace nsq::test
