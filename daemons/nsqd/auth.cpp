@@ -54,7 +54,7 @@ std::shared_ptr<const Poco::RegularExpression> compile(const std::string& patter
   try {
     return std::make_shared<const Poco::RegularExpression>(pattern);
   } catch (const Poco::Exception& e) {
-    *error = std::string("unable to compile ") + what + " " + jsonQuote(pattern) + " " + e.message();
+    *error = std::string("unable to compile ") + what + " " + jsonQuote(pattern) + " " + e.displayText();
     return nullptr;
   }
 }

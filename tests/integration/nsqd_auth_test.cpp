@@ -286,7 +286,8 @@ TEST(NsqdAuth, HangingServerTimesOutWithoutBlockingOtherClients) {
   V2Client slow(nsqd.tcpPort());
   auto started = std::chrono::steady_clock::now();
   slow.commandWithBody("AUTH", "slow");
-  while (server.count() < 3) std::this_thread::sleep_for(5ms);  // the slow query is out
+  for (int i = 0; i < 1000 && server.count() < 3; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(server.count(), 3u) << "the slow query never reached the auth server";
 
   // Meanwhile: a new client authorizes, old ones publish and consume, HTTP answers.
   auto fresh = authed(nsqd, "fast");
@@ -387,6 +388,26 @@ TEST(NsqdAuth, TlsClientsSendTlsTrueAndTheirCertificateName) {
   EXPECT_EQ(reqs[0].fields["tls"], "true");
   EXPECT_EQ(reqs[0].fields["common_name"], "nsq-test-client");
   EXPECT_EQ(c.pub("t", "x"), "OK");
+}
+
+TEST(NsqdAuth, HttpsAuthServerIsVerifiedAgainstTheRootCaFile) {
+  TempDir dir;
+  auto certs = makeTestCerts(dir.path());
+  FakeAuthServer server(certs.serverCert, certs.serverKey);
+  server.set("k", kAll);
+  std::string url = "https://" + server.address() + "/auth";
+  {
+    NsqdProcess nsqd({"--auth-http-address=" + url, "--tls-root-ca-file=" + certs.caCert});
+    V2Client c(nsqd.tcpPort());
+    EXPECT_EQ(auth(c, "k").substr(0, 12), "{\"identity\":");
+    EXPECT_EQ(server.count(), 1u);
+  }
+  // Not signed by a CA it trusts: the auth server is not believed.
+  NsqdProcess untrusting({"--auth-http-address=" + url});
+  V2Client c(untrusting.tcpPort());
+  c.commandWithBody("AUTH", "k");
+  expectError(c, "E_AUTH_FAILED AUTH failed");
+  EXPECT_EQ(server.count(), 1u) << "a request reached the server over an unverified connection";
 }
 
 TEST(NsqdAuth, StartupRefusesAnUnknownAuthMethod) {

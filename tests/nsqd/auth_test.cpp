@@ -72,10 +72,8 @@ TEST(AuthReply, RefusesBadInput) {
             "invalid authorization in reply");
   EXPECT_EQ(parseError(reply(R"([{"topic":"t","channels":[".*"],"permissions":["admin"]}])")),
             "unknown permission admin");
-  EXPECT_EQ(parseError(reply(R"([{"topic":"t(","channels":[".*"],"permissions":["publish"]}])")).substr(0, 29),
-            "unable to compile topic \"t(\"");
-  EXPECT_EQ(parseError(reply(R"([{"topic":"t","channels":["[a"],"permissions":["publish"]}])")).substr(0, 31),
-            "unable to compile channel \"[a\"");
+  EXPECT_EQ(parseError(reply(R"([{"topic":"t(","channels":[".*"],"permissions":["publish"]}])")).rfind("unable to compile topic \"t(\" ", 0), 0u);
+  EXPECT_EQ(parseError(reply(R"([{"topic":"t","channels":["[a"],"permissions":["publish"]}])")).rfind("unable to compile channel \"[a\" ", 0), 0u);
 }
 
 TEST(AuthState, ExpiresAfterTtl) {

@@ -9,6 +9,7 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
@@ -65,12 +66,21 @@ class FakeAuthServer::Factory : public Poco::Net::HTTPRequestHandlerFactory {
   FakeAuthServer& s_;
 };
 
-FakeAuthServer::FakeAuthServer() {
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-  port_ = socket.address().port();
+FakeAuthServer::FakeAuthServer(const std::string& certFile, const std::string& keyFile) {
   auto* params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(16);
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, params);
+  Poco::Net::SocketAddress any("127.0.0.1", 0);
+  if (certFile.empty()) {
+    Poco::Net::ServerSocket socket(any);
+    port_ = socket.address().port();
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, params);
+  } else {
+    Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, keyFile, certFile, "",
+                                                         Poco::Net::Context::VERIFY_NONE);
+    Poco::Net::SecureServerSocket socket(any, 64, ctx);
+    port_ = socket.address().port();
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, params);
+  }
   server_->start();
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // FakeAuthServer: an NSQ auth server for tests (POCO HTTPServer on 127.0.0.1, port 0). It
 // answers per secret (GET query or POST JSON body, as nsqd sends them), can hang a reply until
-// released, and records every request it got.
+// released, and records every request it got. Optionally over HTTPS.
 #include <Poco/Net/HTTPServer.h>
 
 #include <condition_variable>
@@ -26,7 +26,8 @@ class FakeAuthServer {
     std::map<std::string, std::string> fields;  // common_name, remote_ip, secret, tls
   };
 
-  FakeAuthServer();
+  // Plain HTTP, or HTTPS with the given certificate and key (PEM files).
+  FakeAuthServer(const std::string& certFile = "", const std::string& keyFile = "");
   ~FakeAuthServer();
   FakeAuthServer(const FakeAuthServer&) = delete;
   FakeAuthServer& operator=(const FakeAuthServer&) = delete;
