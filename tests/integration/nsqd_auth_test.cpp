@@ -110,6 +110,27 @@ TEST(NsqdAuth, EveryPublishAndSubNeedsAuthFirst) {
   EXPECT_EQ(server.count(), 0u);
 }
 
+TEST(NsqdAuth, AuthBodyAndParametersAreCheckedBeforeAnyQuery) {
+  FakeAuthServer server;
+  server.set("k", kAll);
+  NsqdProcess nsqd(args(server, {"--max-msg-size=100", "--max-body-size=100"}));
+  struct Case {
+    std::string bytes, error;
+  };
+  std::vector<Case> cases = {
+      {std::string("AUTH\n") + std::string(4, '\0'), "E_BAD_BODY AUTH invalid body size 0"},
+      {std::string("AUTH\n") + std::string("\0\0\0\x65", 4) + std::string(101, 'k'), "E_BAD_BODY AUTH body too big 101 > 100"},
+      {std::string("AUTH extra\n") + std::string("\0\0\0\x01", 4) + "k", "E_INVALID AUTH invalid number of parameters"},
+  };
+  for (const auto& k : cases) {
+    V2Client c(nsqd.tcpPort());
+    c.send(k.bytes);
+    expectError(c, k.error);
+    EXPECT_TRUE(c.tcp().waitClosed()) << k.error;
+  }
+  EXPECT_EQ(server.count(), 0u);
+}
+
 TEST(NsqdAuth, AuthRepliesWithIdentityAndSendsTheOriginalsGetQuery) {
   FakeAuthServer server;
   server.set("s3cret&=", kAll);
