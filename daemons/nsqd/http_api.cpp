@@ -294,7 +294,8 @@ HttpReply doFreeMemory(Call&) {
 
 // The secret of an HTTP publish: "Authorization: Bearer <secret>", else the "secret" argument.
 std::optional<std::string> publishSecret(const Call& c) {
-  const std::string& header = c.req.get("Authorization", "");
+  // A copy: Poco returns a reference to the default when the header is absent.
+  std::string header = c.req.get("Authorization", "");
   if (header.size() > 7 && Poco::icompare(header.substr(0, 7), "bearer ") == 0) {
     std::string secret = header.substr(7);
     secret.erase(0, secret.find_first_not_of(' '));

@@ -69,6 +69,9 @@ class FakeAuthServer::Factory : public Poco::Net::HTTPRequestHandlerFactory {
 FakeAuthServer::FakeAuthServer(const std::string& certFile, const std::string& keyFile) {
   auto* params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(16);
+  // One request per connection: a client that keeps connections idle (Go's, in the original
+  // nsqd, opens a new one per query) would otherwise hold a server thread each.
+  params->setKeepAlive(false);
   Poco::Net::SocketAddress any("127.0.0.1", 0);
   if (certFile.empty()) {
     Poco::Net::ServerSocket socket(any);
