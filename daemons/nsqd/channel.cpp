@@ -70,26 +70,6 @@ bool Channel::flushJournalLocked(std::string* error) {
 
 Channel::~Channel() = default;
 
-bool Channel::storeLocked(Message&& msg, std::string* error) {
-  auto limit = static_cast<std::size_t>(nsqd_.options().memQueueSize);
-  if (!disk_ && limit == 0) limit = 1;  // #ephemeral with --mem-queue-size=0: hand-off slot only
-  if (memory_.size() < limit) {
-    memory_.push(std::move(msg));
-    return true;
-  }
-  if (!disk_) return true;  // #ephemeral: overflow is discarded
-  scratch_.clear();
-  msg.appendPayload(scratch_);
-  std::string err;
-  if (!disk_->put(scratch_, &err)) {
-    nsqd_.setHealth(err);
-    if (error) *error = err;
-    return false;
-  }
-  if (!nsqd_.healthy()) nsqd_.clearHealth();
-  return true;
-}
-
 bool Channel::popLocked(Message& out, bool& fromDisk) {
   fromDisk = false;
   if (memory_.pop(out)) return true;
@@ -127,7 +107,7 @@ bool Channel::put(Message msg, int64_t deferNs, std::string* error, Syncs* syncs
       std::push_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
       deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
     } else {
-      if (!storeLocked(std::move(msg), error)) return false;
+      if (!nsqd_.storeMessage(memory_, disk_.get(), scratch_, std::move(msg), error)) return false;
       messageCount_.fetch_add(1, std::memory_order_relaxed);
       wakeWaitersLocked(1);
     }

@@ -105,7 +105,6 @@ class Channel {
   };
 
   // All below: mu_ held.
-  bool storeLocked(Message&& msg, std::string* error);
   bool popLocked(Message& out, bool& fromDisk);
   void restoreJournal();
   bool flushJournalLocked(std::string* error);

@@ -141,6 +141,27 @@ void Nsqd::journalThenDisk(std::unique_ptr<MessageJournal::Sync> journal, std::s
 
 void Nsqd::wakeScanner() { scanCv_.notify_all(); }
 
+bool Nsqd::storeMessage(MemoryQueue& memory, DiskQueue* disk, std::string& scratch, Message&& msg,
+                        std::string* error) {
+  auto limit = static_cast<std::size_t>(opts_.memQueueSize);
+  if (!disk) limit = std::max<std::size_t>(limit, 1);
+  if (memory.size() < limit) {
+    memory.push(std::move(msg));
+    return true;
+  }
+  if (!disk) return true;  // #ephemeral: overflow is discarded
+  scratch.clear();
+  msg.appendPayload(scratch);
+  std::string err;
+  if (!disk->put(scratch, &err)) {
+    setHealth(err);
+    if (error) *error = err;
+    return false;
+  }
+  if (!healthy()) clearHealth();
+  return true;
+}
+
 void Nsqd::lockDataPath() {
   std::filesystem::create_directories(opts_.dataPath);
   std::string lockPath = opts_.dataPath + "/.nsqd.lock";

@@ -15,6 +15,7 @@
 
 #include <Poco/Net/Context.h>
 
+#include "memory_queue.h"
 #include "message_journal.h"
 #include "nsq/disk_queue.h"
 #include "options.h"
@@ -71,6 +72,13 @@ class Nsqd {
   void journalThenDisk(std::unique_ptr<MessageJournal::Sync> journal, std::shared_ptr<DiskQueue> disk);
   // Asks the scanner for a pass now (a topic has a backlog to move into a new channel).
   void wakeScanner();
+
+  // Stores a message a topic or channel accepted: in memory below --mem-queue-size (an
+  // #ephemeral queue, disk == nullptr, keeps at least a one-message hand-off slot and drops the
+  // overflow), else appended to disk (scratch is the caller's encode buffer). false with *error
+  // when the disk write fails; health follows the outcome. Caller holds its queue lock.
+  bool storeMessage(MemoryQueue& memory, DiskQueue* disk, std::string& scratch, Message&& msg,
+                    std::string* error);
 
   // Health: a failed disk write sets it, the next successful one clears it.
   void setHealth(const std::string& error);

@@ -28,25 +28,6 @@ Topic::Topic(Nsqd& nsqd, std::string name)
 
 Topic::~Topic() = default;
 
-bool Topic::storeLocked(Message&& msg, std::string* error) {
-  auto limit = static_cast<std::size_t>(nsqd_.options().memQueueSize);
-  if (memory_.size() < limit || (!disk_ && memory_.size() < std::max<std::size_t>(limit, 1))) {
-    memory_.push(std::move(msg));
-    return true;
-  }
-  if (!disk_) return true;  // #ephemeral: overflow is discarded
-  scratch_.clear();
-  msg.appendPayload(scratch_);
-  std::string err;
-  if (!disk_->put(scratch_, &err)) {
-    nsqd_.setHealth(err);
-    if (error) *error = err;
-    return false;
-  }
-  if (!nsqd_.healthy()) nsqd_.clearHealth();
-  return true;
-}
-
 bool Topic::distributeLocked(Message&& msg, int64_t deferNs, std::string* error, Syncs* syncs) {
   std::size_t n = channels_.size();
   std::size_t i = 0;
@@ -93,7 +74,7 @@ bool Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t d
       deferredWaiting_.push_back({std::move(msg), now + deferNs});
       ok = true;
     } else {
-      ok = storeLocked(std::move(msg), error);  // #ephemeral over the mark: discarded
+      ok = nsqd_.storeMessage(memory_, disk_.get(), scratch_, std::move(msg), error);  // #ephemeral over the mark: discarded
     }
     if (!ok) return false;
     messageCount_.fetch_add(1, std::memory_order_relaxed);

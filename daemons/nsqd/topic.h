@@ -80,7 +80,6 @@ class Topic {
     int64_t wallDeadline;  // unix ns when it is due
   };
   using Syncs = std::vector<std::unique_ptr<MessageJournal::Sync>>;
-  bool storeLocked(Message&& msg, std::string* error);
   bool publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs,
                      std::string* error, Syncs& syncs);
   bool distributeLocked(Message&& msg, int64_t deferNs, std::string* error, Syncs* syncs);
