@@ -79,7 +79,7 @@ HttpReply httpFetch(const HttpCall& call) {
     session->setTimeout(timespan(std::min<Clock::duration>(call.timeouts.connect, remaining())),
                         timespan(remaining()), timespan(remaining()));
     std::string target = uri.getPathEtc();
-    if (target.empty()) target = "/";
+    if (target.empty()) target.push_back('/');  // (assigning "/" trips GCC 12's -Wrestrict at -O2+)
     Poco::Net::HTTPRequest req(call.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
     req.set("Accept", "application/vnd.nsq; version=1.0");
     req.set("User-Agent", std::string("nsq-cpp/") + NSQ_VERSION);
