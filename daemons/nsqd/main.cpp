@@ -10,7 +10,11 @@
 //   message delivery is pulled by that same thread from the channel (Channel::pull), so no lock
 //   is ever held across a socket write and a slow client only slows itself.
 // - 1 scanner thread: every 100 ms expires in-flight messages, releases deferred ones, moves
-//   waiting topic messages into channels and runs time-based disk syncs.
+//   waiting topic messages into channels (10,000 per pass, passes back to back while there is
+//   a backlog) and notices time-based syncs that are due.
+// - 1 syncer thread (syncer.h): runs every fsync (disk queues, journals, nsqd.dat after a
+//   topic/channel appears), so no IO thread and no queue lock ever waits for the disk. With
+//   --sync-every=1 syncs stay on the thread that wrote, before the OK.
 // - HTTP: POCO HTTPServer with a small fixed pool.
 // - Auth (only with --auth-http-address): up to 8 worker threads, started as queries need them,
 //   run the blocking auth server requests for AUTH and expired authorizations; each result goes
