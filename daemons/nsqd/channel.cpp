@@ -70,6 +70,19 @@ bool Channel::flushJournalLocked(std::string* error) {
 
 Channel::~Channel() = default;
 
+bool Channel::flushDisk(std::string* error) {
+  if (!disk_) return true;
+  int64_t written = 0;
+  bool ok = nsqd_.flushDisk(*disk_, error, &written);
+  if (written > 0) {
+    // put() woke waiters when these were only appended; one may have looked before they were
+    // readable and gone back to waiting. Wake as many as there are new messages.
+    std::lock_guard lock(mu_);
+    wakeWaitersLocked(static_cast<std::size_t>(written));
+  }
+  return ok;
+}
+
 bool Channel::popLocked(Message& out, bool& fromDisk) {
   fromDisk = false;
   if (memory_.pop(out)) return true;

@@ -67,6 +67,10 @@ class Channel {
   using Syncs = std::vector<std::unique_ptr<MessageJournal::Sync>>;
   bool put(Message msg, int64_t deferNs, std::string* error, Syncs* syncs = nullptr);
 
+  // Writes the messages put() appended to the disk queue (see Nsqd::flushDisk). Any thread; the
+  // topic calls it once per publish or drain pass, before acknowledging.
+  bool flushDisk(std::string* error);
+
   // Subscribes / unsubscribes a client. addClient fails when exiting or over
   // --max-channel-consumers. removeClient returns true when this was the last client of an
   // ephemeral channel (the caller then deletes the channel).

@@ -153,7 +153,17 @@ bool Nsqd::storeMessage(MemoryQueue& memory, DiskQueue* disk, std::string& scrat
   scratch.clear();
   msg.appendPayload(scratch);
   std::string err;
-  if (!disk->put(scratch, &err)) {
+  if (!disk->append(scratch, &err)) {
+    setHealth(err);
+    if (error) *error = err;
+    return false;
+  }
+  return true;
+}
+
+bool Nsqd::flushDisk(DiskQueue& disk, std::string* error, int64_t* written) {
+  std::string err;
+  if (!disk.flush(&err, written)) {
     setHealth(err);
     if (error) *error = err;
     return false;

@@ -75,10 +75,13 @@ class Nsqd {
 
   // Stores a message a topic or channel accepted: in memory below --mem-queue-size (an
   // #ephemeral queue, disk == nullptr, keeps at least a one-message hand-off slot and drops the
-  // overflow), else appended to disk (scratch is the caller's encode buffer). false with *error
-  // when the disk write fails; health follows the outcome. Caller holds its queue lock.
+  // overflow), else appended to the disk queue's write buffer (scratch is the caller's encode
+  // buffer). false with *error when the disk write fails. Caller holds its queue lock.
   bool storeMessage(MemoryQueue& memory, DiskQueue* disk, std::string& scratch, Message&& msg,
                     std::string* error);
+  // Writes what storeMessage() appended (one pwrite); must succeed before a publish is
+  // acknowledged. Health follows the outcome.
+  bool flushDisk(DiskQueue& disk, std::string* error, int64_t* written = nullptr);
 
   // Health: a failed disk write sets it, the next successful one clears it.
   void setHealth(const std::string& error);

@@ -28,6 +28,12 @@ Topic::Topic(Nsqd& nsqd, std::string name)
 
 Topic::~Topic() = default;
 
+bool Topic::flushDisksLocked(std::string* error) {
+  bool ok = !disk_ || nsqd_.flushDisk(*disk_, error);
+  for (auto& [name, channel] : channels_) ok &= channel->flushDisk(error);
+  return ok;
+}
+
 bool Topic::distributeLocked(Message&& msg, int64_t deferNs, std::string* error, Syncs* syncs) {
   std::size_t n = channels_.size();
   std::size_t i = 0;
@@ -76,9 +82,13 @@ bool Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t d
     } else {
       ok = nsqd_.storeMessage(memory_, disk_.get(), scratch_, std::move(msg), error);  // #ephemeral over the mark: discarded
     }
-    if (!ok) return false;
+    if (!ok) {
+      flushDisksLocked(nullptr);  // what was stored before the failure stays stored
+      return false;
+    }
     messageCount_.fetch_add(1, std::memory_order_relaxed);
   }
+  if (!flushDisksLocked(error)) return false;
   if (journal_ && journal_->pending()) {
     std::string err;
     if (!journal_->flush(&err)) {
@@ -175,6 +185,7 @@ bool Topic::drain(std::size_t budget) {
     --budget;
     moved = true;
   }
+  if (!flushDisksLocked(&error)) logError("TOPIC(", name_, "): failed to move messages to channels - ", error);
   // The channels' journal fsyncs are queued before this topic's journal fsync and the sync
   // that lets its disk queue record the pops (the syncer runs them in this order).
   for (auto& s : syncs) nsqd_.journalThenDisk(std::move(s), nullptr);

@@ -82,6 +82,8 @@ class Topic {
   using Syncs = std::vector<std::unique_ptr<MessageJournal::Sync>>;
   bool publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs,
                      std::string* error, Syncs& syncs);
+  // Writes what this publish or drain pass appended to the topic's and channels' disk queues.
+  bool flushDisksLocked(std::string* error);
   bool distributeLocked(Message&& msg, int64_t deferNs, std::string* error, Syncs* syncs);
 
   Nsqd& nsqd_;

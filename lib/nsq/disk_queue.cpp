@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 #include <array>
 #include <cerrno>
 #include <cinttypes>
@@ -90,8 +93,29 @@ struct Meta {
 
 }  // namespace
 
+#if defined(__x86_64__)
+// SSE4.2 has a CRC-32C instruction: ~5x the table version, which perf showed at 5% of nsqd's
+// CPU on the disk publish path.
+__attribute__((target("sse4.2"))) static uint32_t crc32cHardware(uint32_t crc, const unsigned char* p,
+                                                                 std::size_t n) {
+  uint64_t c = ~crc;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = _mm_crc32_u64(c, v);
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  while (n-- > 0) c32 = _mm_crc32_u8(c32, *p++);
+  return ~c32;
+}
+#endif
+
 uint32_t crc32c(uint32_t crc, const void* data, std::size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
+#if defined(__x86_64__)
+  static const bool hardware = __builtin_cpu_supports("sse4.2");
+  if (hardware) return crc32cHardware(crc, p, n);
+#endif
   crc = ~crc;
   while (n >= 8) {
     uint32_t lo = crc ^ (uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24);
@@ -400,6 +424,10 @@ void DiskQueue::recover() {
 // ---- write side ----
 
 bool DiskQueue::put(std::string_view payload, std::string* error) {
+  return append(payload, error) && flush(error);
+}
+
+bool DiskQueue::append(std::string_view payload, std::string* error) {
   if (closed_.load()) {
     if (error) *error = "exiting";
     return false;
@@ -412,12 +440,32 @@ bool DiskQueue::put(std::string_view payload, std::string* error) {
     return false;
   }
   bool rolled = false;
-  if (!writeRecord(payload, error, &rolled)) return false;
-  int64_t ops = opsSinceSync_.fetch_add(1) + 1;
-  if (rolled || ops >= opts_.syncEvery) {
-    if (!deferSyncs()) return syncImpl(true, error);
-    requestSync();
+  {
+    std::lock_guard<std::mutex> lk(writeMu_);
+    if (!appendLocked(payload, error, &rolled)) return false;
   }
+  if (rolled) afterWrite(0, true, error);  // the finished segment's sync is owed
+  return true;
+}
+
+bool DiskQueue::flush(std::string* error, int64_t* written) {
+  int64_t records = 0;
+  if (written) *written = 0;
+  {
+    std::lock_guard<std::mutex> lk(writeMu_);
+    if (pendingRecords_ == 0) return true;
+    records = pendingRecords_;
+    if (!flushLocked(error)) return false;
+  }
+  if (written) *written = records;
+  return afterWrite(records, false, error);
+}
+
+bool DiskQueue::afterWrite(int64_t records, bool rolled, std::string* error) {
+  int64_t ops = opsSinceSync_.fetch_add(records) + records;
+  if (!rolled && ops < opts_.syncEvery) return true;
+  if (!deferSyncs()) return syncImpl(true, error);
+  requestSync();
   return true;
 }
 
@@ -426,24 +474,29 @@ void DiskQueue::requestSync() {
   if (!syncRequested_.exchange(true)) opts_.onSyncDue();
 }
 
-bool DiskQueue::writeRecord(std::string_view payload, std::string* error, bool* rolled) {
-  std::lock_guard<std::mutex> lk(writeMu_);
+bool DiskQueue::failWrite(const std::string& what, std::string* error) {
+  fail(what);
+  if (error) *error = what;
+  return false;
+}
+
+bool DiskQueue::appendLocked(std::string_view payload, std::string* error, bool* rolled) {
   if (closed_.load()) {
     if (error) *error = "exiting";
     return false;
   }
-  auto failWith = [&](const std::string& what) {
-    fail(what);
-    if (error) *error = what;
-    return false;
-  };
   const int64_t recSize = kDiskQueueRecordHeaderSize + static_cast<int64_t>(payload.size());
-  if (writePos_ > 0 && writePos_ + recSize > opts_.maxBytesPerFile) {
+  const int64_t end = writePos_ + static_cast<int64_t>(writeBuf_.size());
+  if (end > 0 && end + recSize > opts_.maxBytesPerFile) {
+    if (!flushLocked(error)) return false;
     if (writeFile_) {
       // Drop anything a failed write may have left past writePos_, so the finished file ends
-      // exactly at its last record; then make it durable before anyone relies on the roll.
-      if (::ftruncate(writeFile_->fd, static_cast<off_t>(writePos_)) != 0 || ::fsync(writeFile_->fd) != 0)
-        return failWith(errnoText("fsync", segmentPath(writeFileNum_), errno));
+      // exactly at its last record. Its fsync is owed before the metadata may move past it:
+      // syncImpl() runs it (finishedUnsynced_), on the syncer thread when there is one.
+      if (::ftruncate(writeFile_->fd, static_cast<off_t>(writePos_)) != 0)
+        return failWrite(errnoText("truncate", segmentPath(writeFileNum_), errno), error);
+      std::lock_guard<std::mutex> pk(pubMu_);
+      finishedUnsynced_.push_back(writeFile_);
     }
     writeFile_.reset();
     ++writeFileNum_;
@@ -457,16 +510,14 @@ bool DiskQueue::writeRecord(std::string_view payload, std::string* error, bool* 
   if (!writeFile_) {
     const std::string path = segmentPath(writeFileNum_);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return failWith(errnoText("open", path, errno));
+    if (fd < 0) return failWrite(errnoText("open", path, errno), error);
     writeFile_ = std::make_shared<File>(fd);
     if (writePos_ == 0) fsyncDir(opts_.dataPath);  // the new name must survive a power cut too
     std::lock_guard<std::mutex> pk(pubMu_);
     pub_.file = writeFile_;
   }
-
-  writeBuf_.clear();
   char hdr[kDiskQueueFileHeaderSize];
-  if (writePos_ == 0) {
+  if (writePos_ == 0 && writeBuf_.empty()) {
     putUint32(hdr, kDiskQueueMagic);
     putUint16(hdr + 4, kDiskQueueVersion);
     putUint16(hdr + 6, 0);
@@ -476,18 +527,29 @@ bool DiskQueue::writeRecord(std::string_view payload, std::string* error, bool* 
   putUint32(hdr + 4, crc32c(crc32c(0, hdr, 4), payload.data(), payload.size()));
   writeBuf_.append(hdr, kDiskQueueRecordHeaderSize);
   writeBuf_.append(payload);
+  ++pendingRecords_;
+  if (writeBuf_.size() >= kMaxPendingBytes) return flushLocked(error);
+  return true;
+}
 
+bool DiskQueue::flushLocked(std::string* error) {
+  if (writeBuf_.empty()) return true;
   int err = 0;
+  const int64_t records = pendingRecords_;
+  pendingRecords_ = 0;
   if (!pwriteAll(writeFile_->fd, writeBuf_.data(), writeBuf_.size(), writePos_, &err)) {
-    // Nothing past writePos_ was published; cut off the partial record so the file stays clean.
+    // Nothing past writePos_ was published; cut off the partial records so the file stays clean.
     (void)!::ftruncate(writeFile_->fd, static_cast<off_t>(writePos_));
-    return failWith(errnoText("write", segmentPath(writeFileNum_), err));
+    writeBuf_.clear();
+    return failWrite(errnoText("write", segmentPath(writeFileNum_), err), error);
   }
   writePos_ += static_cast<int64_t>(writeBuf_.size());
+  writeBuf_.clear();
+  if (writeBuf_.capacity() > 4 * kMaxPendingBytes) writeBuf_.shrink_to_fit();
   {
     std::lock_guard<std::mutex> pk(pubMu_);
     pub_.pos = writePos_;
-    depth_.fetch_add(1, std::memory_order_relaxed);
+    depth_.fetch_add(records, std::memory_order_relaxed);
   }
   healthy_.store(true, std::memory_order_relaxed);
   return true;
@@ -631,6 +693,7 @@ bool DiskQueue::syncImpl(bool blocking, std::string* error) {
   Meta m;
   std::shared_ptr<File> wf;
   std::vector<int64_t> finished;
+  std::vector<std::shared_ptr<File>> rolledFiles;
   {
     std::lock_guard<std::mutex> rk(readMu_);
     std::lock_guard<std::mutex> pk(pubMu_);
@@ -641,6 +704,7 @@ bool DiskQueue::syncImpl(bool blocking, std::string* error) {
     m.depth = std::max<int64_t>(0, depth_.load());
     wf = pub_.file;
     finished.swap(finishedFiles_);
+    rolledFiles.swap(finishedUnsynced_);
   }
   auto failWith = [&](const std::string& what) {
     fail(what);
@@ -650,6 +714,13 @@ bool DiskQueue::syncImpl(bool blocking, std::string* error) {
     finishedFiles_.insert(finishedFiles_.end(), finished.begin(), finished.end());
     return false;
   };
+  for (std::size_t i = 0; i < rolledFiles.size(); ++i) {
+    if (::fsync(rolledFiles[i]->fd) != 0) {
+      std::lock_guard<std::mutex> pk(pubMu_);  // owed again by the next sync
+      finishedUnsynced_.insert(finishedUnsynced_.begin(), rolledFiles.begin() + static_cast<long>(i), rolledFiles.end());
+      return failWith(errnoText("fsync", "a finished segment of " + opts_.name, errno));
+    }
+  }
   if (wf && ::fsync(wf->fd) != 0) return failWith(errnoText("fsync", segmentPath(m.wfn), errno));
   std::string err;
   if (!writeMetadata(m.depth, m.rfn, m.rpos, m.wfn, m.wpos, &err)) return failWith(err);
@@ -726,6 +797,9 @@ void DiskQueue::empty() {
   const int64_t next = writeFileNum_ + 1;
   readFileNum_ = writeFileNum_ = pub_.fileNum = next;
   readPos_ = writePos_ = pub_.pos = 0;
+  writeBuf_.clear();
+  pendingRecords_ = 0;
+  finishedUnsynced_.clear();
   finishedFiles_.clear();
   depth_.store(0);
   opsSinceSync_.store(0);
@@ -735,6 +809,10 @@ void DiskQueue::empty() {
 void DiskQueue::close() {
   bool expected = false;
   if (!closed_.compare_exchange_strong(expected, true)) return;
+  {
+    std::lock_guard<std::mutex> lk(writeMu_);
+    flushLocked(nullptr);  // an owner that appended without flushing still gets its records kept
+  }
   syncImpl(true, nullptr);
   std::scoped_lock lk(syncMu_, readMu_, writeMu_);
   finalSynced_ = true;

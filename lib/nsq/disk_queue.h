@@ -5,7 +5,7 @@
 // versioned, checksummed one (docs/disk-queue-format.md), and segments written by the original
 // go-diskqueue are still read, so an old data directory migrates on its own.
 //
-// Threads: put() callers serialize among themselves, pop() callers among themselves, and a put
+// Threads: put()/append()/flush() callers serialize among themselves, pop() callers among themselves, and a put
 // never blocks a pop (the reader only looks at a published write position). fsync runs with
 // neither lock held. depth() and healthy() are plain atomics for the stats threads.
 #include <atomic>
@@ -63,6 +63,14 @@ class DiskQueue {
   // the record is visible, and a later put may succeed). When syncEvery is reached the put also
   // syncs before returning; a failed sync returns false although the record stays queued.
   bool put(std::string_view payload, std::string* error = nullptr);
+
+  // put() in two steps, for a batch: append() encodes the record into a write buffer (written
+  // early only past kMaxPendingBytes) and flush() writes the buffer with one pwrite and makes
+  // its records visible to pop() and depth(). Until flush() returns true nothing appended is in
+  // the file: call it before acknowledging. A failed flush loses the whole buffered batch.
+  bool append(std::string_view payload, std::string* error = nullptr);
+  bool flush(std::string* error = nullptr, int64_t* written = nullptr);  // *written: records
+  static constexpr std::size_t kMaxPendingBytes = 256 * 1024;
 
   // Pops the oldest record into out; false when empty or closed. Any thread. Never waits for a
   // writer's write or fsync; if its own turn to sync comes while another sync runs, it skips it.
@@ -122,7 +130,10 @@ class DiskQueue {
 
   void recover();
   bool popImpl(std::string& out, bool sync);
-  bool writeRecord(std::string_view payload, std::string* error, bool* rolled);
+  bool appendLocked(std::string_view payload, std::string* error, bool* rolled);
+  bool flushLocked(std::string* error);
+  bool afterWrite(int64_t records, bool rolled, std::string* error);
+  bool failWrite(const std::string& what, std::string* error);
   bool syncImpl(bool blocking, std::string* error);
   bool deferSyncs() const { return opts_.onSyncDue && opts_.syncEvery > 1; }
   void requestSync();
@@ -141,12 +152,14 @@ class DiskQueue {
   int64_t writeFileNum_ = 0;
   int64_t writePos_ = 0;
   std::shared_ptr<File> writeFile_;
-  std::string writeBuf_;
+  std::string writeBuf_;       // encoded records not yet written (append() .. flush())
+  int64_t pendingRecords_ = 0;  // records in writeBuf_
 
   // What the reader and sync may see of the write side; written under writeMu_ + pubMu_, read
   // under pubMu_. depth_ changes with it, so "caught up" and depth agree.
   mutable std::mutex pubMu_;
   Published pub_;
+  std::vector<std::shared_ptr<File>> finishedUnsynced_;  // rolled segments awaiting their fsync
 
   // Read side: guarded by readMu_.
   std::mutex readMu_;

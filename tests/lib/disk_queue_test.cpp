@@ -113,6 +113,67 @@ TEST(Crc32c, MatchesTheCastagnoliCheckValue) {
   EXPECT_EQ(crc32c(crc32c(0, s.data(), 333), s.data() + 333, 667), crc32c(0, s.data(), s.size()));
 }
 
+TEST(Crc32c, MatchesABitwiseReferenceAtEveryLengthAndAlignment) {
+  auto reference = [](uint32_t crc, const unsigned char* p, std::size_t n) {
+    crc = ~crc;
+    while (n-- > 0) {
+      crc ^= *p++;
+      for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+  };
+  std::mt19937 rng(7);
+  std::vector<unsigned char> buf(300);
+  for (auto& b : buf) b = static_cast<unsigned char>(rng());
+  for (std::size_t off = 0; off < 9; ++off)
+    for (std::size_t n = 0; n + off <= buf.size(); n += 7)
+      ASSERT_EQ(crc32c(0, buf.data() + off, n), reference(0, buf.data() + off, n)) << off << "+" << n;
+}
+
+TEST_F(DiskQueueTest, AppendedRecordsAreInvisibleUntilFlushThenWrittenOnce) {
+  DiskQueue q(opts(1 << 20, 1000));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.append(payload(i)));
+  EXPECT_EQ(q.depth(), 0);
+  std::string out;
+  EXPECT_FALSE(q.pop(out));
+  EXPECT_FALSE(fs::exists(q.segmentPath(0)) && fs::file_size(q.segmentPath(0)) > 0);
+  int64_t written = 0;
+  ASSERT_TRUE(q.flush(nullptr, &written));
+  EXPECT_EQ(written, 5);
+  EXPECT_EQ(q.depth(), 5);
+  EXPECT_EQ(static_cast<int64_t>(fs::file_size(q.segmentPath(0))), 8 + 5 * (8 + 46));
+  ASSERT_TRUE(q.flush(nullptr, &written));  // nothing pending
+  EXPECT_EQ(written, 0);
+  EXPECT_EQ(drain(q), range(0, 5));
+}
+
+TEST_F(DiskQueueTest, AppendsRollSegmentsAndSurviveARestart) {
+  {
+    DiskQueue q(opts(200, 1000));  // 3 records per file
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(q.append(payload(i)));
+    ASSERT_TRUE(q.flush());
+    EXPECT_EQ(q.depth(), 10);
+    for (int i = 10; i < 12; ++i) ASSERT_TRUE(q.append(payload(i)));
+    // closed with two appended but not flushed: close() writes them
+  }
+  DiskQueue q(opts(200, 1000));
+  EXPECT_EQ(drain(q), range(0, 12));
+}
+
+TEST_F(DiskQueueTest, ARolledSegmentsFsyncIsLeftToTheSyncerWithOnSyncDue) {
+  int reported = 0;
+  DiskQueueOptions o = opts(200, 1000);  // 3 records per file; syncEvery far away
+  o.onSyncDue = [&reported] { ++reported; };
+  DiskQueue q(o);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.put(payload(i)));
+  EXPECT_EQ(reported, 0);
+  ASSERT_TRUE(q.put(payload(3)));  // rolls: the sync for the finished segment is owed
+  EXPECT_EQ(reported, 1);
+  EXPECT_FALSE(fs::exists(meta()));
+  q.syncIfNeeded();
+  EXPECT_EQ(readAll(meta()), "4\n0,0\n1," + std::to_string(8 + 54) + "\n");
+}
+
 TEST_F(DiskQueueTest, WritesAndReadsAcrossSegmentBoundaries) {
   DiskQueue q(opts(200, 1000));
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(q.put(payload(i)));  // 54-byte records, 3 per file
