@@ -33,6 +33,9 @@ void runSyncs(Nsqd& nsqd, Channel::Syncs& syncs) {
 
 Channel::Channel(Nsqd& nsqd, Topic& topic, std::string name)
     : nsqd_(nsqd), name_(std::move(name)), topicName_(topic.name()), ephemeral_(isEphemeral(name_)) {
+  const NsqdOptions& o = nsqd_.options();
+  if (auto targets = makeQuantileTargets(o.e2eProcessingLatencyPercentiles))
+    e2e_ = std::make_unique<LatencyWindow>(std::move(targets), o.e2eProcessingLatencyWindowTime.count(), monoNanos());
   if (!ephemeral_) {
     disk_ = nsqd_.makeDiskQueue(topicName_ + ":" + name_);
     journal_ = std::make_unique<MessageJournal>(journalOptions(nsqd_.options(), topicName_ + ":" + name_));
@@ -259,15 +262,17 @@ ErrorCode Channel::takeInFlightLocked(ClientSession& client, const MessageId& id
 }
 
 ErrorCode Channel::finish(ClientSession& client, const MessageId& id, std::string* desc) {
-  std::lock_guard lock(mu_);
-  Message m;
-  ErrorCode code = takeInFlightLocked(client, id, "FIN", desc, m);
-  if (code == ErrorCode::None) {
+  Message m;  // released after the lock
+  {
+    std::lock_guard lock(mu_);
+    ErrorCode code = takeInFlightLocked(client, id, "FIN", desc, m);
+    if (code != ErrorCode::None) return code;
     client.finishCount.fetch_add(1, std::memory_order_relaxed);
     // Buffered: written with the next pull or scan. Lost in a crash, it costs a redelivery.
     if (journal_) journal_->remove(id);
   }
-  return code;
+  if (e2e_) e2e_->record(static_cast<double>(wallNanos() - m.timestamp), monoNanos());
+  return ErrorCode::None;
 }
 
 ErrorCode Channel::requeue(ClientSession& client, const MessageId& id, int64_t delayNs,
@@ -424,19 +429,33 @@ void Channel::close(bool deleteData) {
 }
 
 ChannelStats Channel::stats(bool withClients) const {
-  std::lock_guard lock(mu_);
   ChannelStats s;
-  s.name = name_;
-  s.backendDepth = disk_ ? disk_->depth() : 0;
-  s.depth = static_cast<int64_t>(memory_.size()) + s.backendDepth;
-  s.inFlightCount = static_cast<int64_t>(inFlight_.size());
-  s.deferredCount = static_cast<int64_t>(deferred_.size());
-  s.messageCount = messageCount_.load();
-  s.requeueCount = requeueCount_.load();
-  s.timeoutCount = timeoutCount_.load();
-  s.paused = paused();
-  if (withClients) s.clients = clients_;
+  {
+    std::lock_guard lock(mu_);
+    s.name = name_;
+    s.backendDepth = disk_ ? disk_->depth() : 0;
+    s.depth = static_cast<int64_t>(memory_.size()) + s.backendDepth;
+    s.inFlightCount = static_cast<int64_t>(inFlight_.size());
+    s.deferredCount = static_cast<int64_t>(deferred_.size());
+    s.messageCount = messageCount_.load();
+    s.requeueCount = requeueCount_.load();
+    s.timeoutCount = timeoutCount_.load();
+    s.paused = paused();
+    if (withClients) s.clients = clients_;
+  }
+  if (e2e_) {
+    QuantileSummary summary(e2e_->targets());
+    double sum = 0;
+    e2e_->collect(summary, &sum, monoNanos());
+    s.e2e = percentilesOf(summary, sum);
+  }
   return s;
+}
+
+bool Channel::collectE2e(QuantileSummary& into, double* sumNs) const {
+  if (!e2e_) return false;
+  e2e_->collect(into, sumNs, monoNanos());
+  return true;
 }
 
 int64_t Channel::depth() const {

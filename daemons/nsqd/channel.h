@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@
 #include "in_flight_table.h"
 #include "memory_queue.h"
 #include "message_journal.h"
+#include "quantile.h"
 
 namespace nsq::nsqd {
 
@@ -46,6 +48,7 @@ struct ChannelStats {
   uint64_t timeoutCount = 0;
   bool paused = false;
   std::vector<std::shared_ptr<ClientSession>> clients;
+  std::optional<LatencyPercentiles> e2e;  // nullopt without --e2e-processing-latency-percentile
 };
 
 class Channel {
@@ -99,6 +102,9 @@ class Channel {
   void close(bool deleteData);
 
   ChannelStats stats(bool withClients) const;
+  // Adds the channel's end-to-end latency window to into (and its sum to *sumNs); false, adding
+  // nothing, when percentiles are off. Any thread.
+  bool collectE2e(QuantileSummary& into, double* sumNs) const;
   int64_t depth() const;
   std::size_t clientCount() const;
 
@@ -135,6 +141,9 @@ class Channel {
   std::vector<ClientSession*> waiting_;
   std::size_t nextWake_ = 0;
   std::string scratch_;
+  // FIN latencies (now - publish time); null when percentiles are off. Has its own lock, taken
+  // after mu_ is released.
+  std::unique_ptr<LatencyWindow> e2e_;
 
   std::atomic<bool> paused_{false};
   std::atomic<bool> exiting_{false};

@@ -3,10 +3,25 @@
 // the samples of each family while topics and channels are walked once.
 #include "metrics.h"
 
+#include <cmath>
+
 #include "nsq/prometheus.h"
 #include "nsqd.h"
 
 namespace nsq::nsqd {
+
+namespace {
+// Seconds, as Prometheus wants; with nothing observed the quantiles are NaN (client_golang's
+// convention), not the 0 /stats shows.
+void addLatency(MetricsText& m, std::string_view family, const MetricLabels& labels,
+                const std::optional<LatencyPercentiles>& e2e) {
+  if (!e2e) return;
+  std::vector<std::pair<double, double>> quantiles;
+  for (const auto& [q, ns] : e2e->values)
+    quantiles.emplace_back(q, e2e->count == 0 ? std::nan("") : ns / 1e9);
+  m.summary(family, labels, quantiles, e2e->sumNs / 1e9, e2e->count);
+}
+}  // namespace
 
 std::string metricsText(const StatsSnapshot& stats, std::size_t clientCount) {
   using T = MetricsText::Type;
@@ -30,6 +45,8 @@ std::string metricsText(const StatsSnapshot& stats, std::size_t clientCount) {
   m.family("nsq_channel_timeouts_total", T::Counter, "In-flight messages that timed out and were requeued.");
   m.family("nsq_channel_clients", T::Gauge, "Clients subscribed to the channel.");
   m.family("nsq_channel_paused", T::Gauge, "1 when the channel is paused.");
+  m.family("nsq_topic_e2e_processing_latency_seconds", T::Summary, "Time from publish to FIN over the last --e2e-processing-latency-window-time, all channels of the topic merged (with --e2e-processing-latency-percentile).");
+  m.family("nsq_channel_e2e_processing_latency_seconds", T::Summary, "Time from publish to FIN over the last --e2e-processing-latency-window-time (with --e2e-processing-latency-percentile).");
   m.family("nsq_heap_objects", T::Gauge, "Allocated heap chunks (malloc statistics).");
   m.family("nsq_heap_in_use_bytes", T::Gauge, "Heap bytes in use (malloc statistics).");
   m.family("nsq_heap_idle_bytes", T::Gauge, "Heap bytes free but not returned to the OS (malloc statistics).");
@@ -47,6 +64,7 @@ std::string metricsText(const StatsSnapshot& stats, std::size_t clientCount) {
     m.sample("nsq_topic_message_bytes_total", tl, t.messageBytes);
     m.sample("nsq_topic_paused", tl, int64_t{t.paused ? 1 : 0});
     m.sample("nsq_topic_channels", tl, static_cast<uint64_t>(topic.channels.size()));
+    addLatency(m, "nsq_topic_e2e_processing_latency_seconds", tl, t.e2e);
     for (const auto& channel : topic.channels) {
       const ChannelStats& c = channel.stats;
       const MetricLabels cl = {{"topic", t.name}, {"channel", c.name}};
@@ -59,6 +77,7 @@ std::string metricsText(const StatsSnapshot& stats, std::size_t clientCount) {
       m.sample("nsq_channel_timeouts_total", cl, c.timeoutCount);
       m.sample("nsq_channel_clients", cl, static_cast<uint64_t>(channel.clientCount));
       m.sample("nsq_channel_paused", cl, int64_t{c.paused ? 1 : 0});
+      addLatency(m, "nsq_channel_e2e_processing_latency_seconds", cl, c.e2e);
     }
   }
   if (stats.memory) {

@@ -6,7 +6,10 @@
 #include <Poco/Checksum.h>
 #include <Poco/MD5Engine.h>
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <functional>
 #include <filesystem>
 
 namespace nsq::nsqd {
@@ -51,8 +54,8 @@ void addNsqdOptions(OptionSet& s, NsqdOptions& o) {
   s.addBool("statsd-mem-stats", &o.statsdMemStats, "toggle sending memory and GC stats to statsd");
   s.addInt("statsd-udp-packet-size", &o.statsdUdpPacketSize, "the size in bytes of statsd UDP packets");
   s.addBool("statsd-exclude-ephemeral", &o.statsdExcludeEphemeral, "omit ephemeral topics and channels from statsd metrics");
-  s.addStringList("e2e-processing-latency-percentile", &o.e2eProcessingLatencyPercentiles, "message processing time percentiles (as float (0, 1.0]) to track");
-  s.addDuration("e2e-processing-latency-window-time", &o.e2eProcessingLatencyWindowTime, "calculate end to end latency quantiles for this duration of time");
+  s.addStringList("e2e-processing-latency-percentile", &o.e2eProcessingLatencyPercentiles, "message processing time percentiles (as float (0, 1.0]) to track (can be specified multiple times or comma separated '1.0,0.99,0.95', default none)");
+  s.addDuration("e2e-processing-latency-window-time", &o.e2eProcessingLatencyWindowTime, "calculate end to end latency quantiles for this duration of time (ie: 60s would only show quantile calculations from the past 60 seconds)");
   s.addString("tls-cert", &o.tlsCert, "path to certificate file");
   s.addString("tls-key", &o.tlsKey, "path to key file");
   s.addString("tls-client-auth-policy", &o.tlsClientAuthPolicy, "client certificate auth policy ('require' or 'require-verify')");
@@ -149,17 +152,28 @@ void finalizeOptions(NsqdOptions& o) {
           "cannot require TLS client connections without TLS key and cert (--tls-cert, --tls-key)");
   require(o.tlsCert.empty() == o.tlsKey.empty(), "flag --tls-cert and --tls-key must be given together");
   // Each value may itself be a comma-separated list ("0.99,0.999"), as upstream accepts.
-  o.e2eProcessingLatencyPercentiles = splitCommaLists(o.e2eProcessingLatencyPercentiles);
   // Ours, not upstream's: "--auth-http-address=a:1,b:2" names two servers.
   o.authHttpAddresses = splitCommaLists(o.authHttpAddresses);
   for (const auto& a : o.authHttpAddresses)
     require(!a.empty(), "flag --auth-http-address: empty address");
-  for (const auto& p : o.e2eProcessingLatencyPercentiles) {
+  // Kept as upstream keeps them: sorted largest first, written as Go prints floats ("1.0" -> 1).
+  std::vector<double> quantiles;
+  for (const auto& p : splitCommaLists(o.e2eProcessingLatencyPercentiles)) {
     char* end = nullptr;
     double v = std::strtod(p.c_str(), &end);
-    require(end && *end == '\0' && v > 0 && v <= 1,
+    require(!p.empty() && end && *end == '\0' && v > 0 && v <= 1,
             "flag --e2e-processing-latency-percentile: " + p + " is not in (0, 1.0]");
+    quantiles.push_back(v);
   }
+  std::sort(quantiles.begin(), quantiles.end(), std::greater<>());
+  o.e2eProcessingLatencyPercentiles.clear();
+  for (double q : quantiles) {
+    char buf[32];
+    auto res = std::to_chars(buf, buf + sizeof buf, q);
+    o.e2eProcessingLatencyPercentiles.emplace_back(buf, res.ptr);
+  }
+  require(quantiles.empty() || o.e2eProcessingLatencyWindowTime.count() > 0,
+          "flag --e2e-processing-latency-window-time: must be > 0");
   static const char* levels[] = {"debug", "info", "warn", "error", "fatal"};
   bool levelOk = false;
   for (const char* l : levels) levelOk |= o.logLevel == l;
@@ -167,10 +181,7 @@ void finalizeOptions(NsqdOptions& o) {
 }
 
 std::vector<std::string> checkUnsupported(const NsqdOptions& o) {
-  std::vector<std::string> warnings;
-  if (!o.e2eProcessingLatencyPercentiles.empty())
-    warnings.push_back("--e2e-processing-latency-percentile is not supported yet; no percentiles will be computed");
-  return warnings;
+  return {};
 }
 
 }  // namespace nsq::nsqd

@@ -1,7 +1,7 @@
 // Stats: collects topic, channel and client figures and renders /stats. JSON is written by hand
 // so keys come out in upstream's order (tools diff it against Go nsqd output) and nothing is
-// escaped that Go would not escape. E2E latency percentiles are not tracked yet, so every
-// e2e_processing_latency is {"count":0,"percentiles":null}, as upstream without the flag.
+// escaped that Go would not escape. e2e_processing_latency is {"count":0,"percentiles":null}
+// where upstream has no quantile stream (flag off, or a topic without channels).
 #include "stats.h"
 
 #include <malloc.h>
@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <utility>
 
 #include "nsq/duration.h"
 #include "nsqd.h"
@@ -17,7 +18,17 @@ namespace nsq::nsqd {
 
 namespace {
 
-constexpr const char* kE2eNone = "{\"count\":0,\"percentiles\":null}";
+// {"count":n,"percentiles":[{"quantile":q,"value":ns},...]}; Go writes each entry as a map, so
+// its keys come sorted.
+std::string e2eJson(const std::optional<LatencyPercentiles>& e2e) {
+  if (!e2e) return "{\"count\":0,\"percentiles\":null}";
+  std::string out = "{\"count\":" + std::to_string(e2e->count) + ",\"percentiles\":[";
+  for (std::size_t i = 0; i < e2e->values.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"quantile\":" + jsonNumber(e2e->values[i].first) + ",\"value\":" + jsonNumber(e2e->values[i].second) + "}";
+  }
+  return out + "]}";
+}
 
 void appendField(std::string& out, const char* key, std::string_view raw, bool first = false) {
   if (!first) out += ',';
@@ -70,7 +81,7 @@ std::string channelJson(const ChannelSnapshot& c, bool includeClients) {
     appendField(out, "clients", "null");
   }
   appendBool(out, "paused", s.paused);
-  appendField(out, "e2e_processing_latency", kE2eNone);
+  appendField(out, "e2e_processing_latency", e2eJson(s.e2e));
   return out + "}";
 }
 
@@ -89,7 +100,7 @@ std::string topicJson(const TopicSnapshot& t, bool includeClients) {
   appendUnsigned(out, "message_count", s.messageCount);
   appendUnsigned(out, "message_bytes", s.messageBytes);
   appendBool(out, "paused", s.paused);
-  appendField(out, "e2e_processing_latency", kE2eNone);
+  appendField(out, "e2e_processing_latency", e2eJson(s.e2e));
   return out + "}";
 }
 
@@ -99,6 +110,26 @@ void appendf(std::string& out, const char* fmt, Args... args) {
   char buf[1024];
   int n = std::snprintf(buf, sizeof buf, fmt, args...);
   if (n > 0) out.append(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1));
+}
+
+// The text page's "e2e%:" column: each value as upstream's NanoSecondToHuman, ", " between.
+std::string e2eText(const std::optional<LatencyPercentiles>& e2e) {
+  std::string out;
+  if (!e2e) return out;
+  for (const auto& [q, ns] : e2e->values) {
+    static constexpr std::pair<double, const char*> kUnits[] = {{1e9, "s"}, {1e6, "ms"}, {1e3, "us"}};
+    double scale = 1;
+    const char* unit = "ns";
+    for (const auto& [size, name] : kUnits)
+      if (ns > size) {
+        scale = size;
+        unit = name;
+        break;
+      }
+    if (!out.empty()) out += ", ";
+    appendf(out, "%0.1f%s", ns / scale, unit);
+  }
+  return out;
 }
 
 std::string rfc3339(int64_t unixSeconds) {
@@ -294,21 +325,21 @@ std::string statsText(const StatsSnapshot& s, int64_t nowUnixNs) {
   }
   out += s.topics.empty() ? "\nTopics: None\n" : "\nTopics:";
   for (const auto& t : s.topics) {
-    appendf(out, "\n%s[%-15s] depth: %-5lld be-depth: %-5lld msgs: %-8llu e2e%%: \n",
+    appendf(out, "\n%s[%-15s] depth: %-5lld be-depth: %-5lld msgs: %-8llu e2e%%: %s\n",
             t.stats.paused ? "*P " : "   ", t.stats.name.c_str(),
             static_cast<long long>(t.stats.depth), static_cast<long long>(t.stats.backendDepth),
-            static_cast<unsigned long long>(t.stats.messageCount));
+            static_cast<unsigned long long>(t.stats.messageCount), e2eText(t.stats.e2e).c_str());
     for (const auto& c : t.channels) {
       const ChannelStats& cs = c.stats;
       appendf(out,
               "%s[%-25s] depth: %-5lld be-depth: %-5lld inflt: %-4lld def: %-4lld re-q: %-5llu "
-              "timeout: %-5llu msgs: %-8llu e2e%%: \n",
+              "timeout: %-5llu msgs: %-8llu e2e%%: %s\n",
               cs.paused ? "   *P " : "      ", cs.name.c_str(), static_cast<long long>(cs.depth),
               static_cast<long long>(cs.backendDepth), static_cast<long long>(cs.inFlightCount),
               static_cast<long long>(cs.deferredCount),
               static_cast<unsigned long long>(cs.requeueCount),
               static_cast<unsigned long long>(cs.timeoutCount),
-              static_cast<unsigned long long>(cs.messageCount));
+              static_cast<unsigned long long>(cs.messageCount), e2eText(cs.e2e).c_str());
       for (const auto& client : c.clients) out += "        " + clientText(client, nowUnixNs) + "\n";
     }
   }

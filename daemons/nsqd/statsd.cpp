@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "nsq/log.h"
@@ -65,6 +66,18 @@ int dialUdp(const std::string& address, std::string* error) {
   return fd;
 }
 
+// Gauges "<base>.e2e_processing_latency_<P>" with P = quantile x 100 rounded (0.999 -> 100), as
+// upstream's %.0f; values in ns, truncated to integers.
+void addE2eLines(std::vector<std::string>& out, const std::string& prefix, const std::string& base,
+                 const std::optional<LatencyPercentiles>& e2e) {
+  if (!e2e) return;
+  for (const auto& [q, ns] : e2e->values) {
+    char p[32];
+    std::snprintf(p, sizeof p, "%.0f", q * 100.0);
+    addLine(out, prefix, base + ".e2e_processing_latency_" + p, static_cast<int64_t>(ns), "g");
+  }
+}
+
 }  // namespace
 
 std::string statsdPrefix(const std::string& prefixTemplate, const std::string& broadcastAddress,
@@ -106,6 +119,7 @@ std::vector<std::string> statsdLines(const std::vector<TopicSnapshot>& topics,
     addLine(out, prefix, base + ".message_bytes", delta(t.messageBytes, last->stats.messageBytes), "c");
     addLine(out, prefix, base + ".depth", t.depth, "g");
     addLine(out, prefix, base + ".backend_depth", t.backendDepth, "g");
+    addE2eLines(out, prefix, base, t.e2e);
     for (const auto& channel : topic.channels) {
       const ChannelStats& c = channel.stats;
       if (excludeEphemeral && isEphemeral(c.name)) continue;
@@ -122,6 +136,7 @@ std::vector<std::string> statsdLines(const std::vector<TopicSnapshot>& topics,
       addLine(out, prefix, cbase + ".requeue_count", delta(c.requeueCount, lc.requeueCount), "c");
       addLine(out, prefix, cbase + ".timeout_count", delta(c.timeoutCount, lc.timeoutCount), "c");
       addLine(out, prefix, cbase + ".clients", static_cast<int64_t>(channel.clientCount), "g");
+      addE2eLines(out, prefix, cbase, c.e2e);
     }
   }
   // Every topic is remembered, excluded ones too: harmless, and the flag can't change at run time.

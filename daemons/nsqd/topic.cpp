@@ -269,10 +269,18 @@ TopicStats Topic::stats(const std::string& channelFilter, bool withClients) cons
     s.messageCount = messageCount_.load();
     s.messageBytes = messageBytes_.load();
     s.paused = paused();
-    for (const auto& [n, c] : channels_)
-      if (channelFilter.empty() || n == channelFilter) chans.push_back(c);
+    for (const auto& [n, c] : channels_) chans.push_back(c);
   }
-  for (const auto& c : chans) s.channels.push_back(c->stats(withClients));
+  // As upstream, the topic's latency merges every channel's, even under a channel filter.
+  std::optional<QuantileSummary> e2e;
+  double e2eSum = 0;
+  if (!chans.empty())
+    if (auto targets = makeQuantileTargets(nsqd_.options().e2eProcessingLatencyPercentiles)) e2e.emplace(targets);
+  for (const auto& c : chans) {
+    if (channelFilter.empty() || c->name() == channelFilter) s.channels.push_back(c->stats(withClients));
+    if (e2e) c->collectE2e(*e2e, &e2eSum);
+  }
+  if (e2e) s.e2e = percentilesOf(*e2e, e2eSum);
   return s;
 }
 

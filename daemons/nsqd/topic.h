@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "guid.h"
 #include "memory_queue.h"
 #include "message_journal.h"
+#include "quantile.h"
 #include "nsq/disk_queue.h"
 #include "nsq/message.h"
 
@@ -32,6 +34,9 @@ struct TopicStats {
   uint64_t messageBytes = 0;
   bool paused = false;
   std::vector<ChannelStats> channels;
+  // Merged over all the topic's channels (whatever the filter); nullopt when percentiles are
+  // off or the topic has no channel.
+  std::optional<LatencyPercentiles> e2e;
 };
 
 class Topic {

@@ -1,6 +1,8 @@
 #pragma once
 // Helpers for writing JSON by hand: the replies have fixed shapes, and writing them
 // directly keeps key order stable and avoids Poco's "\/" escaping.
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -30,6 +32,21 @@ inline std::string jsonQuote(std::string_view s) {
     }
   }
   out += '"';
+  return out;
+}
+
+// A float64 as Go's encoding/json writes it: shortest round-trip digits, plain notation unless
+// the magnitude is below 1e-6 or at least 1e21 (then "1e-7", "1e+21"). Integral values have no
+// decimal point ("1", "2174529418"). NaN and infinities (invalid JSON) become 0.
+inline std::string jsonNumber(double v) {
+  if (!std::isfinite(v)) return "0";
+  char buf[64];
+  double a = std::fabs(v);
+  bool sci = a != 0 && (a < 1e-6 || a >= 1e21);
+  auto res = std::to_chars(buf, buf + sizeof buf, v, sci ? std::chars_format::scientific : std::chars_format::fixed);
+  std::string out(buf, res.ptr);
+  auto e = out.find("e-0");
+  if (sci && e != std::string::npos && e + 4 == out.size()) out.erase(e + 2, 1);  // e-07 -> e-7
   return out;
 }
 

@@ -22,11 +22,17 @@ void MetricsText::family(std::string_view name, Type type, std::string_view help
 }
 
 void MetricsText::addLine(std::string_view name, const MetricLabels& labels, std::string_view value) {
+  addLine(name, "", labels, value);
+}
+
+void MetricsText::addLine(std::string_view name, std::string_view suffix, const MetricLabels& labels,
+                          std::string_view value) {
   auto it = index_.find(name);
   assert(it != index_.end() && "sample for an undeclared metric family");
   if (it == index_.end()) return;
   std::string& out = families_[it->second].samples;
   out += name;
+  out += suffix;
   if (!labels.empty()) {
     out += '{';
     for (std::size_t i = 0; i < labels.size(); ++i) {
@@ -53,12 +59,26 @@ void MetricsText::sample(std::string_view name, const MetricLabels& labels, uint
   addLine(name, labels, std::to_string(value));
 }
 
+void MetricsText::summary(std::string_view name, const MetricLabels& labels,
+                          const std::vector<std::pair<double, double>>& quantiles, double sum, uint64_t count) {
+  MetricLabels withQuantile = labels;
+  withQuantile.emplace_back("quantile", "");
+  for (const auto& [q, v] : quantiles) {
+    std::string label = formatMetricValue(q);
+    withQuantile.back().second = label;
+    addLine(name, "", withQuantile, formatMetricValue(v));
+  }
+  addLine(name, "_sum", labels, formatMetricValue(sum));
+  addLine(name, "_count", labels, std::to_string(count));
+}
+
 std::string MetricsText::render() const {
   std::string out;
   for (const auto& f : families_) {
     if (f.samples.empty()) continue;
     out += "# HELP " + f.name + " " + escapeHelp(f.help) + "\n";
-    out += "# TYPE " + f.name + (f.type == Type::Counter ? " counter\n" : " gauge\n");
+    static const char* const kTypes[] = {" counter\n", " gauge\n", " summary\n"};
+    out += "# TYPE " + f.name + kTypes[static_cast<int>(f.type)];
     out += f.samples;
   }
   return out;

@@ -19,7 +19,7 @@ using MetricLabels = std::vector<std::pair<std::string_view, std::string_view>>;
 
 class MetricsText {
  public:
-  enum class Type { Counter, Gauge };
+  enum class Type { Counter, Gauge, Summary };
   // Declares a family; redeclaring one is a no-op. Counter names end in "_total" by
   // convention (the caller's job). name must match [a-zA-Z_:][a-zA-Z0-9_:]*.
   void family(std::string_view name, Type type, std::string_view help);
@@ -27,6 +27,10 @@ class MetricsText {
   void sample(std::string_view name, const MetricLabels& labels, double value);
   void sample(std::string_view name, const MetricLabels& labels, int64_t value);
   void sample(std::string_view name, const MetricLabels& labels, uint64_t value);
+  // One series of a Summary family: name{labels,quantile="q"} per entry, then name_sum and
+  // name_count with the same labels.
+  void summary(std::string_view name, const MetricLabels& labels,
+               const std::vector<std::pair<double, double>>& quantiles, double sum, uint64_t count);
   std::string render() const;
 
  private:
@@ -37,6 +41,9 @@ class MetricsText {
     std::string samples;  // rendered sample lines
   };
   void addLine(std::string_view name, const MetricLabels& labels, std::string_view value);
+  // name + suffix, filed under the family name (a summary's _sum and _count).
+  void addLine(std::string_view name, std::string_view suffix, const MetricLabels& labels,
+               std::string_view value);
   std::vector<Family> families_;
   std::map<std::string, std::size_t, std::less<>> index_;
 };

@@ -1,12 +1,6 @@
 // End-to-end metrics: statsd packets caught on a UDP socket of the test's own, and GET /metrics
 // of the real nsqd and nsqlookupd binaries parsed with the strict exposition parser after real
 // traffic, with exact values checked against what the test published and consumed.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -18,6 +12,7 @@
 
 #include "support/nsqd_process.h"
 #include "support/prometheus_parser.h"
+#include "support/statsd_sink.h"
 #include "support/test_support.h"
 #include "support/v2_client.h"
 
@@ -25,35 +20,6 @@ using namespace nsq::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A UDP socket on a free loopback port that collects statsd packets.
-class StatsdSink {
- public:
-  StatsdSink() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~StatsdSink() { ::close(fd_); }
-  int port() const { return port_; }
-  // Next packet within timeout, or "" on timeout.
-  std::string receive(std::chrono::milliseconds timeout) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return "";
-    char buf[65536];
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
-  }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 // Publishes 5 messages on topic t, then a consumer on t/c takes 2 (RDY 2), requeues one with
 // a 60 s delay and so gets a third: depth 2, in flight 2, deferred 1, requeued 1.

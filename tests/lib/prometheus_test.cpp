@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "support/prometheus_parser.h"
 
 using namespace nsq;
@@ -25,6 +27,24 @@ TEST(MetricsText, GroupsSamplesByFamilyWithHelpAndTypeOnce) {
   EXPECT_EQ(parsed.value("a_total", {{"topic", "t2"}}), 3.0);
   EXPECT_EQ(parsed.types.at("b"), "gauge");
   EXPECT_EQ(parsed.types.count("unused"), 0u);
+}
+
+TEST(MetricsText, SummaryWritesQuantilesThenSumAndCount) {
+  MetricsText m;
+  m.family("lat_seconds", MetricsText::Type::Summary, "Latency.");
+  m.summary("lat_seconds", {{"topic", "t"}}, {{0.99, 0.25}, {1, 2.5}}, 7.5, 12);
+  m.summary("lat_seconds", {{"topic", "u"}}, {{0.99, std::nan("")}, {1, std::nan("")}}, 0, 0);
+  EXPECT_EQ(m.render(),
+            "# HELP lat_seconds Latency.\n# TYPE lat_seconds summary\n"
+            "lat_seconds{topic=\"t\",quantile=\"0.99\"} 0.25\nlat_seconds{topic=\"t\",quantile=\"1\"} 2.5\n"
+            "lat_seconds_sum{topic=\"t\"} 7.5\nlat_seconds_count{topic=\"t\"} 12\n"
+            "lat_seconds{topic=\"u\",quantile=\"0.99\"} NaN\nlat_seconds{topic=\"u\",quantile=\"1\"} NaN\n"
+            "lat_seconds_sum{topic=\"u\"} 0\nlat_seconds_count{topic=\"u\"} 0\n");
+  auto parsed = parsePrometheusText(m.render());
+  EXPECT_EQ(parsed.types.at("lat_seconds"), "summary");
+  EXPECT_EQ(parsed.value("lat_seconds", {{"topic", "t"}, {"quantile", "0.99"}}), 0.25);
+  EXPECT_EQ(parsed.value("lat_seconds_count", {{"topic", "t"}}), 12.0);
+  EXPECT_EQ(parsed.value("lat_seconds_sum", {{"topic", "t"}}), 7.5);
 }
 
 TEST(MetricsText, EscapesLabelValuesAndHelp) {
@@ -80,7 +100,20 @@ TEST(PrometheusParser, RefusesMalformedExpositions) {
       "# HELP a x\n# TYPE a gauge\n\na 1\n",                   // blank line
       "# random comment\n",                                    // stray comment
       "# HELP a x\n# TYPE a gauge\n# HELP b x\n# TYPE b gauge\na{t=\"1\"} 1\nb 1\na{t=\"2\"} 1\n",
+      "# HELP a x\n# TYPE a histogram\na 1\n",                                    // type we never emit
+      "# HELP s x\n# TYPE s summary\ns 1\ns_sum 1\ns_count 1\n",                 // no quantile label
+      "# HELP s x\n# TYPE s summary\ns{quantile=\"2\"} 1\ns_sum 1\ns_count 1\n",  // quantile > 1
+      "# HELP s x\n# TYPE s summary\ns{quantile=\"x\"} 1\ns_sum 1\ns_count 1\n",  // not a number
+      "# HELP s x\n# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_count 1\n",          // no _sum
+      "# HELP s x\n# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 1\n",            // no _count
+      "# HELP s x\n# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 1\ns_count 1.5\n",  // fractional count
+      "# HELP s x\n# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum{quantile=\"0.5\"} 1\ns_count 1\n",
+      "# HELP a x\n# TYPE a gauge\na{quantile=\"0.5\"} 1\n",                    // quantile on a gauge
+      "# HELP s x\n# TYPE s summary\n# HELP b x\n# TYPE b gauge\ns{quantile=\"1\"} 1\nb 1\ns_sum 1\ns_count 1\n",
+      "# HELP g x\n# TYPE g gauge\ng_sum 1\n",                                    // _sum of a non-summary
   };
   for (const char* text : bad) EXPECT_THROW(parsePrometheusText(text), std::runtime_error) << text;
   EXPECT_NO_THROW(parsePrometheusText("# HELP a x\n# TYPE a gauge\na{t=\"1\",u=\"\"} 1e3\na NaN\n"));
+  EXPECT_NO_THROW(parsePrometheusText(
+      "# HELP s x\n# TYPE s summary\ns{quantile=\"0.5\"} NaN\ns{quantile=\"1\"} NaN\ns_sum 0\ns_count 0\n"));
 }

@@ -94,6 +94,31 @@ TEST(StatsJson, WholeDocumentShape) {
   EXPECT_NE(json.find("\"gc_total_runs\":0},\"producers\":[]}"), std::string::npos) << json;
 }
 
+TEST(StatsJson, E2eLatencyAsUpstreamWritesIt) {
+  StatsSnapshot s = snapshot(false);
+  s.topics[0].stats.e2e = LatencyPercentiles{12, 0, {{1.0, 2174529418.0}, {0.99, 2e21}, {0.5, 1e-7}}};
+  s.topics[0].channels[0].stats.e2e = LatencyPercentiles{0, 0, {{0.999, 0}}};
+  std::string json = statsJson(s);
+  EXPECT_NE(json.find("\"paused\":false,\"e2e_processing_latency\":{\"count\":0,\"percentiles\":"
+                      "[{\"quantile\":0.999,\"value\":0}]}}]"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"paused\":true,\"e2e_processing_latency\":{\"count\":12,\"percentiles\":"
+                      "[{\"quantile\":1,\"value\":2174529418},{\"quantile\":0.99,\"value\":2e+21},"
+                      "{\"quantile\":0.5,\"value\":1e-7}]}}]"),
+            std::string::npos)
+      << json;
+}
+
+TEST(StatsText, E2eColumnInHumanUnits) {
+  StatsSnapshot s = snapshot(false);
+  s.topics[0].stats.e2e = LatencyPercentiles{4, 0, {{1.0, 2174529418.0}, {0.99, 1500000}, {0.5, 2500}, {0.1, 999}}};
+  s.topics[0].channels[0].stats.e2e = LatencyPercentiles{0, 0, {{0.999, 0}}};
+  std::string text = statsText(s, 1700000100LL * 1'000'000'000);
+  EXPECT_NE(text.find("msgs: 9        e2e%: 2.2s, 1.5ms, 2.5us, 999.0ns\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("msgs: 9        e2e%: 0.0ns\n"), std::string::npos) << text;
+}
+
 TEST(StatsJson, ExcludedClientsAreNull) {
   std::string json = statsJson(snapshot(false));
   EXPECT_NE(json.find("\"client_count\":1,\"clients\":null,"), std::string::npos) << json;

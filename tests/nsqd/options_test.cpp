@@ -256,17 +256,26 @@ TEST(NsqdOptions, RejectsE2ePercentilesOutsideZeroToOne) {
   NsqdOptions o = valid();
   o.e2eProcessingLatencyPercentiles = {"1.0", "0.99", "0.999", "1"};
   EXPECT_NO_THROW(finalizeOptions(o));
+  // As upstream's FloatArray: sorted largest first, duplicates kept, printed as Go prints floats.
+  EXPECT_EQ(o.e2eProcessingLatencyPercentiles, (std::vector<std::string>{"1", "1", "0.999", "0.99"}));
+}
+
+TEST(NsqdOptions, E2eWindowMustBePositiveWhenPercentilesAreOn) {
+  NsqdOptions o = valid();
+  o.e2eProcessingLatencyWindowTime = std::chrono::seconds(0);
+  EXPECT_NO_THROW(finalizeOptions(o));  // unused without percentiles
+  o.e2eProcessingLatencyPercentiles = {"0.99"};
+  expectRejected(o, "--e2e-processing-latency-window-time");
 }
 
 // NSQ-COMPAT §4.9: percentiles may be repeated or given as a comma list (upstream's FloatArray
-// splits on ','). finalizeOptions checks each list entry whole, so "0.99,0.999" is refused.
-// Disabled until the option is split on commas; see the report.
+// splits on ',').
 TEST(NsqdOptions, AcceptsCommaSeparatedE2ePercentiles) {
   Bound b;
   b.parse({"--e2e-processing-latency-percentile=0.99,0.999", "--e2e-processing-latency-percentile=0.5",
            "--node-id=1"});
   EXPECT_NO_THROW(finalizeOptions(b.opts));
-  EXPECT_EQ(b.opts.e2eProcessingLatencyPercentiles, (std::vector<std::string>{"0.99", "0.999", "0.5"}));
+  EXPECT_EQ(b.opts.e2eProcessingLatencyPercentiles, (std::vector<std::string>{"0.999", "0.99", "0.5"}));
   Bound bad;
   bad.parse({"--e2e-processing-latency-percentile=0.99,1.5", "--node-id=1"});
   EXPECT_THROW(finalizeOptions(bad.opts), nsq::OptionError);

@@ -84,6 +84,25 @@ TEST(StatsdLines, NewChannelCountsFromZeroAndEphemeralCanBeExcluded) {
   EXPECT_EQ(all.size(), 4u + 4u + 8u + 8u);
 }
 
+TEST(StatsdLines, E2eLatencyGaugesNamedByRoundedPercent) {
+  StatsdState state;
+  auto t = topic("t", 1, 1, 0);
+  t.stats.e2e = LatencyPercentiles{3, 0, {{1.0, 9e6}, {0.999, 8.5e6}, {0.99, 8e6}, {0.5, 1234.9}}};
+  t.channels.push_back(channel("c", 1, 0, 0));
+  t.channels[0].stats.e2e = LatencyPercentiles{3, 0, {{1.0, 9e6}, {0.999, 8.5e6}, {0.99, 8e6}, {0.5, 1234.9}}};
+  auto lines = statsdLines({t}, std::nullopt, "p.", false, state);
+  ASSERT_EQ(lines.size(), 4u + 4u + 8u + 4u);
+  std::vector<std::string> topicLines(lines.begin() + 4, lines.begin() + 8);
+  EXPECT_EQ(topicLines, (std::vector<std::string>{
+                            "p.topic.t.e2e_processing_latency_100:9000000|g\n",
+                            "p.topic.t.e2e_processing_latency_100:8500000|g\n",  // 0.999 rounds to 100, as upstream
+                            "p.topic.t.e2e_processing_latency_99:8000000|g\n",
+                            "p.topic.t.e2e_processing_latency_50:1234|g\n",
+                        }));
+  EXPECT_EQ(lines[16], "p.topic.t.channel.c.e2e_processing_latency_100:9000000|g\n");
+  EXPECT_EQ(lines.back(), "p.topic.t.channel.c.e2e_processing_latency_50:1234|g\n");
+}
+
 TEST(StatsdLines, MemoryGaugesAndGcRuns) {
   StatsdState state;
   MemoryStats mem;

@@ -74,6 +74,8 @@ PromExposition parsePrometheusText(const std::string& text) {
   if (text.back() != '\n') throw std::runtime_error("exposition does not end with a newline");
   std::set<std::string> finished;  // families whose samples are over
   std::string current;             // family whose samples are being read
+  // Per summary family: label sets (quantile left out) seen with quantiles, with _sum, _count.
+  std::map<std::string, std::set<PromLabels>> summarySeries, summarySums, summaryCounts;
   std::size_t start = 0;
   int lineNo = 0;
   while (start < text.size()) {
@@ -109,7 +111,8 @@ PromExposition parsePrometheusText(const std::string& text) {
         if (out.types.count(family)) c.fail("second TYPE");
         c.expect(' ');
         std::string type = c.rest();
-        if (type != "counter" && type != "gauge") c.fail("unknown TYPE (we only emit counter and gauge)");
+        if (type != "counter" && type != "gauge" && type != "summary")
+          c.fail("unknown TYPE (we only emit counter, gauge and summary)");
         if (type == "counter" && !family.ends_with("_total")) c.fail("counter name without _total");
         out.types[family] = type;
       } else {
@@ -118,12 +121,23 @@ PromExposition parsePrometheusText(const std::string& text) {
       continue;
     }
     std::string name = c.name(true);
-    if (!out.types.count(name)) c.fail("sample before its TYPE");
-    if (!out.help.count(name)) c.fail("sample without HELP");
-    if (name != current) {
-      if (finished.count(name)) c.fail("family samples not contiguous");
+    // A summary's samples are <family>{quantile=...}, <family>_sum and <family>_count.
+    std::string family = name, suffix;
+    for (std::string s : {"_sum", "_count"}) {
+      if (out.types.count(name) || !name.ends_with(s)) continue;
+      std::string base = name.substr(0, name.size() - s.size());
+      auto t = out.types.find(base);
+      if (t != out.types.end() && t->second == "summary") {
+        family = base;
+        suffix = s;
+      }
+    }
+    if (!out.types.count(family)) c.fail("sample before its TYPE");
+    if (!out.help.count(family)) c.fail("sample without HELP");
+    if (family != current) {
+      if (finished.count(family)) c.fail("family samples not contiguous");
       if (!current.empty()) finished.insert(current);
-      current = name;
+      current = family;
     }
     PromLabels labels;
     if (c.peek() == '{') {
@@ -161,8 +175,30 @@ PromExposition parsePrometheusText(const std::string& text) {
     }
     c.expect(' ');
     double v = parseValue(c);
+    if (out.types[family] == "summary") {
+      auto q = labels.find("quantile");
+      if (suffix.empty()) {
+        if (q == labels.end()) c.fail("summary quantile sample without a quantile label");
+        char* end = nullptr;
+        double qv = std::strtod(q->second.c_str(), &end);
+        if (q->second.empty() || *end != '\0' || !(qv >= 0 && qv <= 1)) c.fail("quantile label not in [0, 1]");
+        PromLabels rest = labels;
+        rest.erase("quantile");
+        summarySeries[family].insert(rest);
+      } else {
+        if (q != labels.end()) c.fail("quantile label on " + suffix);
+        if (suffix == "_count" && (v < 0 || v != std::floor(v))) c.fail("summary count not a whole number");
+        (suffix == "_sum" ? summarySums : summaryCounts)[family].insert(labels);
+      }
+    } else if (labels.count("quantile")) {
+      c.fail("quantile label outside a summary");
+    }
     if (!out.samples.emplace(std::make_pair(name, labels), v).second) c.fail("duplicate series");
   }
+  for (const auto& [family, series] : summarySeries)
+    for (const auto& labels : series)
+      if (!summarySums[family].count(labels) || !summaryCounts[family].count(labels))
+        throw std::runtime_error("summary " + family + " has a series without _sum or _count");
   return out;
 }
 
