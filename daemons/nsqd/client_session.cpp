@@ -135,6 +135,7 @@ bool ClientSession::advanceTls() {
     auto step = tls_->handshake(&err);
     if (step == TlsStream::Step::Failed) {
       logError("PROTOCOL(V2): [", remoteAddress_, "] TLS handshake failed - ", err);
+      (void)flush(monoNanos());  // best effort: the alert tells the client why, as Go's TLS does
       return false;
     }
     if (step == TlsStream::Step::NeedMore) return true;  // flush() sends the handshake records

@@ -103,11 +103,31 @@ std::string applyConnectionOption(ConnectionConfig& cfg, const std::string& key,
   if (key == "hostname") return cfg.hostname = value, "";
   if (key == "user_agent") return cfg.userAgent = value, "";
   if (key == "tls_v1") return asBool(cfg.tlsV1);
+  if (key == "tls_root_ca_file") return cfg.tls.rootCaFile = value, "";
+  if (key == "tls_insecure_skip_verify") return asBool(cfg.tls.insecureSkipVerify);
+  if (key == "tls_cert") return cfg.tls.certFile = value, "";
+  if (key == "tls_key") return cfg.tls.keyFile = value, "";
+  if (key == "tls_min_version") {
+    if (tlsVersionFromName(value) == 0)
+      return "invalid tls_min_version \"" + value + "\" (ssl3.0, tls1.0, tls1.1, tls1.2 or tls1.3)";
+    return cfg.tls.minVersion = value, "";
+  }
   if (key == "snappy") return asBool(cfg.snappy);
   if (key == "deflate") return asBool(cfg.deflate);
   if (key == "deflate_level") return asInt(cfg.deflateLevel);
   if (key == "auth_secret") return cfg.authSecret = value, "";
   return "unknown";
+}
+
+std::string validateConnectionConfig(const ConnectionConfig& cfg) {
+  const TlsClientConfig& t = cfg.tls;
+  if (!cfg.tlsV1 && t.rootCaFile.empty() && t.certFile.empty() && t.keyFile.empty()) return "";
+  try {
+    makeClientTlsContext(t);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
 }
 
 ServerFeatures parseIdentifyResponse(std::string_view data) {
@@ -211,8 +231,13 @@ const ServerFeatures& Connection::connect() {
     throw ConnectionError(address_ + ": " + e.what());
   }
   // Upgrades happen only when both sides asked; the server never grants what we did not request.
-  // TODO: TLS (it would come first, below compression).
-  if (features_.tlsV1 && cfg_.tlsV1) throw ConnectionError(address_ + ": TLS is not supported by this client yet");
+  // TLS comes first; compression then sits on top of it (§1.7). Unlike go-nsq, which carries on
+  // in the clear, a tls_v1 request that nsqd does not grant fails the connection.
+  if (cfg_.tlsV1) {
+    if (!features_.tlsV1)
+      throw ConnectionError(address_ + ": nsqd did not grant TLS (tls_v1 was asked for; nsqd needs --tls-cert and --tls-key)");
+    startTls(host);
+  }
   bool snappy = features_.snappy && cfg_.snappy;
   bool deflate = features_.deflate && cfg_.deflate;
   if (snappy && deflate) throw ConnectionError(address_ + ": nsqd granted both snappy and deflate");
@@ -246,6 +271,44 @@ const ServerFeatures& Connection::connect() {
   return features_;
 }
 
+void Connection::startTls(const std::string& host) {
+  TlsContextPtr ctx;
+  try {
+    ctx = makeClientTlsContext(cfg_.tls);
+  } catch (const std::exception& e) {
+    throw ConnectionError(address_ + ": " + e.what());
+  }
+  auto tls = std::make_unique<TlsStream>(ctx.get(), TlsStream::Role::Client, host);
+  in_.erase(0, consumed_);  // anything after the IDENTIFY reply is already TLS
+  consumed_ = 0;
+  tls->feed(in_);
+  in_.clear();
+  auto deadline = std::chrono::steady_clock::now() + cfg_.readTimeout;
+  char buf[16 * 1024];
+  std::string records, err;
+  for (;;) {
+    auto step = tls->handshake(&err);
+    records.clear();
+    tls->drain(records);  // our flight, or the alert that tells nsqd why we gave up
+    if (!records.empty()) {
+      std::lock_guard lock(writeMutex_);
+      sendAll(records);
+    }
+    if (step == TlsStream::Step::Done) break;
+    if (step == TlsStream::Step::Failed) throw ConnectionError(address_ + ": TLS handshake failed: " + err);
+    tls->feed(std::string_view(buf, recvSome(buf, sizeof buf, deadline)));
+  }
+  if (!tls->read(in_, &err)) throw ConnectionError(address_ + ": TLS: " + err);  // records that came along
+  {
+    std::lock_guard lock(writeMutex_);
+    tls_ = std::move(tls);
+  }
+  Frame ok = readFrame();
+  while (ok.type == FrameType::Response && ok.data == kHeartbeat) ok = readFrame();
+  if (ok.type != FrameType::Response || ok.data != kOk)
+    throw ConnectionError(address_ + ": TLS upgrade failed: " + std::string(ok.data));
+}
+
 void Connection::writeCommand(std::string_view line) {
   std::string buf;
   buf.reserve(line.size() + 1);
@@ -274,6 +337,29 @@ void Connection::writeRaw(std::string_view bytes) {
     codec_->encode(bytes, writeScratch_);
     bytes = writeScratch_;
   }
+  if (tls_) {
+    tlsScratch_.clear();
+    {
+      std::lock_guard tlsLock(tlsMutex_);
+      if (!tls_->write(bytes)) throw ConnectionError(address_ + ": TLS write failed");
+      tls_->drain(tlsScratch_);
+    }
+    bytes = tlsScratch_;
+  }
+  sendAll(bytes);
+}
+
+void Connection::flushTls() {
+  std::lock_guard lock(writeMutex_);
+  tlsScratch_.clear();
+  {
+    std::lock_guard tlsLock(tlsMutex_);
+    tls_->drain(tlsScratch_);
+  }
+  if (!tlsScratch_.empty()) sendAll(tlsScratch_);
+}
+
+void Connection::sendAll(std::string_view bytes) {
   auto deadline = std::chrono::steady_clock::now() + cfg_.writeTimeout;
   std::size_t off = 0;
   while (off < bytes.size()) {
@@ -293,23 +379,10 @@ void Connection::writeRaw(std::string_view bytes) {
   }
 }
 
-void Connection::readMore() {
-  auto deadline = std::chrono::steady_clock::now() + cfg_.readTimeout;
-  char buf[65536];
+std::size_t Connection::recvSome(char* buf, std::size_t size, std::chrono::steady_clock::time_point deadline) {
   for (;;) {
-    ssize_t n = ::recv(socket_->fd, buf, sizeof buf, 0);
-    if (n > 0) {
-      if (!codec_) {
-        in_.append(buf, static_cast<std::size_t>(n));
-        return;
-      }
-      std::string err;
-      std::size_t before = in_.size();
-      if (!codec_->decode(std::string_view(buf, static_cast<std::size_t>(n)), in_, kMaxDecodedPerRead, &err))
-        throw ConnectionError(address_ + ": " + codec_->name() + " stream from nsqd: " + err);
-      if (in_.size() > before) return;
-      continue;  // a partial compressed chunk: read on
-    }
+    ssize_t n = ::recv(socket_->fd, buf, size, 0);
+    if (n > 0) return static_cast<std::size_t>(n);
     if (n == 0 || socket_->closed) throw ConnectionError(address_ + ": connection closed by nsqd");
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -317,6 +390,40 @@ void Connection::readMore() {
     pollfd p{socket_->fd, POLLIN, 0};
     int left = static_cast<int>(msLeft(deadline));
     if (left == 0 || ::poll(&p, 1, left) == 0) throw ConnectionError(address_ + ": read timed out");
+  }
+}
+
+void Connection::readMore() {
+  auto deadline = std::chrono::steady_clock::now() + cfg_.readTimeout;
+  char buf[65536];
+  std::string plain;
+  for (;;) {
+    std::string_view chunk(buf, recvSome(buf, sizeof buf, deadline));
+    if (tls_) {
+      std::string err;
+      bool ok, reply;
+      plain.clear();
+      {
+        std::lock_guard lock(tlsMutex_);
+        tls_->feed(chunk);
+        ok = tls_->read(plain, &err);
+        reply = tls_->pendingOutput();
+      }
+      if (reply) flushTls();  // e.g. a TLS 1.3 key update answer
+      if (!ok) throw ConnectionError(address_ + ": TLS: " + err);
+      if (plain.empty()) continue;  // a partial record: read on
+      chunk = plain;
+    }
+    if (!codec_) {
+      in_.append(chunk);
+      return;
+    }
+    std::string err;
+    std::size_t before = in_.size();
+    if (!codec_->decode(chunk, in_, kMaxDecodedPerRead, &err))
+      throw ConnectionError(address_ + ": " + codec_->name() + " stream from nsqd: " + err);
+    if (in_.size() > before) return;
+    // a partial compressed chunk: read on
   }
 }
 

@@ -2,11 +2,16 @@
 // Connection: the client side of one nsqd TCP (protocol V2) connection, shared by Producer and
 // Consumer. A blocking socket with a deadline on every operation, a buffered frame reader and
 // a serialized writer, plus the handshake of NSQ-COMPAT §6: magic, IDENTIFY with
-// feature_negotiation, the upgrades the server grants (snappy or deflate: every byte after the
-// IDENTIFY reply goes through a StreamCodec both ways), AUTH when it asks for it.
+// feature_negotiation, the upgrades the server grants in §1.7's order (TLS, then snappy or
+// deflate on top: every byte after the IDENTIFY reply goes through them both ways), AUTH when
+// it asks for it.
+//
+//   write: bytes -> [codec] -> [TLS] -> socket        read: socket -> [TLS] -> [codec] -> frames
 //
 // Threading: one thread reads (readFrame); any thread may write (writes are serialized by an
 // internal mutex that guards nothing but the socket). close() from any thread wakes the reader.
+// The TLS session has a lock of its own, held only while bytes go through it; records it makes
+// are sent only under the write mutex, so they reach the socket in order.
 // Failures throw ConnectionError whose message starts with the nsqd address.
 #include <chrono>
 #include <cstdint>
@@ -17,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "nsq/tls.h"
 #include "nsq/wire.h"
 
 namespace nsq {
@@ -41,7 +47,8 @@ struct ConnectionConfig {
   std::string clientId;   // default: short host name
   std::string hostname;   // default: host name
   std::string userAgent;  // default: nsq-cpp/<version>
-  bool tlsV1 = false;     // TODO: TLS upgrade; requesting it fails the handshake for now
+  bool tlsV1 = false;     // TLS upgrade; nsqd not granting it fails the connection
+  TlsClientConfig tls;    // tls_root_ca_file, tls_insecure_skip_verify, tls_cert, tls_key, tls_min_version
   bool snappy = false;    // Snappy framing both ways when nsqd grants it
   bool deflate = false;   // raw deflate both ways when nsqd grants it (not with snappy)
   int64_t deflateLevel = 6;  // 1..9, for what we send
@@ -55,6 +62,9 @@ struct ConnectionConfig {
 // Keys this struct does not know are left to the caller (returns "unknown").
 std::string applyConnectionOption(ConnectionConfig& cfg, const std::string& key,
                                   const std::string& value);
+// Checks what applying options one at a time cannot: the TLS files load and go together.
+// Returns "" or an error naming the option.
+std::string validateConnectionConfig(const ConnectionConfig& cfg);
 
 // What the server said about itself in its IDENTIFY reply (defaults when it answered plain OK).
 struct ServerFeatures {
@@ -103,6 +113,14 @@ class Connection {
 
  private:
   void readMore();
+  // The TLS handshake on the raw socket, right after the IDENTIFY reply.
+  void startTls(const std::string& host);
+  // Writes all of bytes to the socket within writeTimeout. writeMutex_ held.
+  void sendAll(std::string_view bytes);
+  // Sends TLS records the session made on its own (while reading). Takes writeMutex_.
+  void flushTls();
+  // One recv() of raw bytes into buf within the deadline; returns the count (> 0).
+  std::size_t recvSome(char* buf, std::size_t size, std::chrono::steady_clock::time_point deadline);
   std::string address_;
   ConnectionConfig cfg_;
   ServerFeatures features_;
@@ -111,6 +129,9 @@ class Connection {
   std::mutex writeMutex_;
   std::unique_ptr<StreamCodec> codec_;  // set once by connect() when compression was granted
   std::string writeScratch_;            // compressed bytes; guarded by writeMutex_
+  std::unique_ptr<TlsStream> tls_;      // set once by connect() when TLS was granted
+  std::mutex tlsMutex_;                 // guards tls_'s session state; after writeMutex_
+  std::string tlsScratch_;              // records to send; guarded by writeMutex_
   std::string in_;                      // decoded bytes
   std::size_t consumed_ = 0;
 };

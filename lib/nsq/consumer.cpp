@@ -77,6 +77,12 @@ std::string applyConsumerOption(ConsumerConfig& cfg, const std::string& kv) {
   return "unknown option \"" + key + "\"";
 }
 
+std::string applyConsumerOptions(ConsumerConfig& cfg, const std::vector<std::string>& keyValues) {
+  for (const auto& kv : keyValues)
+    if (std::string err = applyConsumerOption(cfg, kv); !err.empty()) return err;
+  return validateConnectionConfig(cfg.conn);
+}
+
 const std::string& Delivery::topic() const { return consumer_->topic(); }
 void Delivery::finish() { consumer_->respond(*this, Consumer::Response::Fin, milliseconds(0), false); }
 void Delivery::touch() { consumer_->respond(*this, Consumer::Response::Touch, milliseconds(0), false); }

@@ -49,6 +49,9 @@ struct ConsumerConfig {
 
 // Applies a go-nsq style "key,value" (bare key = true) --consumer-opt. Returns "" or an error.
 std::string applyConsumerOption(ConsumerConfig& cfg, const std::string& keyValue);
+// Applies each option in turn, then checks the whole (validateConnectionConfig: the TLS files).
+// Returns "" or the first error.
+std::string applyConsumerOptions(ConsumerConfig& cfg, const std::vector<std::string>& keyValues);
 
 class Consumer;
 struct ConsumerConn;

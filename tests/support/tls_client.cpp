@@ -59,6 +59,16 @@ TestCerts makeTestCerts(const std::string& dir) {
   return c;
 }
 
+CertAndKey makeServerCert(const std::string& dir, const std::string& name, const std::string& subjectAltName) {
+  CertAndKey c{dir + "/" + name + ".pem", dir + "/" + name + ".key"};
+  std::ofstream(dir + "/" + name + ".ext") << "subjectAltName=" << subjectAltName << "\n";
+  run("openssl req -newkey rsa:2048 -nodes -sha256 -subj /CN=" + name + " -keyout " + c.key + " -out " + dir + "/" +
+      name + ".csr");
+  run("openssl x509 -req -days 2 -sha256 -in " + dir + "/" + name + ".csr -CA " + dir + "/ca.pem -CAkey " + dir +
+      "/ca.key -CAcreateserial -extfile " + dir + "/" + name + ".ext -out " + c.cert);
+  return c;
+}
+
 TlsV2Client::TlsV2Client(int port) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

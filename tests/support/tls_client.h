@@ -20,6 +20,12 @@ struct TestCerts {
   std::string caCert, serverCert, serverKey, clientCert, clientKey, strangerCert, strangerKey;
 };
 TestCerts makeTestCerts(const std::string& dir);
+// One more server certificate signed by dir's CA (after makeTestCerts), for subjectAltName
+// (e.g. "DNS:elsewhere.example"); written as dir/<name>.pem and dir/<name>.key.
+struct CertAndKey {
+  std::string cert, key;
+};
+CertAndKey makeServerCert(const std::string& dir, const std::string& name, const std::string& subjectAltName);
 
 struct TlsClientOptions {
   std::string caFile;    // non-empty: verify the server against it

@@ -29,7 +29,7 @@ std::unique_ptr<OptionSet> makeNsqTailOptionSet(NsqTailOptions& o) {
   set->addInt("n", &o.totalMessages, "total messages to show (will wait if starved)");
   set->addBool("print-topic", &o.printTopic, "prefix each message with its topic");
   set->addStringList("consumer-opt", &o.consumerOpts,
-                     "option to pass through to the consumer, as key,value (e.g. lookupd_poll_interval,5s)");
+                     "option to pass through to the consumer, as key,value (e.g. lookupd_poll_interval,5s; TLS: tls_v1 with tls_root_ca_file, tls_insecure_skip_verify, tls_cert, tls_key, tls_min_version)");
   set->addStandard(std::string("nsq_tail v") + NSQ_VERSION);
   return set;
 }
@@ -53,10 +53,8 @@ void validate(NsqTailOptions& o) {
   if (o.totalMessages < 0) throw OptionError("-n must not be negative");
   if (o.totalMessages > 0 && o.totalMessages < o.maxInFlight) o.maxInFlight = o.totalMessages;
   ConsumerConfig probe;
-  for (const auto& kv : o.consumerOpts) {
-    std::string err = applyConsumerOption(probe, kv);
-    if (!err.empty()) throw OptionError("flag --consumer-opt: " + err);
-  }
+  if (std::string err = applyConsumerOptions(probe, o.consumerOpts); !err.empty())
+    throw OptionError("flag --consumer-opt: " + err);
 }
 
 namespace {
@@ -77,7 +75,7 @@ int runNsqTail(const NsqTailOptions& o) {
   Logger::configure("", LogLevel::Info);
   ConsumerConfig cfg;
   cfg.maxInFlight = o.maxInFlight;
-  for (const auto& kv : o.consumerOpts) (void)applyConsumerOption(cfg, kv);
+  (void)applyConsumerOptions(cfg, o.consumerOpts);  // checked by validate()
 
   std::mutex outMutex;
   int64_t printed = 0;

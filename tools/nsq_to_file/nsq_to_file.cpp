@@ -47,7 +47,7 @@ std::unique_ptr<OptionSet> makeNsqToFileOptionSet(NsqToFileOptions& o) {
   set->addStringList("nsqd-tcp-address", &o.nsqdTcpAddresses, "nsqd TCP address");
   set->addStringList("lookupd-http-address", &o.lookupdHttpAddresses, "lookupd HTTP address");
   set->addStringList("consumer-opt", &o.consumerOpts,
-                     "option to passthrough to the consumer, as key,value (e.g. lookupd_poll_interval,5s)");
+                     "option to passthrough to the consumer, as key,value (e.g. lookupd_poll_interval,5s; TLS: tls_v1 with tls_root_ca_file, tls_insecure_skip_verify, tls_cert, tls_key, tls_min_version)");
   set->addInt("max-in-flight", &o.maxInFlight, "max number of messages to allow in flight");
   set->addDuration("http-client-connect-timeout", &o.httpConnectTimeout, "timeout for HTTP connect");
   set->addDuration("http-client-request-timeout", &o.httpRequestTimeout, "timeout for HTTP request");
@@ -145,10 +145,8 @@ void validate(NsqToFileOptions& o) {
   LogLevel level;
   if (!parseLogLevel(o.logLevel, level)) throw OptionError("--log-level is invalid");
   ConsumerConfig probe;
-  for (const auto& kv : o.consumerOpts) {
-    std::string err = applyConsumerOption(probe, kv);
-    if (!err.empty()) throw OptionError("flag --consumer-opt: " + err);
-  }
+  if (std::string err = applyConsumerOptions(probe, o.consumerOpts); !err.empty())
+    throw OptionError("flag --consumer-opt: " + err);
   if (o.workDir.empty()) o.workDir = o.outputDir;
   try {
     (void)filenameFormatFor(o, "t");
@@ -333,7 +331,7 @@ int runNsqToFile(const NsqToFileOptions& o) {
   (void)parseLogLevel(o.logLevel, level);
   Logger::configure(o.logPrefix, level);
   ConsumerConfig cfg;
-  for (const auto& kv : o.consumerOpts) (void)applyConsumerOption(cfg, kv);
+  (void)applyConsumerOptions(cfg, o.consumerOpts);  // checked by validate()
   cfg.maxInFlight = o.maxInFlight;
   cfg.conn.userAgent = std::string("nsq_to_file/") + NSQ_VERSION;
   cfg.http.connect = duration_cast<milliseconds>(o.httpConnectTimeout);

@@ -39,7 +39,7 @@ std::unique_ptr<OptionSet> makeToNsqOptionSet(ToNsqOptions& o) {
                      "destination nsqd TCP address; every record goes to every address");
   set->addString("delimiter", &o.delimiter, "character to split input from stdin").defaultText = "\\n";
   set->addStringList("producer-opt", &o.producerOpts,
-                     "option to pass through to the producer, as key,value (e.g. write_timeout,5s)");
+                     "option to pass through to the producer, as key,value (e.g. write_timeout,5s; TLS: tls_v1 with tls_root_ca_file, tls_insecure_skip_verify, tls_cert, tls_key, tls_min_version)");
   set->addInt("rate", &o.rate, "throttle messages to n per second; 0 to disable");
   set->addStandard(std::string("to_nsq v") + NSQ_VERSION);
   return set;
@@ -56,6 +56,7 @@ ConnectionConfig producerConfig(const std::vector<std::string>& opts) {
     if (err == "unknown") throw OptionError("flag --producer-opt: unknown option \"" + key + "\"");
     if (!err.empty()) throw OptionError("flag --producer-opt: " + err);
   }
+  if (std::string err = validateConnectionConfig(cfg); !err.empty()) throw OptionError("flag --producer-opt: " + err);
   return cfg;
 }
 }  // namespace
