@@ -1,6 +1,10 @@
 // Interop: nsqjs (a third-party NSQ client from npm, installed by scripts/test) publishes and
-// consumes through our nsqd, plain and with each compression it negotiates, with and without TLS. The node script checks every message arrives, MPUB, DPUB, REQ
-// (attempts counted) and TOUCH; this test runs it and requires success.
+// consumes through our nsqd, plain and with each compression it negotiates, with and without
+// TLS. The node script checks every message arrives, MPUB, DPUB, REQ (attempts counted) and
+// TOUCH; this test runs it and requires success. nsqjs_failures.js then drives nsqjs into
+// failures (untrusted certificate, deflate level over the maximum, both compressions) and
+// checks what it surfaces and that nsqd still serves a good client afterwards. With an auth server,
+// nsqjs authenticates with authSecret, and a refused secret surfaces nsqd's error.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -16,24 +20,48 @@ using namespace nsq::test;
 
 namespace {
 
-// Runs the node script against nsqd and requires success.
-void runRoundtrip(NsqdProcess& nsqd, const std::string& compression, const std::string& security,
-                  const std::string& authSecret = "") {
+struct NodeResult {
+  bool ok = false;  // exited 0
+  std::string out, err;
+};
+
+// Runs one of the node scripts in tests/interop with args, for at most 40 s.
+NodeResult runNode(const std::string& script, const std::vector<std::string>& args) {
   std::string dir = std::string(NSQ_SOURCE_DIR) + "/tests/interop";
-  ASSERT_TRUE(std::filesystem::exists(dir + "/node_modules/nsqjs"))
+  EXPECT_TRUE(std::filesystem::exists(dir + "/node_modules/nsqjs"))
       << "nsqjs is not installed: run scripts/test (it runs npm install in tests/interop)";
   TempDir logs;
-  Process node("/usr/bin/env",
-               {"node", dir + "/nsqjs_roundtrip.js", std::to_string(nsqd.tcpPort()), "interop", "500",
-                compression, security, authSecret},
-               logs.path());
-  int status = -1;
+  std::vector<std::string> argv = {"node", dir + "/" + script};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Process node("/usr/bin/env", argv, logs.path());
   for (int i = 0; i < 400 && node.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  status = node.stop(9, std::chrono::seconds(1));
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "node stdout: " << node.stdoutText() << "\nnode stderr: " << node.stderrText()
-      << "\nnsqd log: " << nsqd.logs();
-  EXPECT_NE(node.stdoutText().find("OK 501 messages"), std::string::npos) << node.stdoutText();
+  int status = node.stop(9, std::chrono::seconds(1));
+  return {WIFEXITED(status) && WEXITSTATUS(status) == 0, node.stdoutText(), node.stderrText()};
+}
+
+// Runs the round-trip script against nsqd and requires success.
+void runRoundtrip(NsqdProcess& nsqd, const std::string& compression, const std::string& security,
+                  const std::string& authSecret = "") {
+  auto r = runNode("nsqjs_roundtrip.js",
+                   {std::to_string(nsqd.tcpPort()), "interop", "500", compression, security, authSecret});
+  EXPECT_TRUE(r.ok) << "node stdout: " << r.out << "\nnode stderr: " << r.err << "\nnsqd log: " << nsqd.logs();
+  EXPECT_NE(r.out.find("OK 501 messages"), std::string::npos) << r.out;
+}
+
+// Runs one case of the failure script; requires that it saw the failure and that nsqd then
+// served a good client. Returns what nsqjs surfaced.
+std::string runFailure(NsqdProcess& nsqd, const std::vector<std::string>& caseArgs) {
+  std::vector<std::string> args = {std::to_string(nsqd.tcpPort())};
+  args.insert(args.end(), caseArgs.begin(), caseArgs.end());
+  auto r = runNode("nsqjs_failures.js", args);
+  EXPECT_TRUE(r.ok) << "node stdout: " << r.out << "\nnode stderr: " << r.err << "\nnsqd log: " << nsqd.logs();
+  EXPECT_NE(r.out.find("\nGOOD: "), std::string::npos) << r.out;
+  EXPECT_TRUE(nsqd.process().running());
+  EXPECT_EQ(httpRequest(nsqd.httpPort(), "GET", "/ping").body, "OK");
+  auto start = r.out.find("SURFACED: ");
+  if (start == std::string::npos) return "";
+  start += 10;
+  return r.out.substr(start, r.out.find('\n', start) - start);
 }
 
 }  // namespace
@@ -93,4 +121,31 @@ TEST(NsqjsAuthInterop, WrongSecretFailsWithTheErrorSurfaced) {
   }
   auto stats = httpRequest(nsqd.httpPort(), "GET", "/stats?format=json");
   EXPECT_EQ(stats.body.find("\"topic_name\":\"interop\""), std::string::npos) << "a refused publish created the topic";
+}
+
+// nsqjs verifying the server against a CA that did not sign nsqd's certificate: the TLS
+// handshake fails on the client with Node's reason, and nsqd goes on serving clients that
+// trust the right CA.
+TEST(NsqjsFailures, UntrustedServerCertificate) {
+  TempDir certDir;
+  auto certs = makeTestCerts(certDir.path());
+  NsqdProcess nsqd({"--tls-cert=" + certs.serverCert, "--tls-key=" + certs.serverKey, "--tls-required=tcp-https"});
+  std::string surfaced = runFailure(nsqd, {"badcert", certs.strangerCert, certs.caCert});
+  EXPECT_NE(surfaced.find("unable to verify the first certificate"), std::string::npos) << surfaced;
+}
+
+// NSQ-COMPAT §1.5: deflate_level above --max-deflate-level is clamped, not refused. nsqjs
+// asks for 9, the IDENTIFY reply says 2, and nsqjs compresses at 2 from then on.
+TEST(NsqjsFailures, DeflateLevelAboveTheMaximumIsClamped) {
+  NsqdProcess nsqd({"--max-deflate-level=2"});
+  std::string surfaced = runFailure(nsqd, {"deflatelevel", "9"});
+  EXPECT_EQ(surfaced, "deflate=true deflate_level=2 max_deflate_level=2");
+}
+
+// NSQ-COMPAT §1.6 and §1.10: both compressions granted -> fatal E_IDENTIFY_FAILED with the
+// original's text, which nsqjs surfaces as its error; the connection closes, others go on.
+TEST(NsqjsFailures, SnappyAndDeflateAtOnce) {
+  NsqdProcess nsqd;
+  std::string surfaced = runFailure(nsqd, {"bothcompressions"});
+  EXPECT_EQ(surfaced, "E_IDENTIFY_FAILED cannot enable both deflate and snappy compression");
 }
