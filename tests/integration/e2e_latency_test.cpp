@@ -78,14 +78,6 @@ std::vector<std::pair<double, double>> percentiles(const Object::Ptr& e2e) {
   return out;
 }
 
-std::pair<int, std::string> startupFailure(const std::vector<std::string>& args) {
-  TempDir logs;
-  Process p(binaryPath("nsqd"), args, logs.path());
-  for (int i = 0; i < 100 && p.running(); ++i) std::this_thread::sleep_for(50ms);
-  int status = p.stop(9, 1s);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, p.stderrText()};
-}
-
 }  // namespace
 
 TEST(E2eLatency, StatsJsonAndTextShowThePercentiles) {
@@ -229,11 +221,11 @@ TEST(E2eLatency, MetricsAreStrictPrometheusSummaries) {
 TEST(E2eLatency, BadFlagsStopStartupNamingTheFlag) {
   for (const char* bad : {"--e2e-processing-latency-percentile=1.5", "--e2e-processing-latency-percentile=0",
                           "--e2e-processing-latency-percentile=0.99,x"}) {
-    auto [code, err] = startupFailure({bad, "--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0"});
+    auto [code, err] = runNsqdToExit({bad, "--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0"});
     EXPECT_EQ(code, 1) << bad;
     EXPECT_NE(err.find("flag --e2e-processing-latency-percentile:"), std::string::npos) << bad << ": " << err;
   }
-  auto [code, err] = startupFailure({"--e2e-processing-latency-percentile=0.99", "--e2e-processing-latency-window-time=0s",
+  auto [code, err] = runNsqdToExit({"--e2e-processing-latency-percentile=0.99", "--e2e-processing-latency-window-time=0s",
                                      "--tcp-address=127.0.0.1:0", "--http-address=127.0.0.1:0"});
   EXPECT_EQ(code, 1);
   EXPECT_NE(err.find("flag --e2e-processing-latency-window-time: must be > 0"), std::string::npos) << err;

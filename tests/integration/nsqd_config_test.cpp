@@ -14,14 +14,6 @@ using namespace nsq::test;
 using namespace std::chrono_literals;
 
 namespace {
-// Runs nsqd to completion (it must exit by itself) and returns {exit code, stderr}.
-std::pair<int, std::string> runToExit(const std::vector<std::string>& args) {
-  TempDir logs;
-  Process p(binaryPath("nsqd"), args, logs.path());
-  for (int i = 0; i < 100 && p.running(); ++i) std::this_thread::sleep_for(50ms);
-  int status = p.stop(9, 1s);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, p.stderrText()};
-}
 void writeFile(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
 }
@@ -30,7 +22,7 @@ void writeFile(const std::string& path, const std::string& text) {
 TEST(NsqdConfig, UnknownYamlKeyStopsStartupNamingFileLineAndKey) {
   TempDir dir;
   writeFile(dir.file("bad.yaml"), "mem_queue_size: 5\n\nmem_queue: 10\n");
-  auto [code, err] = runToExit({"--config", dir.file("bad.yaml"), "--data-path=" + dir.path()});
+  auto [code, err] = runNsqdToExit({"--config", dir.file("bad.yaml"), "--data-path=" + dir.path()});
   EXPECT_EQ(code, 1);
   EXPECT_NE(err.find("bad.yaml:3: unknown key \"mem_queue\""), std::string::npos) << err;
 }
@@ -38,20 +30,20 @@ TEST(NsqdConfig, UnknownYamlKeyStopsStartupNamingFileLineAndKey) {
 TEST(NsqdConfig, BadYamlValueAndSyntaxAreReportedWithTheirLine) {
   TempDir dir;
   writeFile(dir.file("v.yaml"), "msg_timeout: soon\n");
-  auto [code, err] = runToExit({"--config", dir.file("v.yaml"), "--data-path=" + dir.path()});
+  auto [code, err] = runNsqdToExit({"--config", dir.file("v.yaml"), "--data-path=" + dir.path()});
   EXPECT_EQ(code, 1);
   EXPECT_NE(err.find("v.yaml:1: key \"msg_timeout\""), std::string::npos) << err;
   writeFile(dir.file("s.yaml"), "a: [1, 2\n");
-  std::tie(code, err) = runToExit({"--config", dir.file("s.yaml"), "--data-path=" + dir.path()});
+  std::tie(code, err) = runNsqdToExit({"--config", dir.file("s.yaml"), "--data-path=" + dir.path()});
   EXPECT_EQ(code, 1);
   EXPECT_NE(err.find("s.yaml:"), std::string::npos) << err;
 }
 
 TEST(NsqdConfig, BadFlagIsNamed) {
-  auto [code, err] = runToExit({"--mem-queue-size=lots"});
+  auto [code, err] = runNsqdToExit({"--mem-queue-size=lots"});
   EXPECT_EQ(code, 1);
   EXPECT_NE(err.find("--mem-queue-size"), std::string::npos) << err;
-  std::tie(code, err) = runToExit({"--no-such-flag=1"});
+  std::tie(code, err) = runNsqdToExit({"--no-such-flag=1"});
   EXPECT_EQ(code, 1);
   EXPECT_NE(err.find("no-such-flag"), std::string::npos) << err;
 }
@@ -73,15 +65,15 @@ TEST(NsqdConfig, FlagWinsOverFileWhichWinsOverDefault) {
 
 TEST(NsqdConfig, UnreadableTlsCertificateStopsStartupNamingIt) {
   TempDir dir;
-  auto [code, err] = runToExit({"--tls-cert=/nonexistent.pem", "--tls-key=/nonexistent.key",
+  auto [code, err] = runNsqdToExit({"--tls-cert=/nonexistent.pem", "--tls-key=/nonexistent.key",
                                 "--data-path=" + dir.path()});
   EXPECT_EQ(code, 1);
   EXPECT_NE(err.find("/nonexistent.pem"), std::string::npos) << err;
 }
 
 TEST(NsqdConfig, HelpAndVersionExitZero) {
-  auto [code, err] = runToExit({"--version"});
+  auto [code, err] = runNsqdToExit({"--version"});
   EXPECT_EQ(code, 0) << err;
-  std::tie(code, err) = runToExit({"-help"});
+  std::tie(code, err) = runNsqdToExit({"-help"});
   EXPECT_EQ(code, 0) << err;
 }

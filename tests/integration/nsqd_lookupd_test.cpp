@@ -62,15 +62,6 @@ std::set<std::string> channels(int httpPort, const std::string& topic) {
   return out;
 }
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return cond();
-}
-
 }  // namespace
 
 TEST(Discovery, EveryNsqdRegistersWithEveryLookupdAndSurvivesLookupdLoss) {

@@ -22,14 +22,6 @@ std::vector<std::string> tlsArgs(const TestCerts& c, std::vector<std::string> mo
   return args;
 }
 
-std::pair<int, std::string> runToExit(const std::vector<std::string>& args) {
-  TempDir logs;
-  Process p(binaryPath("nsqd"), args, logs.path());
-  for (int i = 0; i < 100 && p.running(); ++i) std::this_thread::sleep_for(50ms);
-  int status = p.stop(9, 1s);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, p.stderrText()};
-}
-
 // IDENTIFY with tls_v1, handshake, then the OK that must arrive over TLS.
 void upgrade(TlsV2Client& c, const TestCerts& certs, const std::string& extra = "") {
   std::string json = c.identifyPlain("{\"feature_negotiation\":true,\"tls_v1\":true" + extra + "}");
@@ -204,7 +196,7 @@ TEST(NsqdTls, StartupFailsClearly) {
   std::string data = "--data-path=" + dir.path();
   auto expectFailure = [&](std::vector<std::string> args, const std::string& text) {
     args.push_back(data);
-    auto [code, err] = runToExit(args);
+    auto [code, err] = runNsqdToExit(args);
     EXPECT_EQ(code, 1) << err;
     EXPECT_NE(err.find(text), std::string::npos) << err;
   };

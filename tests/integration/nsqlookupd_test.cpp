@@ -92,15 +92,6 @@ std::set<std::string> producerAddresses(const std::string& lookupBody) {
   return out;
 }
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 5s) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return cond();
-}
-
 void expectJsonError(const HttpResponse& r, int status, const std::string& message) {
   EXPECT_EQ(r.status, status) << r.body;
   EXPECT_EQ(r.body, "{\"message\":\"" + message + "\"}");

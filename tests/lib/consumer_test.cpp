@@ -17,14 +17,6 @@ using namespace std::chrono_literals;
 namespace {
 std::string addr(NsqdProcess& n) { return "127.0.0.1:" + std::to_string(n.tcpPort()); }
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return cond();
-}
 }  // namespace
 
 TEST(Consumer, SplitsMaxInFlightAcrossConnectionsAndRecomputesWhenOneJoins) {

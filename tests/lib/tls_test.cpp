@@ -42,15 +42,6 @@ ConnectionConfig tlsConfig(const std::string& caFile) {
   return cfg;
 }
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return cond();
-}
-
 // What Producer::connect() says, or "" when it connected.
 std::string connectError(const std::string& address, const ConnectionConfig& cfg) {
   Producer p(address, cfg);

@@ -2,10 +2,20 @@
 #include "support/nsqd_process.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <stdexcept>
+#include <thread>
 
 namespace nsq::test {
+
+std::pair<int, std::string> runNsqdToExit(const std::vector<std::string>& args) {
+  TempDir logs;
+  Process p(binaryPath("nsqd"), args, logs.path());
+  for (int i = 0; i < 100 && p.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  int status = p.stop(9, std::chrono::seconds(1));
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, p.stderrText()};
+}
 
 NsqdProcess::NsqdProcess(std::vector<std::string> extraArgs, std::string dataDir)
     : logDir_(std::make_unique<TempDir>()), extraArgs_(std::move(extraArgs)) {

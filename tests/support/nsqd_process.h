@@ -2,11 +2,16 @@
 // NsqdProcess: the built nsqd binary running on free loopback ports with its own data dir.
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/test_support.h"
 
 namespace nsq::test {
+
+// Runs nsqd with args alone (no ports or data dir added) and waits up to 5 s for it to exit by
+// itself, killing it otherwise. Returns {exit code, or -1 when it had to be killed, stderr}.
+std::pair<int, std::string> runNsqdToExit(const std::vector<std::string>& args);
 
 class NsqdProcess {
  public:

@@ -250,4 +250,13 @@ HttpResponse httpRequest(int port, const std::string& method, const std::string&
   return resp;
 }
 
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return cond();
+}
+
 }  // namespace nsq::test

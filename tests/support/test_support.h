@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,9 @@ class Process {
   int status_ = -1;
   std::string logDir_;
 };
+
+// Polls cond every 20 ms until it holds or timeout passes; returns its last value.
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // Waits until something accepts TCP connections on 127.0.0.1:port.
 bool waitForPort(int port, std::chrono::milliseconds timeout = std::chrono::seconds(10));

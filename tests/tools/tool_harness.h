@@ -86,16 +86,6 @@ inline ShellResult runShell(const std::string& script,
   return r;
 }
 
-inline bool eventually(const std::function<bool()>& cond,
-                       std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return cond();
-}
-
 class LookupdProcess {
  public:
   LookupdProcess() : tcp_(freePort()), http_(freePort()) {
