@@ -6,8 +6,10 @@
 // rank error epsilon = 0.01 and a 500-value insert buffer.
 //
 // Guarantee: for each target q, query(q) returns a value whose rank among the n values seen is
-// within epsilon * n of q * n. Space: O((1/epsilon) log(epsilon n)) tuples, so memory stays
-// bounded however many values arrive; merging two summaries keeps the same bound.
+// within epsilon * n of ceil(q * n) (the error perks promises; see quantile.cpp for the two
+// places where we depart from the paper to keep it). Space: on the order of 1/epsilon tuples
+// (about 80 for a million values), so memory stays bounded however many values arrive;
+// merging summaries keeps the bound.
 //
 // LatencyWindow keeps two such streams, each covering half of the window: values go into the
 // current one, and every half window the older one is cleared and becomes current. Reads merge

@@ -135,7 +135,7 @@ TEST(QuantileStream, MemoryStaysBounded) {
     most = std::max(most, s.tuples());
   }
   EXPECT_EQ(s.count(), 1'000'000u);
-  EXPECT_LT(most, 3000u);  // vs. a million values
+  EXPECT_LT(most, 500u) << most;  // vs. a million values
 }
 
 TEST(QuantileStream, ResetForgetsEverything) {
