@@ -163,12 +163,15 @@ bool Nsqd::storeMessage(MemoryQueue& memory, DiskQueue* disk, std::string& scrat
 
 bool Nsqd::flushDisk(DiskQueue& disk, std::string* error, int64_t* written) {
   std::string err;
-  if (!disk.flush(&err, written)) {
+  int64_t n = 0;
+  bool ok = disk.flush(&err, &n);
+  if (written) *written = n;
+  if (!ok) {
     setHealth(err);
     if (error) *error = err;
     return false;
   }
-  if (!healthy()) clearHealth();
+  if (n > 0 && !healthy()) clearHealth();  // only a write that happened proves the disk works
   return true;
 }
 
