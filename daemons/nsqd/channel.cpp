@@ -262,17 +262,37 @@ ErrorCode Channel::takeInFlightLocked(ClientSession& client, const MessageId& id
 }
 
 ErrorCode Channel::finish(ClientSession& client, const MessageId& id, std::string* desc) {
-  Message m;  // released after the lock
+  std::vector<std::string> failures;
+  finishBatch(client, std::span<const MessageId>(&id, 1), failures);
+  if (failures.empty()) return ErrorCode::None;
+  *desc = std::move(failures.front());
+  return ErrorCode::FinFailed;
+}
+
+void Channel::finishBatch(ClientSession& client, std::span<const MessageId> ids,
+                          std::vector<std::string>& failures) {
+  thread_local std::vector<Message> done;  // bodies released and latencies recorded after the lock
+  done.clear();
   {
     std::lock_guard lock(mu_);
-    ErrorCode code = takeInFlightLocked(client, id, "FIN", desc, m);
-    if (code != ErrorCode::None) return code;
-    client.finishCount.fetch_add(1, std::memory_order_relaxed);
-    // Buffered: written with the next pull or scan. Lost in a crash, it costs a redelivery.
-    if (journal_) journal_->remove(id);
+    for (const MessageId& id : ids) {
+      Message m;
+      std::string desc;
+      if (takeInFlightLocked(client, id, "FIN", &desc, m) != ErrorCode::None) {
+        failures.push_back(std::move(desc));
+        continue;
+      }
+      client.finishCount.fetch_add(1, std::memory_order_relaxed);
+      // Buffered: written with the next pull or scan. Lost in a crash, it costs a redelivery.
+      if (journal_) journal_->remove(id);
+      done.push_back(std::move(m));
+    }
   }
-  if (e2e_) e2e_->record(static_cast<double>(wallNanos() - m.timestamp), monoNanos());
-  return ErrorCode::None;
+  if (e2e_) {
+    const int64_t wallNow = wallNanos(), monoNow = monoNanos();
+    for (const auto& m : done) e2e_->record(static_cast<double>(wallNow - m.timestamp), monoNow);
+  }
+  done.clear();
 }
 
 ErrorCode Channel::requeue(ClientSession& client, const MessageId& id, int64_t delayNs,

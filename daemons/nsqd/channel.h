@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,6 +87,8 @@ class Channel {
 
   // FIN / REQ / TOUCH from the owning client. Return None or the E_*_FAILED code with *desc.
   ErrorCode finish(ClientSession& client, const MessageId& id, std::string* desc);
+  // FIN for several IDs under one lock; the description of each failure is appended in order.
+  void finishBatch(ClientSession& client, std::span<const MessageId> ids, std::vector<std::string>& failures);
   ErrorCode requeue(ClientSession& client, const MessageId& id, int64_t delayNs, std::string* desc);
   ErrorCode touch(ClientSession& client, const MessageId& id, std::string* desc);
 

@@ -254,6 +254,7 @@ bool ClientSession::processInput(int64_t now) {
       }
     }
   }
+  flushFins();
   if (inPos_ == in_.size()) {
     in_.clear();
     inPos_ = 0;
@@ -295,6 +296,7 @@ long ClientSession::executeOne(std::string_view buf, int64_t now) {
   }
   CommandLine cmd = parseCommandLine(buf.substr(0, nl));
   std::size_t pos = nl + 1;
+  if (cmd.name != CommandName::Fin) flushFins();  // FINs so far answer before this command
   auto fail = [this](Error e) -> long {
     sendError(e);
     return isFatal(e.code) ? -1 : 0;
@@ -327,6 +329,7 @@ long ClientSession::executeOne(std::string_view buf, int64_t now) {
       default: err = {ErrorCode::Invalid, "invalid command " + std::string(cmd.nameText)}; break;
     }
     if (err) {
+      flushFins();  // a FIN that failed its checks answers after the FINs before it
       sendError(err);
       if (isFatal(err.code)) return -1;
     }
@@ -660,6 +663,14 @@ Error ClientSession::handleRdy(const CommandLine& cmd) {
   return {};
 }
 
+void ClientSession::flushFins() {
+  if (pendingFins_.empty()) return;
+  finFailures_.clear();
+  channel_->finishBatch(*this, pendingFins_, finFailures_);
+  pendingFins_.clear();
+  for (auto& desc : finFailures_) sendError({ErrorCode::FinFailed, std::move(desc)});
+}
+
 Error ClientSession::handleFinReqTouch(const CommandLine& cmd) {
   const char* name = cmd.name == CommandName::Fin ? "FIN" : cmd.name == CommandName::Req ? "REQ" : "TOUCH";
   auto state = static_cast<ClientState>(state_.load());
@@ -672,7 +683,8 @@ Error ClientSession::handleFinReqTouch(const CommandLine& cmd) {
   std::string desc;
   ErrorCode code = ErrorCode::None;
   if (cmd.name == CommandName::Fin) {
-    code = channel_->finish(*this, id, &desc);
+    pendingFins_.push_back(id);  // run together by flushFins(): one channel lock per read
+    return {};
   } else if (cmd.name == CommandName::Touch) {
     code = channel_->touch(*this, id, &desc);
   } else {

@@ -116,6 +116,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   Error handleSub(const CommandLine& cmd);
   Error handleRdy(const CommandLine& cmd);
   Error handleFinReqTouch(const CommandLine& cmd);
+  // Finishes the FINs parsed since the last call under one channel lock; failures are answered
+  // in order. Runs before any other command and at the end of each input pass, so responses
+  // keep the order of the commands.
+  void flushFins();
   Error publish(std::string_view topicName, const std::vector<std::string_view>& bodies,
                 int64_t deferNs, ErrorCode failCode, const char* cmd);
   std::shared_ptr<Topic> topicFor(std::string_view name);
@@ -156,6 +160,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   int64_t lastReadMono_ = 0;
   int64_t nextHeartbeatMono_ = 0;
   std::vector<Message> batch_;
+  std::vector<MessageId> pendingFins_;
+  std::vector<std::string> finFailures_;
   std::vector<std::string_view> bodies_;
 
   std::atomic<int> state_{static_cast<int>(ClientState::Init)};

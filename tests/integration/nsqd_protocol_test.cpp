@@ -118,6 +118,38 @@ TEST(NsqdProtocol, ConsumersOfOneChannelShareItsMessages) {
   EXPECT_TRUE(quietFor(a, 200ms));
 }
 
+TEST(NsqdProtocol, PipelinedFinsAreAnsweredInCommandOrder) {
+  // FINs read together are finished under one channel lock; their failures must still come
+  // back in order relative to the other commands' responses.
+  NsqdProcess nsqd;
+  V2Client c(nsqd.tcpPort()), p(nsqd.tcpPort());
+  c.sub("finorder", "c");
+  p.pub("finorder", body(1));
+  p.pub("finorder", body(2));
+  c.rdy(2);
+  Message m1 = c.readMessage();
+  Message m2 = c.readMessage();
+  std::string pubBody = body(3);
+  char size[4];
+  putUint32(size, static_cast<uint32_t>(pubBody.size()));
+  c.send("FIN " + std::string(m1.id.view()) + "\nFIN 00000000000000a1\nPUB finorder\n" +
+         std::string(size, 4) + pubBody + "FIN 00000000000000a2\nFIN " + std::string(m2.id.view()) +
+         "\nFIN 00000000000000a3\nNOP\n");
+  TestFrame f = c.readFrame();
+  EXPECT_EQ(f.type, FrameType::Error);
+  EXPECT_EQ(f.data, "E_FIN_FAILED FIN 00000000000000a1 failed ID not in flight");
+  f = c.readFrame();
+  EXPECT_EQ(f.type, FrameType::Response);
+  EXPECT_EQ(f.data, "OK");  // the PUB
+  f = c.readFrame();
+  EXPECT_EQ(f.data, "E_FIN_FAILED FIN 00000000000000a2 failed ID not in flight");
+  f = c.readFrame();
+  EXPECT_EQ(f.data, "E_FIN_FAILED FIN 00000000000000a3 failed ID not in flight");
+  // Both real FINs took effect: the window is open again for the PUB's message.
+  Message m3 = c.readMessage();
+  EXPECT_EQ(m3.body.view(), body(3));
+}
+
 TEST(NsqdProtocol, RdyBoundsMessagesInFlight) {
   NsqdProcess nsqd;
   V2Client c(nsqd.tcpPort()), p(nsqd.tcpPort());
