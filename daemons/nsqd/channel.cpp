@@ -24,11 +24,6 @@ namespace nsq::nsqd {
 
 namespace {
 bool later(const auto& a, const auto& b) { return a.deadline > b.deadline; }
-
-void runSyncs(Nsqd& nsqd, Channel::Syncs& syncs) {
-  for (auto& s : syncs) nsqd.journalThenDisk(std::move(s), nullptr);
-  syncs.clear();
-}
 }  // namespace
 
 Channel::Channel(Nsqd& nsqd, Topic& topic, std::string name)
@@ -128,7 +123,7 @@ bool Channel::put(Message msg, int64_t deferNs, std::string* error, Syncs* syncs
       wakeWaitersLocked(1);
     }
   }
-  runSyncs(nsqd_, local);
+  nsqd_.syncJournalsLater(local);
   return true;
 }
 

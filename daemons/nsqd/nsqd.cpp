@@ -465,6 +465,10 @@ void Nsqd::persistMetadata() {
   root.set("version", std::string(NSQ_VERSION));
   std::ostringstream out;
   root.stringify(out);
+  std::string data = out.str();
+  // An HTTP create persists at once and the topology hook queues a write too; the same
+  // contents are not written (and fsynced) twice.
+  if (data == lastMetadata_) return;
   std::string path = opts_.dataPath + "/nsqd.dat";
   std::string tmp = path + "." + std::to_string(std::random_device{}()) + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -472,13 +476,19 @@ void Nsqd::persistMetadata() {
     logError("NSQ: failed to write metadata ", tmp, " - ", std::strerror(errno));
     return;
   }
-  std::string data = out.str();
   bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     logError("NSQ: failed to write metadata ", path, " - ", std::strerror(errno));
     ::unlink(tmp.c_str());
+    return;
   }
+  lastMetadata_ = std::move(data);
+}
+
+void Nsqd::syncJournalsLater(std::vector<std::unique_ptr<MessageJournal::Sync>>& syncs) {
+  for (auto& s : syncs) journalThenDisk(std::move(s), nullptr);
+  syncs.clear();
 }
 
 void Nsqd::loadMetadata() {

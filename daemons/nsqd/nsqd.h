@@ -70,6 +70,8 @@ class Nsqd {
   // succeeds, the disk queue's owed sync (either may be null).
   Syncer& syncer() { return syncer_; }
   void journalThenDisk(std::unique_ptr<MessageJournal::Sync> journal, std::shared_ptr<DiskQueue> disk);
+  // journalThenDisk() for each journal fsync a publish or drain collected; empties syncs.
+  void syncJournalsLater(std::vector<std::unique_ptr<MessageJournal::Sync>>& syncs);
   // Asks the scanner for a pass now (a topic has a backlog to move into a new channel).
   void wakeScanner();
 
@@ -131,6 +133,7 @@ class Nsqd {
   std::unordered_map<std::string, std::shared_ptr<Topic>> topics_;
   std::mutex metadataMutex_;
   bool loadingMetadata_ = false;
+  std::string lastMetadata_;  // what nsqd.dat holds (guarded by metadataMutex_)
 
   int listenFd_ = -1;
   int tcpPort_ = 0;

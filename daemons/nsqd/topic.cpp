@@ -48,7 +48,7 @@ bool Topic::publish(const std::vector<std::string_view>& bodies, int64_t deferNs
                     std::string* error) {
   Syncs syncs;  // journal fsyncs, handed to the syncer after the topic lock is released
   bool ok = publishLocked(bodies, deferNs, error, syncs);
-  for (auto& s : syncs) nsqd_.journalThenDisk(std::move(s), nullptr);
+  nsqd_.syncJournalsLater(syncs);
   return ok;
 }
 
@@ -188,7 +188,7 @@ bool Topic::drain(std::size_t budget) {
   if (!flushDisksLocked(&error)) logError("TOPIC(", name_, "): failed to move messages to channels - ", error);
   // The channels' journal fsyncs are queued before this topic's journal fsync and the sync
   // that lets its disk queue record the pops (the syncer runs them in this order).
-  for (auto& s : syncs) nsqd_.journalThenDisk(std::move(s), nullptr);
+  nsqd_.syncJournalsLater(syncs);
   std::unique_ptr<MessageJournal::Sync> journalSync;
   if (journal_ && journal_->pending()) {
     std::string err;
