@@ -1,11 +1,11 @@
-// HttpApi: a fixed route table (path -> allowed methods + handler) behind POCO's HTTPServer.
+// HttpApi: a fixed route table (path -> allowed methods + handler) behind nsq::http::Server.
 // Query parsing follows Go's url.ParseQuery ("%zz" or ";" is 400 INVALID_REQUEST; "?topic=" is
 // present-but-empty, not missing). Replies are written by hand in upstream's key order.
 //
-// The one non-obvious choice is body handling: a body is read only when the request carries
-// Content-Length or chunking (POCO would otherwise read to EOF), never beyond limit + 1 bytes,
-// and a Content-Length over the limit is refused unread. Whenever a body is left partly unread
-// the reply closes the connection, so keep-alive never parses leftover bytes as a request.
+// Requests reach a handler whole: the server's event loop reads head and body (with a deadline
+// and size caps) before a pool thread runs it, so a slow client never holds a thread. A body
+// over max(--max-msg-size, --max-body-size) is not read at all (Request::bodyTooLarge) and the
+// reply closes the connection.
 //
 // With --auth-http-address, /pub and /mpub need a secret too (ours, not upstream's, which
 // leaves HTTP open): "Authorization: Bearer <secret>" (as go-nsq sends its AuthSecret to
@@ -19,16 +19,8 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/SecureServerSocket.h>
-#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
 #include <Poco/String.h>
-#include <Poco/ThreadPool.h>
 
 #include <algorithm>
 #include <cctype>
@@ -42,7 +34,9 @@
 #include "auth.h"
 #include "channel.h"
 #include "clock.h"
+#include "nsq/http/server.h"
 #include "nsq/log.h"
+#include "nsq/net/worker_pool.h"
 #include "nsq/names.h"
 #include "nsq/options.h"
 #include "nsq/wire.h"
@@ -62,9 +56,8 @@ struct HttpApi::RuntimeConfig {
 
 namespace {
 
-constexpr int kMaxThreads = 8;
-constexpr int kMaxQueued = 64;
-constexpr std::streamsize kMaxDrain = 64 * 1024;
+constexpr std::size_t kWorkers = 8;       // handlers run here; the loops never block
+constexpr std::size_t kMaxQueued = 1024;  // complete requests waiting; more get 503
 
 using Params = std::multimap<std::string, std::string>;
 
@@ -172,74 +165,23 @@ HttpReply plain(int status, std::string body) {
 struct Call {
   Nsqd& nsqd;
   HttpApi::RuntimeConfig& config;
-  Poco::Net::HTTPServerRequest& req;
+  http::Request& req;
   bool secure;  // arrived over HTTPS
   std::string path;
   Params params;
-  bool bodyTouched = false;
   bool close = false;  // reply with Connection: close (body left unread)
 };
 
-enum class BodyStatus { Ok, TooBig, Failed };
+enum class BodyStatus { Ok, TooBig };
 
-// Reads the body into out, holding at most limit + 1 bytes.
+// Moves the body into out: the server has read it whole, or flagged it as over its cap.
 BodyStatus readBody(Call& call, int64_t limit, std::string& out) {
-  call.bodyTouched = true;
-  out.clear();
-  auto& req = call.req;
-  bool chunked = req.getChunkedTransferEncoding();
-  if (!chunked && !req.hasContentLength()) return BodyStatus::Ok;
-  if (!chunked && req.getContentLength64() > limit) {
-    call.close = true;
-    return BodyStatus::TooBig;
-  }
-  const std::size_t max = static_cast<std::size_t>(limit) + 1;
-  std::istream& in = req.stream();
-  char buf[16384];
-  try {
-    while (out.size() < max) {
-      std::size_t want = std::min(sizeof buf, max - out.size());
-      in.read(buf, static_cast<std::streamsize>(want));
-      std::streamsize n = in.gcount();
-      if (n > 0) out.append(buf, static_cast<std::size_t>(n));
-      if (!in) break;
-    }
-  } catch (const std::exception&) {
-    call.close = true;
-    return BodyStatus::Failed;
-  }
-  if (in.bad()) {
-    call.close = true;
-    return BodyStatus::Failed;
-  }
-  if (out.size() > static_cast<std::size_t>(limit)) {
+  out = std::move(call.req.body);
+  if (call.req.bodyTooLarge || out.size() > static_cast<std::size_t>(limit)) {
     call.close = true;
     return BodyStatus::TooBig;
   }
   return BodyStatus::Ok;
-}
-
-// For handlers that ignore the body: consume a small one, otherwise give up the connection.
-void drainBody(Call& call) {
-  auto& req = call.req;
-  bool chunked = req.getChunkedTransferEncoding();
-  if (!chunked && !req.hasContentLength()) return;
-  try {
-    if (!chunked) {
-      int64_t length = req.getContentLength64();
-      if (length > kMaxDrain) {
-        call.close = true;
-        return;
-      }
-      req.stream().ignore(static_cast<std::streamsize>(length));
-      return;
-    }
-    auto& in = req.stream();
-    in.ignore(kMaxDrain);
-    if (in.peek() != std::char_traits<char>::eof()) call.close = true;
-  } catch (const std::exception&) {
-    call.close = true;
-  }
 }
 
 // --- /ping /info /debug --------------------------------------------------------------------
@@ -295,7 +237,7 @@ HttpReply doFreeMemory(Call&) {
 // The secret of an HTTP publish: "Authorization: Bearer <secret>", else the "secret" argument.
 std::optional<std::string> publishSecret(const Call& c) {
   // A copy: Poco returns a reference to the default when the header is absent.
-  std::string header = c.req.get("Authorization", "");
+  std::string header = c.req.header("Authorization", "");
   if (header.size() > 7 && Poco::icompare(header.substr(0, 7), "bearer ") == 0) {
     std::string secret = header.substr(7);
     secret.erase(0, secret.find_first_not_of(' '));
@@ -317,12 +259,12 @@ std::optional<HttpReply> authorizePublish(Call& c, const std::string& topic) {
     return reply;
   }
   AuthRequest request;
-  request.remoteIp = c.req.clientAddress().host().toString();
+  request.remoteIp = c.req.remoteHost;
   request.tls = c.secure;
   request.secret = std::move(*secret);
   AuthResult result = auth->cachedQuery(request, monoNanos());
   if (!result.state) {
-    logWarn("HTTP: [", c.req.clientAddress().toString(), "] AUTH failed ", result.error);
+    logWarn("HTTP: [", c.req.remoteAddress, "] AUTH failed ", result.error);
     return err(401, "AUTH_FAILED");
   }
   if (!result.state->isAllowed(topic, "")) return err(403, "UNAUTHORIZED");
@@ -367,7 +309,6 @@ HttpReply doPub(Call& c) {
   std::string body;
   switch (readBody(c, o.maxMsgSize, body)) {
     case BodyStatus::TooBig: return err(413, "MSG_TOO_BIG");
-    case BodyStatus::Failed: return err(500, "INTERNAL_ERROR");
     case BodyStatus::Ok: break;
   }
   if (body.empty()) return err(400, "MSG_EMPTY");
@@ -380,7 +321,7 @@ HttpReply doPub(Call& c) {
 
 HttpReply doMpub(Call& c) {
   const NsqdOptions& o = c.nsqd.options();
-  if (c.req.hasContentLength() && c.req.getContentLength64() > o.maxBodySize) {
+  if (c.req.bodyTooLarge || c.req.body.size() > static_cast<std::size_t>(o.maxBodySize)) {
     c.close = true;
     return err(413, "BODY_TOO_BIG");
   }
@@ -399,7 +340,6 @@ HttpReply doMpub(Call& c) {
   std::string body;
   switch (readBody(c, o.maxBodySize, body)) {
     case BodyStatus::TooBig: return err(413, "BODY_TOO_BIG");
-    case BodyStatus::Failed: return err(500, "INTERNAL_ERROR");
     case BodyStatus::Ok: break;
   }
   std::vector<std::string_view> bodies;
@@ -545,10 +485,9 @@ const std::map<std::string, std::string>& renamedOptions() {
 
 HttpReply doConfig(Call& c) {
   std::string opt = c.path.substr(std::string_view("/config/").size());
-  if (c.req.getMethod() == "PUT") {
+  if (c.req.method == "PUT") {
     std::string body;
     auto status = readBody(c, c.nsqd.options().maxMsgSize, body);
-    if (status == BodyStatus::Failed) return err(500, "INTERNAL_ERROR");
     if (status == BodyStatus::TooBig || body.empty()) return err(413, "INVALID_VALUE");
     if (opt == "log_level") {
       std::string name = body;
@@ -664,7 +603,7 @@ HttpReply dispatch(Call& c, const std::string& target, bool& log) {
   const Route* route = findRoute(c.path);
   if (!route) return err(404, "NOT_FOUND");
   log = route->log;
-  const std::string& method = c.req.getMethod();
+  const std::string& method = c.req.method;
   if (std::find(route->methods.begin(), route->methods.end(), method) == route->methods.end()) {
     HttpReply reply = method == "OPTIONS" ? ok() : err(405, "METHOD_NOT_ALLOWED");
     if (method == "OPTIONS") reply.nsqHeader = false;
@@ -677,79 +616,48 @@ HttpReply dispatch(Call& c, const std::string& target, bool& log) {
   return route->handler(c);
 }
 
-class ApiHandler : public Poco::Net::HTTPRequestHandler {
- public:
-  ApiHandler(Nsqd& nsqd, HttpApi::RuntimeConfig& config, bool secure)
-      : nsqd_(nsqd), config_(config), secure_(secure) {}
-
-  void handleRequest(Poco::Net::HTTPServerRequest& req,
-                     Poco::Net::HTTPServerResponse& resp) override {
-    int64_t started = monoNanos();
-    Call call{nsqd_, config_, req, secure_, "", {}};
-    bool log = true;
-    HttpReply reply;
-    if (!secure_ && nsqd_.options().tlsRequired == "true") {  // tcp-https exempts plain HTTP
-      reply = makeReply(403, HttpReply::Kind::Json,
-                        "{\"message\": \"TLS_REQUIRED\", \"https_port\": " +
-                            std::to_string(nsqd_.httpsPort()) + "}");
-    } else {
-      try {
-        reply = dispatch(call, req.getURI(), log);
-      } catch (const std::exception& e) {
-        logError("HTTP: ", req.getMethod(), " ", req.getURI(), " failed - ", e.what());
-        reply = err(500, "INTERNAL_ERROR");
-        call.close = true;
-      }
+http::Response handle(Nsqd& nsqd, HttpApi::RuntimeConfig& config, http::Request& req) {
+  int64_t started = monoNanos();
+  Call call{nsqd, config, req, req.secure, "", {}};
+  bool log = true;
+  HttpReply reply;
+  if (!req.secure && nsqd.options().tlsRequired == "true") {  // tcp-https exempts plain HTTP
+    reply = makeReply(403, HttpReply::Kind::Json,
+                      "{\"message\": \"TLS_REQUIRED\", \"https_port\": " +
+                          std::to_string(nsqd.httpsPort()) + "}");
+  } else {
+    try {
+      reply = dispatch(call, req.target, log);
+    } catch (const std::exception& e) {
+      logError("HTTP: ", req.method, " ", req.target, " failed - ", e.what());
+      reply = err(500, "INTERNAL_ERROR");
+      call.close = true;
     }
-    if (!call.bodyTouched && !call.close) drainBody(call);
-    if (log)
-      logInfo(std::to_string(reply.status), " ", req.getMethod(), " ", req.getURI(), " (",
-              req.clientAddress().toString(), ") ",
-              formatDuration(std::chrono::nanoseconds(monoNanos() - started)));
-
-    if (call.close) resp.setKeepAlive(false);
-    resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
-    if (reply.nsqHeader) resp.set("X-NSQ-Content-Type", "nsq; version=1.0");
-    if (!reply.allow.empty()) resp.set("Allow", reply.allow);
-    if (!reply.wwwAuthenticate.empty()) resp.set("WWW-Authenticate", reply.wwwAuthenticate);
-    if (!reply.contentType.empty())
-      resp.setContentType(reply.contentType);
-    else if (reply.kind == HttpReply::Kind::Json)
-      resp.setContentType("application/json; charset=utf-8");
-    else if (reply.kind == HttpReply::Kind::Text)
-      resp.setContentType("text/plain; charset=utf-8");
-    resp.sendBuffer(reply.body.data(), reply.body.size());
   }
+  if (log)
+    logInfo(std::to_string(reply.status), " ", req.method, " ", req.target, " (",
+            req.remoteAddress, ") ", formatDuration(std::chrono::nanoseconds(monoNanos() - started)));
 
- private:
-  Nsqd& nsqd_;
-  HttpApi::RuntimeConfig& config_;
-  bool secure_;
-};
+  http::Response resp;
+  resp.status = reply.status;
+  resp.close = call.close;
+  if (!reply.contentType.empty())
+    resp.set("Content-Type", reply.contentType);
+  else if (reply.kind == HttpReply::Kind::Json)
+    resp.set("Content-Type", "application/json; charset=utf-8");
+  else if (reply.kind == HttpReply::Kind::Text)
+    resp.set("Content-Type", "text/plain; charset=utf-8");
+  if (reply.nsqHeader) resp.set("X-NSQ-Content-Type", "nsq; version=1.0");
+  if (!reply.allow.empty()) resp.set("Allow", reply.allow);
+  if (!reply.wwwAuthenticate.empty()) resp.set("WWW-Authenticate", reply.wwwAuthenticate);
+  resp.body = std::move(reply.body);
+  return resp;
+}
 
-class ApiFactory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  ApiFactory(Nsqd& nsqd, HttpApi::RuntimeConfig& config, bool secure)
-      : nsqd_(nsqd), config_(config), secure_(secure) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new ApiHandler(nsqd_, config_, secure_);
-  }
-
- private:
-  Nsqd& nsqd_;
-  HttpApi::RuntimeConfig& config_;
-  bool secure_;
-};
-
-Poco::Net::HTTPServerParams* serverParams() {
-  auto* params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(kMaxThreads);
-  params->setMaxQueued(kMaxQueued);
-  params->setKeepAlive(true);
-  params->setKeepAliveTimeout(Poco::Timespan(10, 0));
-  params->setTimeout(Poco::Timespan(30, 0));
-  params->setServerName("nsqd");
-  return params;
+Poco::Net::SocketAddress bindAddress(const std::string& address) {
+  std::string bind = address;
+  if (bind.starts_with(":")) bind = "0.0.0.0" + bind;
+  return Poco::Net::SocketAddress(bind);
 }
 
 }  // namespace
@@ -760,55 +668,69 @@ HttpApi::HttpApi(Nsqd& nsqd) : nsqd_(nsqd), config_(std::make_unique<RuntimeConf
 
 HttpApi::~HttpApi() { stop(); }
 
+std::unique_ptr<http::Server> HttpApi::makeServer(const std::string& name,
+                                                  std::shared_ptr<ssl_ctx_st> tls) {
+  const NsqdOptions& o = nsqd_.options();
+  // Connections are bounded by --http-max-connections, not by a default soft limit of 1024
+  // descriptors.
+  net::raiseOpenFileLimit();
+  if (!pool_) pool_ = std::make_unique<net::WorkerPool>("nsqd-http", kWorkers, kMaxQueued);
+  http::ServerOptions so;
+  so.name = name;
+  so.maxConnections = static_cast<std::size_t>(o.httpMaxConnections);
+  so.readTimeout = std::chrono::duration_cast<std::chrono::milliseconds>(o.httpReadTimeout);
+  so.limits.maxBodyBytes = static_cast<std::size_t>(std::max(o.maxMsgSize, o.maxBodySize));
+  so.tls = std::move(tls);
+  return std::make_unique<http::Server>(std::move(so), *pool_, [this](http::Request& req) {
+    return handle(nsqd_, *config_, req);
+  });
+}
+
 int HttpApi::start(const std::string& address) {
-  std::string bind = address;
-  if (bind.starts_with(":")) bind = "0.0.0.0" + bind;
-  int port = 0;
   try {
-    Poco::Net::ServerSocket socket{Poco::Net::SocketAddress(bind)};
-    port = socket.address().port();
-    if (!pool_) pool_ = std::make_unique<Poco::ThreadPool>("nsqd-http", 2, 2 * kMaxThreads);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new ApiFactory(nsqd_, *config_, false), *pool_, socket,
-                                                      serverParams());
+    server_ = makeServer("HTTP", nullptr);
+    int port = server_->listen(bindAddress(address));
     server_->start();
+    return port;
   } catch (const Poco::Exception& e) {
     server_.reset();
-    pool_.reset();
     throw std::runtime_error("HTTP: listen on " + address + " failed: " + e.displayText());
+  } catch (const std::runtime_error&) {
+    server_.reset();
+    throw;
   }
-  return port;
 }
 
 int HttpApi::startHttps(const std::string& address, const Poco::Net::Context::Ptr& context) {
-  std::string bind = address;
-  if (bind.starts_with(":")) bind = "0.0.0.0" + bind;
+  // The server keeps the POCO context alive through the deleter of its OpenSSL handle.
+  std::shared_ptr<ssl_ctx_st> tls(context->sslContext(), [context](ssl_ctx_st*) {});
   try {
-    Poco::Net::SecureServerSocket socket{Poco::Net::SocketAddress(bind), 64, context};
-    int port = socket.address().port();
-    if (!pool_) pool_ = std::make_unique<Poco::ThreadPool>("nsqd-http", 2, 2 * kMaxThreads);
-    httpsServer_ = std::make_unique<Poco::Net::HTTPServer>(new ApiFactory(nsqd_, *config_, true), *pool_, socket,
-                                                           serverParams());
+    httpsServer_ = makeServer("HTTPS", std::move(tls));
+    int port = httpsServer_->listen(bindAddress(address));
     httpsServer_->start();
     return port;
   } catch (const Poco::Exception& e) {
     httpsServer_.reset();
     throw std::runtime_error("HTTPS: listen on " + address + " failed: " + e.displayText());
+  } catch (const std::runtime_error&) {
+    httpsServer_.reset();
+    throw;
   }
 }
 
 void HttpApi::stop() {
-  if (httpsServer_) {
-    httpsServer_->stopAll(true);
-    httpsServer_.reset();
-  }
-  if (server_) {
-    server_->stopAll(true);
-    server_.reset();
-  }
-  if (pool_) {
-    pool_->joinAll();
-    pool_.reset();
-  }
+  // Loops first (no new requests), then the pool (finishes running handlers), then the
+  // servers may go: pool tasks refer to them.
+  if (server_) server_->stop();
+  if (httpsServer_) httpsServer_->stop();
+  if (pool_) pool_->stop();
+  server_.reset();
+  httpsServer_.reset();
+  pool_.reset();
+}
+
+std::size_t HttpApi::connectionCount() const {
+  return (server_ ? server_->connectionCount() : 0) + (httpsServer_ ? httpsServer_->connectionCount() : 0);
 }
 
 }  // namespace nsq::nsqd

@@ -1,17 +1,21 @@
 #pragma once
-// HttpApi: nsqd's HTTP interface (NSQ-COMPAT §2) on POCO's HTTPServer with a small fixed thread
-// pool: publishing (/pub, /mpub), /stats, /info, /ping, topic and channel administration and
+// HttpApi: nsqd's HTTP interface (NSQ-COMPAT §2) on nsq::http::Server (an event loop per
+// listener that reads whole requests, and a fixed pool of 8 handler threads shared by HTTP and
+// HTTPS): publishing (/pub, /mpub), /stats, /info, /ping, topic and channel administration and
 // /config/:opt.
+#include <cstddef>
 #include <memory>
 #include <string>
 
 #include <Poco/Net/Context.h>
 
-namespace Poco {
-class ThreadPool;
+struct ssl_ctx_st;
+
+namespace nsq::http {
+class Server;
 }
-namespace Poco::Net {
-class HTTPServer;
+namespace nsq::net {
+class WorkerPool;
 }
 
 namespace nsq::nsqd {
@@ -30,6 +34,7 @@ class HttpApi {
   int startHttps(const std::string& address, const Poco::Net::Context::Ptr& context);
   // Stops accepting and closes open connections. Idempotent.
   void stop();
+  std::size_t connectionCount() const;  // HTTP + HTTPS
 
   // Settings changed at run time through PUT /config/:opt, shared with the request threads.
   struct RuntimeConfig;
@@ -37,9 +42,11 @@ class HttpApi {
  private:
   Nsqd& nsqd_;
   std::unique_ptr<RuntimeConfig> config_;
-  std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;  // declared last: stop before pool_ goes
-  std::unique_ptr<Poco::Net::HTTPServer> httpsServer_;
+  std::unique_ptr<http::Server> makeServer(const std::string& name, std::shared_ptr<ssl_ctx_st> tls);
+
+  std::unique_ptr<net::WorkerPool> pool_;
+  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<http::Server> httpsServer_;
 };
 
 }  // namespace nsq::nsqd

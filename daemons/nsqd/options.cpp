@@ -22,6 +22,8 @@ void addNsqdOptions(OptionSet& s, NsqdOptions& o) {
   s.addInt("node-id", &o.nodeId, "unique part for message IDs, (int) in range [0,1024)").defaultText = "hash of hostname";
   s.addString("https-address", &o.httpsAddress, "<addr>:<port> to listen on for HTTPS clients");
   s.addString("http-address", &o.httpAddress, "<addr>:<port> to listen on for HTTP clients (empty disables)");
+  s.addInt("http-max-connections", &o.httpMaxConnections, "maximum open connections per HTTP/HTTPS listener; more are refused");
+  s.addDuration("http-read-timeout", &o.httpReadTimeout, "time allowed to read a whole HTTP request (headers and body); idle keep-alive connections close after it too");
   s.addString("tcp-address", &o.tcpAddress, "<addr>:<port> to listen on for TCP clients");
   s.addString("broadcast-address", &o.broadcastAddress, "address that will be registered with lookupd (defaults to the OS hostname)");
   s.addInt("broadcast-tcp-port", &o.broadcastTcpPort, "TCP port that will be registered with lookupd (defaults to the TCP port that this nsqd is listening on)");
@@ -135,6 +137,9 @@ void finalizeOptions(NsqdOptions& o) {
   require(o.msgTimeout.count() > 0, "flag --msg-timeout: must be > 0");
   require(o.maxMsgTimeout >= o.msgTimeout, "flag --max-msg-timeout: must be >= --msg-timeout");
   require(o.statsdAddress.empty() || o.statsdInterval.count() > 0, "flag --statsd-interval: must be > 0");
+  require(o.httpMaxConnections >= 1 && o.httpMaxConnections <= 1000000,
+          "flag --http-max-connections: must be in range 1-1000000");
+  require(o.httpReadTimeout.count() > 0, "flag --http-read-timeout: must be > 0");
   require(o.ioThreads >= 0 && o.ioThreads <= 64, "flag --io-threads: must be in range 0-64");
   require(o.authHttpRequestMethod == "get" || o.authHttpRequestMethod == "post",
           "flag --auth-http-request-method: must be get or post");

@@ -75,6 +75,9 @@ struct NsqdOptions {
   std::string authHttpRequestMethod = "get";
   Duration httpClientConnectTimeout = 2s;
   Duration httpClientRequestTimeout = 5s;
+  // inbound HTTP/HTTPS: connections per listener, and the time to read one whole request
+  int64_t httpMaxConnections = 4096;
+  Duration httpReadTimeout = 30s;
   // experimental
   std::string topologyRegion;
   std::string topologyZone;

@@ -3,9 +3,6 @@
 // not missing). Replies are written by hand in upstream's key order; lists are [] never null.
 #include "http_api.h"
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
 
 #include <functional>
 #include <map>
@@ -283,39 +280,6 @@ const std::map<std::string, Route>& routes() {
   return table;
 }
 
-class ApiHandler : public Poco::Net::HTTPRequestHandler {
- public:
-  explicit ApiHandler(HttpContext& ctx) : ctx_(ctx) {}
-
-  void handleRequest(Poco::Net::HTTPServerRequest& req,
-                     Poco::Net::HTTPServerResponse& resp) override {
-    // Drain a small request body so keep-alive stays in sync; refuse to read a large one.
-    // Without Content-Length or chunking there is no body (Poco would read to EOF).
-    constexpr std::streamsize kMaxDrain = 64 * 1024;
-    if (req.hasContentLength() || req.getChunkedTransferEncoding()) {
-      auto& in = req.stream();
-      in.ignore(kMaxDrain);
-      if (!in.eof()) resp.setKeepAlive(false);
-    }
-
-    HttpReply reply = route(ctx_, req.getMethod(), req.getURI());
-    ctx_.log.debug(std::to_string(reply.status) + " " + req.getMethod() + " " + req.getURI() +
-                   " (" + req.clientAddress().toString() + ")");
-    resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
-    if (reply.nsqHeader) resp.set("X-NSQ-Content-Type", "nsq; version=1.0");
-    if (reply.kind == HttpReply::Kind::Json)
-      resp.setContentType("application/json; charset=utf-8");
-    else if (reply.kind == HttpReply::Kind::Text)
-      resp.setContentType("text/plain; charset=utf-8");
-    else if (reply.kind == HttpReply::Kind::Prometheus)
-      resp.setContentType(kPrometheusContentType);
-    resp.sendBuffer(reply.body.data(), reply.body.size());
-  }
-
- private:
-  HttpContext& ctx_;
-};
-
 }  // namespace
 
 HttpReply route(HttpContext& ctx, const std::string& method, const std::string& target) {
@@ -332,9 +296,21 @@ HttpReply route(HttpContext& ctx, const std::string& method, const std::string& 
   return it->second.handler(ctx, *params);
 }
 
-Poco::Net::HTTPRequestHandler* HttpApiFactory::createRequestHandler(
-    const Poco::Net::HTTPServerRequest&) {
-  return new ApiHandler(ctx_);
+http::Response handleHttp(HttpContext& ctx, const http::Request& req) {
+  HttpReply reply = route(ctx, req.method, req.target);
+  ctx.log.debug(std::to_string(reply.status) + " " + req.method + " " + req.target + " (" +
+                req.remoteAddress + ")");
+  http::Response resp;
+  resp.status = reply.status;
+  if (reply.kind == HttpReply::Kind::Json)
+    resp.set("Content-Type", "application/json; charset=utf-8");
+  else if (reply.kind == HttpReply::Kind::Text)
+    resp.set("Content-Type", "text/plain; charset=utf-8");
+  else if (reply.kind == HttpReply::Kind::Prometheus)
+    resp.set("Content-Type", kPrometheusContentType);
+  if (reply.nsqHeader) resp.set("X-NSQ-Content-Type", "nsq; version=1.0");
+  resp.body = std::move(reply.body);
+  return resp;
 }
 
 }  // namespace nsq::lookupd

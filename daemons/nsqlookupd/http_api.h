@@ -1,13 +1,13 @@
 #pragma once
-// The nsqlookupd HTTP API (NSQ-COMPAT §3.3 with the §2.1 conventions), served by Poco's
-// HTTPServer. route() is the whole API as a pure function of (method, target) so tests can call
-// it without a socket; HttpApiFactory adapts it to Poco.
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
+// The nsqlookupd HTTP API (NSQ-COMPAT §3.3 with the §2.1 conventions), served by
+// nsq::http::Server. route() is the whole API as a pure function of (method, target) so tests
+// can call it without a socket; handleHttp() adapts it to a request and response.
 
 #include <chrono>
 #include <string>
 
 #include "logger.h"
+#include "nsq/http/request.h"
 #include "registration_db.h"
 
 namespace nsq::lookupd {
@@ -30,14 +30,7 @@ struct HttpReply {
 // target = path plus optional "?query", as on the request line.
 HttpReply route(HttpContext& ctx, const std::string& method, const std::string& target);
 
-class HttpApiFactory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit HttpApiFactory(HttpContext& ctx) : ctx_(ctx) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest& request) override;
-
- private:
-  HttpContext& ctx_;
-};
+// The whole request handled: route() plus headers. Runs on an HTTP pool thread.
+http::Response handleHttp(HttpContext& ctx, const http::Request& req);
 
 }  // namespace nsq::lookupd

@@ -1,14 +1,11 @@
-// LookupProtocol V1: one LookupSession per nsqd connection. The connection loop reads through a
-// small buffer with an absolute per-command deadline, polled in short slices so a stop request
-// is noticed within kStopPollSlice; a slow or silent client therefore ties up only its own pool
-// thread, for at most commandTimeout, and never takes a lock while waiting.
+// LookupProtocol V1: one LookupSession per nsqd connection, driven by V1Connection on the
+// event loop. A whole command (line, and body for IDENTIFY) must arrive within commandTimeout
+// of the previous reply; a slow or silent client costs a descriptor and a small buffer.
 #include "lookup_protocol.h"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/StreamSocket.h>
 
 #include <arpa/inet.h>
 
@@ -20,9 +17,6 @@
 namespace nsq::lookupd {
 
 namespace {
-
-constexpr std::chrono::milliseconds kStopPollSlice{200};
-constexpr std::chrono::seconds kWriteTimeout{5};
 
 std::vector<std::string> splitSpaces(const std::string& line) {
   std::vector<std::string> out;
@@ -159,164 +153,86 @@ LookupReply LookupSession::registration(const std::string& cmd,
   return {"OK", false};
 }
 
-namespace {
-
-// Buffered reads against one absolute deadline per command.
-class DeadlineReader {
- public:
-  enum class Status { Ok, Eof, Timeout, TooLong, Stopping };
-
-  DeadlineReader(Poco::Net::StreamSocket& socket, LookupContext& ctx)
-      : socket_(socket), ctx_(ctx) {}
-
-  void startCommand() { deadline_ = std::chrono::steady_clock::now() + ctx_.commandTimeout; }
-
-  Status readLine(std::string* out, std::size_t max) {
-    for (;;) {
-      auto nl = buf_.find('\n', pos_);
-      if (nl != std::string::npos) {
-        if (nl - pos_ > max) return Status::TooLong;
-        out->assign(buf_, pos_, nl - pos_);
-        consume(nl + 1 - pos_);
-        return Status::Ok;
-      }
-      if (buf_.size() - pos_ > max) return Status::TooLong;
-      if (auto s = fill(); s != Status::Ok) return s;
-    }
-  }
-
-  Status readExact(std::size_t n, std::string* out) {
-    while (buf_.size() - pos_ < n)
-      if (auto s = fill(); s != Status::Ok) return s;
-    out->assign(buf_, pos_, n);
-    consume(n);
-    return Status::Ok;
-  }
-
- private:
-  void consume(std::size_t n) {
-    pos_ += n;
-    if (pos_ == buf_.size()) {
-      buf_.clear();
-      pos_ = 0;
-    }
-  }
-
-  Status fill() {
-    for (;;) {
-      if (ctx_.stopping.load()) return Status::Stopping;
-      auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline_ - std::chrono::steady_clock::now());
-      if (remaining.count() <= 0) return Status::Timeout;
-      auto slice = std::min(remaining, kStopPollSlice);
-      if (!socket_.poll(Poco::Timespan(slice.count() * 1000),
-                        Poco::Net::Socket::SELECT_READ | Poco::Net::Socket::SELECT_ERROR))
-        continue;
-      char tmp[4096];
-      int n = socket_.receiveBytes(tmp, sizeof tmp);
-      if (n <= 0) return Status::Eof;
-      if (pos_ > 0) {
-        buf_.erase(0, pos_);
-        pos_ = 0;
-      }
-      buf_.append(tmp, static_cast<std::size_t>(n));
-      return Status::Ok;
-    }
-  }
-
-  Poco::Net::StreamSocket& socket_;
-  LookupContext& ctx_;
-  std::string buf_;
-  std::size_t pos_ = 0;
-  std::chrono::steady_clock::time_point deadline_;
-};
-
-void sendReply(Poco::Net::StreamSocket& socket, const std::string& data) {
-  std::string frame(4, '\0');
-  uint32_t size = htonl(static_cast<uint32_t>(data.size()));
-  std::memcpy(frame.data(), &size, 4);
-  frame += data;
-  std::size_t sent = 0;
-  while (sent < frame.size()) {
-    int n = socket.sendBytes(frame.data() + sent, static_cast<int>(frame.size() - sent));
-    if (n <= 0) throw Poco::Net::NetException("send failed");
-    sent += static_cast<std::size_t>(n);
-  }
+V1Connection::~V1Connection() {
+  if (!remote_.empty()) ctx_.log.info("CLIENT(" + remote_ + "): closing");
 }
 
-}  // namespace
+void V1Connection::onOpen(net::Connection& c) {
+  remote_ = c.remoteAddress();
+  ctx_.log.info("TCP: new client(" + remote_ + ")");
+  c.setDeadline(net::Clock::now() + ctx_.commandTimeout);
+}
 
-void LookupConnection::run() {
-  auto& sock = socket();
-  std::string remote;
-  try {
-    remote = sock.peerAddress().toString();
-    sock.setNoDelay(true);
-    sock.setSendTimeout(Poco::Timespan(kWriteTimeout.count(), 0));
-  } catch (const Poco::Exception&) {
-    return;  // already gone
+void V1Connection::onDeadline(net::Connection& c) {
+  ctx_.log.warn("TCP: client(" + remote_ + ") read timeout, closing");
+  c.close();
+}
+
+void V1Connection::reply(net::Connection& c, const std::string& data) {
+  char size[4];
+  uint32_t n = htonl(static_cast<uint32_t>(data.size()));
+  std::memcpy(size, &n, 4);
+  c.send(std::string_view(size, 4));
+  c.send(data);
+}
+
+void V1Connection::onInput(net::Connection& c) {
+  std::string& in = c.input();
+  if (!session_) {
+    if (in.size() < 4) return;
+    if (in.compare(0, 4, "  V1") != 0) {
+      ctx_.log.error("client(" + remote_ + ") bad protocol magic");
+      reply(c, "E_BAD_PROTOCOL");
+      c.closeAfterWrite();
+      return;
+    }
+    in.erase(0, 4);
+    ctx_.log.info("CLIENT(" + remote_ + "): desired protocol magic '  V1'");
+    session_ = std::make_unique<LookupSession>(ctx_, remote_);
   }
-  ctx_.log.info("TCP: new client(" + remote + ")");
-  DeadlineReader reader(sock, ctx_);
-  try {
-    reader.startCommand();
-    std::string magic;
-    if (reader.readExact(4, &magic) != DeadlineReader::Status::Ok) {
-      ctx_.log.info("TCP: client(" + remote + ") closed before sending the protocol magic");
-      return;
+  std::size_t pos = 0;
+  while (!c.closing()) {
+    auto nl = in.find('\n', pos);
+    if (nl == std::string::npos ? in.size() - pos > kMaxLookupLine : nl - pos > kMaxLookupLine) {
+      reply(c, "E_INVALID command line longer than " + std::to_string(kMaxLookupLine) + " bytes");
+      c.closeAfterWrite();
+      break;
     }
-    if (magic != "  V1") {
-      ctx_.log.error("client(" + remote + ") bad protocol magic");
-      sendReply(sock, "E_BAD_PROTOCOL");
-      return;
-    }
-    ctx_.log.info("CLIENT(" + remote + "): desired protocol magic '  V1'");
-    LookupSession session(ctx_, remote);
-    BodyReader readBody = [&](LookupReply* err) -> std::optional<std::string> {
-      std::string sizeBytes;
-      if (reader.readExact(4, &sizeBytes) != DeadlineReader::Status::Ok) {
-        *err = fatal("E_BAD_BODY IDENTIFY failed to read body size");
-        return std::nullopt;
-      }
+    if (nl == std::string::npos) break;
+    std::string line = trimSpace(in.substr(pos, nl - pos));
+    std::size_t next = nl + 1;
+    // IDENTIFY carries "[int32 size][body]": run it only once the whole body is here (or its
+    // size alone is already an error).
+    std::optional<std::string> body;
+    LookupReply bodyError;
+    if (splitSpaces(line)[0] == "IDENTIFY" && !session_->identified()) {
+      if (in.size() - next < 4) break;
       uint32_t raw;
-      std::memcpy(&raw, sizeBytes.data(), 4);
+      std::memcpy(&raw, in.data() + next, 4);
       auto size = static_cast<int32_t>(ntohl(raw));
       if (size <= 0 || size > kMaxIdentifyBody) {
-        *err = fatal("E_BAD_BODY IDENTIFY invalid body size " + std::to_string(size));
-        return std::nullopt;
+        bodyError = fatal("E_BAD_BODY IDENTIFY invalid body size " + std::to_string(size));
+      } else {
+        if (in.size() - next - 4 < static_cast<std::size_t>(size)) break;
+        body = in.substr(next + 4, static_cast<std::size_t>(size));
+        next += 4 + static_cast<std::size_t>(size);
       }
-      std::string body;
-      if (reader.readExact(static_cast<std::size_t>(size), &body) != DeadlineReader::Status::Ok) {
-        *err = fatal("E_BAD_BODY IDENTIFY failed to read body");
-        return std::nullopt;
-      }
+    }
+    pos = next;
+    BodyReader readBody = [&](LookupReply* err) -> std::optional<std::string> {
+      if (!body) *err = bodyError;
       return body;
     };
-    for (;;) {
-      reader.startCommand();
-      std::string line;
-      auto status = reader.readLine(&line, kMaxLookupLine);
-      if (status == DeadlineReader::Status::TooLong) {
-        sendReply(sock, "E_INVALID command line longer than " + std::to_string(kMaxLookupLine) +
-                            " bytes");
-        break;
-      }
-      if (status == DeadlineReader::Status::Timeout) {
-        ctx_.log.warn("TCP: client(" + remote + ") read timeout, closing");
-        break;
-      }
-      if (status != DeadlineReader::Status::Ok) break;
-      auto reply = session.exec(trimSpace(line), readBody);
-      if (reply.fatal) ctx_.log.error("client(" + remote + ") - " + reply.data);
-      sendReply(sock, reply.data);
-      if (reply.fatal) break;
+    auto r = session_->exec(line, readBody);
+    if (r.fatal) ctx_.log.error("client(" + remote_ + ") - " + r.data);
+    reply(c, r.data);
+    if (r.fatal) {
+      c.closeAfterWrite();
+      break;
     }
-  } catch (const Poco::Exception& e) {
-    ctx_.log.info("TCP: client(" + remote + ") connection error: " + e.displayText());
-  } catch (const std::exception& e) {
-    ctx_.log.error("TCP: client(" + remote + ") error: " + e.what());
+    c.setDeadline(net::Clock::now() + ctx_.commandTimeout);
   }
-  ctx_.log.info("CLIENT(" + remote + "): closing");
+  in.erase(0, std::min(pos, in.size()));
 }
 
 }  // namespace nsq::lookupd

@@ -9,18 +9,18 @@
 // Every error is fatal: the reply "<E_CODE> <description>", then close.
 //
 // LookupSession is the per-connection state machine, free of sockets so tests can drive it;
-// LookupConnection (a Poco TCPServerConnection) adds the socket, deadlines and size bounds.
-#include <Poco/Net/TCPServerConnection.h>
-#include <Poco/Net/TCPServerConnectionFactory.h>
+// V1Connection adds framing, deadlines and size bounds on nsqlookupd's event loop.
 
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "logger.h"
+#include "nsq/net/event_server.h"
 #include "registration_db.h"
 
 namespace nsq::lookupd {
@@ -40,7 +40,6 @@ struct LookupContext {
   // A whole command (line + body) must arrive within this; an idle connection is closed after
   // it. nsqd PINGs every 15 s, so 60 s never cuts a healthy peer.
   std::chrono::milliseconds commandTimeout{60000};
-  std::atomic<bool> stopping{false};
 };
 
 struct LookupReply {
@@ -76,25 +75,24 @@ class LookupSession {
 // Parses an IDENTIFY body into `peer`; returns "" or the E_BAD_BODY description.
 std::string parseIdentifyBody(const std::string& body, PeerInfo* peer);
 
-class LookupConnection : public Poco::Net::TCPServerConnection {
+// V1Connection: one TCP connection on nsqlookupd's event loop (nsq::net::EventServer). It
+// parses the magic, command lines and IDENTIFY bodies from the bytes received so far and runs
+// each whole command through its LookupSession on the loop thread (the RegistrationDB calls
+// are short and never block), so an idle or slow peer holds no thread at all.
+class V1Connection : public net::Protocol {
  public:
-  LookupConnection(const Poco::Net::StreamSocket& socket, LookupContext& ctx)
-      : TCPServerConnection(socket), ctx_(ctx) {}
-  void run() override;
+  explicit V1Connection(LookupContext& ctx) : ctx_(ctx) {}
+  ~V1Connection() override;
+  void onOpen(net::Connection& c) override;
+  void onInput(net::Connection& c) override;
+  void onDeadline(net::Connection& c) override;
 
  private:
-  LookupContext& ctx_;
-};
+  void reply(net::Connection& c, const std::string& data);
 
-class LookupConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
- public:
-  explicit LookupConnectionFactory(LookupContext& ctx) : ctx_(ctx) {}
-  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& s) override {
-    return new LookupConnection(s, ctx_);
-  }
-
- private:
   LookupContext& ctx_;
+  std::string remote_;
+  std::unique_ptr<LookupSession> session_;  // after the magic
 };
 
 }  // namespace nsq::lookupd

@@ -1,29 +1,21 @@
 // NsqLookupd: binds the listeners first (so the real ports are known before either server
-// answers anything), then starts the two Poco servers on their own fixed-size pools.
+// answers anything), then starts two event loops: TCP (protocol V1, commands run on the loop)
+// and HTTP (whole requests handed to a pool of kHttpWorkers threads).
 #include "nsqlookupd.h"
-
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/ServerSocket.h>
 
 #include "net_address.h"
 
 namespace nsq::lookupd {
 
 namespace {
-// One TCP connection per nsqd: 128 covers large clusters; beyond that connections queue.
-constexpr int kTcpMaxThreads = 128;
-constexpr int kTcpMaxQueued = 64;
-constexpr int kHttpMaxThreads = 16;
-constexpr int kHttpMaxQueued = 64;
+constexpr std::size_t kHttpWorkers = 4;  // handlers are short: RegistrationDB reads and writes
+constexpr std::size_t kHttpMaxQueued = 1024;
 
-Poco::Net::ServerSocket listen(const std::string& flag, const std::string& address) {
+Poco::Net::SocketAddress listenAddress(const std::string& flag, const std::string& address) {
   std::string err;
   auto addr = parseListenAddress(address, &err);
   if (!addr) throw nsq::OptionError("flag --" + flag + ": " + err);
-  Poco::Net::ServerSocket socket;
-  socket.bind(*addr, true);
-  socket.listen(64);
-  return socket;
+  return *addr;
 }
 }  // namespace
 
@@ -31,9 +23,7 @@ NsqLookupd::NsqLookupd(const Options& opts, Logger& log)
     : opts_(opts),
       log_(log),
       tcpCtx_{db_, log_},
-      httpCtx_{db_, log_, opts.inactiveProducerTimeout, opts.tombstoneLifetime},
-      tcpPool_(1, kTcpMaxThreads),
-      httpPool_(1, kHttpMaxThreads) {
+      httpCtx_{db_, log_, opts.inactiveProducerTimeout, opts.tombstoneLifetime} {
   tcpCtx_.broadcastAddress = opts.broadcastAddress.empty() ? hostname() : opts.broadcastAddress;
   tcpCtx_.hostname = hostname();
 }
@@ -41,40 +31,41 @@ NsqLookupd::NsqLookupd(const Options& opts, Logger& log)
 NsqLookupd::~NsqLookupd() { stop(); }
 
 void NsqLookupd::start() {
-  auto tcpSocket = listen("tcp-address", opts_.tcpAddress);
-  auto httpSocket = listen("http-address", opts_.httpAddress);
-  tcpCtx_.tcpPort = tcpSocket.address().port();
-  tcpCtx_.httpPort = httpSocket.address().port();
+  net::raiseOpenFileLimit();
+  net::LogSink sink = [this](LogLevel level, const std::string& text) { log_.log(level, text); };
 
-  auto tcpParams = new Poco::Net::TCPServerParams;
-  tcpParams->setMaxThreads(kTcpMaxThreads);
-  tcpParams->setMaxQueued(kTcpMaxQueued);
-  tcpServer_ = std::make_unique<Poco::Net::TCPServer>(new LookupConnectionFactory(tcpCtx_),
-                                                      tcpPool_, tcpSocket, tcpParams);
+  net::EventServer::Options tcp;
+  tcp.name = "TCP";
+  tcp.maxConnections = static_cast<std::size_t>(opts_.tcpMaxConnections);
+  tcp.log = sink;
+  tcpServer_ = std::make_unique<net::EventServer>(
+      std::move(tcp), [this](net::Connection&) { return std::make_unique<V1Connection>(tcpCtx_); });
 
-  auto httpParams = new Poco::Net::HTTPServerParams;
-  httpParams->setMaxThreads(kHttpMaxThreads);
-  httpParams->setMaxQueued(kHttpMaxQueued);
-  httpParams->setTimeout(Poco::Timespan(10, 0));
-  httpParams->setKeepAlive(true);
-  httpParams->setKeepAliveTimeout(Poco::Timespan(10, 0));
-  httpParams->setServerName("nsqlookupd");
-  httpServer_ = std::make_unique<Poco::Net::HTTPServer>(new HttpApiFactory(httpCtx_), httpPool_,
-                                                        httpSocket, httpParams);
+  httpPool_ = std::make_unique<net::WorkerPool>("lookupd-http", kHttpWorkers, kHttpMaxQueued);
+  http::ServerOptions web;
+  web.name = "HTTP";
+  web.maxConnections = static_cast<std::size_t>(opts_.httpMaxConnections);
+  web.readTimeout = std::chrono::duration_cast<std::chrono::milliseconds>(opts_.httpReadTimeout);
+  web.limits.maxBodyBytes = 64 * 1024;  // no endpoint takes a body
+  web.log = sink;
+  httpServer_ = std::make_unique<http::Server>(std::move(web), *httpPool_, [this](http::Request& req) {
+    return handleHttp(httpCtx_, req);
+  });
+
+  tcpCtx_.tcpPort = tcpServer_->listen(listenAddress("tcp-address", opts_.tcpAddress));
+  tcpCtx_.httpPort = httpServer_->listen(listenAddress("http-address", opts_.httpAddress));
   tcpServer_->start();
-  log_.info("TCP: listening on " + tcpSocket.address().toString());
+  log_.info("TCP: listening on " + opts_.tcpAddress + " (port " + std::to_string(tcpCtx_.tcpPort) + ")");
   httpServer_->start();
-  log_.info("HTTP: listening on " + httpSocket.address().toString());
+  log_.info("HTTP: listening on " + opts_.httpAddress + " (port " + std::to_string(tcpCtx_.httpPort) + ")");
 }
 
 void NsqLookupd::stop() {
   if (stopped_ || !tcpServer_) return;
   stopped_ = true;
-  tcpCtx_.stopping.store(true);  // connection loops notice within one poll slice
   tcpServer_->stop();
-  httpServer_->stopAll(true);
-  tcpPool_.joinAll();
-  httpPool_.joinAll();
+  httpServer_->stop();
+  httpPool_->stop();  // before the server goes: its tasks refer to it
   log_.info("TCP: closing " + std::to_string(tcpCtx_.tcpPort));
 }
 

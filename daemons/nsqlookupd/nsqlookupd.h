@@ -1,15 +1,15 @@
 #pragma once
 // NsqLookupd: the daemon minus process concerns. Owns the RegistrationDB, the TCP (protocol V1)
 // server and the HTTP server. start() binds both listeners or throws; stop() is idempotent and
-// returns once every connection thread has finished.
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/TCPServer.h>
-#include <Poco/ThreadPool.h>
+// returns once both loops and the HTTP pool have finished.
 
 #include <memory>
 
 #include "http_api.h"
 #include "logger.h"
+#include "nsq/http/server.h"
+#include "nsq/net/event_server.h"
+#include "nsq/net/worker_pool.h"
 #include "lookup_protocol.h"
 #include "options.h"
 #include "registration_db.h"
@@ -34,10 +34,9 @@ class NsqLookupd {
   RegistrationDB db_;
   LookupContext tcpCtx_;
   HttpContext httpCtx_;
-  Poco::ThreadPool tcpPool_;
-  Poco::ThreadPool httpPool_;
-  std::unique_ptr<Poco::Net::TCPServer> tcpServer_;
-  std::unique_ptr<Poco::Net::HTTPServer> httpServer_;
+  std::unique_ptr<net::WorkerPool> httpPool_;
+  std::unique_ptr<net::EventServer> tcpServer_;
+  std::unique_ptr<http::Server> httpServer_;
   bool stopped_ = false;
 };
 

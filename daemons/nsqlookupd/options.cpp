@@ -31,6 +31,12 @@ std::unique_ptr<nsq::OptionSet> makeOptionSet(Options& o) {
                    "duration of time a producer will remain in the active list since its last ping");
   set->addDuration("tombstone-lifetime", &o.tombstoneLifetime,
                    "duration of time a producer will remain tombstoned if registration remains");
+  set->addInt("tcp-max-connections", &o.tcpMaxConnections,
+              "maximum open TCP connections; more are refused");
+  set->addInt("http-max-connections", &o.httpMaxConnections,
+              "maximum open HTTP connections; more are refused");
+  set->addDuration("http-read-timeout", &o.httpReadTimeout,
+                   "time allowed to read a whole HTTP request (headers and body); idle keep-alive connections close after it too");
   set->addString("log-level", &o.logLevel, "set log verbosity: debug, info, warn, error, or fatal");
   set->addString("log-prefix", &o.logPrefix, "log message prefix");
   set->addBool("verbose", &o.verbose, "[deprecated] has no effect, use --log-level").hidden = true;
@@ -50,6 +56,12 @@ void validate(const Options& o) {
     throw nsq::OptionError("flag --http-address: " + err);
   if (o.inactiveProducerTimeout.count() <= 0)
     throw nsq::OptionError("flag --inactive-producer-timeout: must be positive");
+  if (o.tcpMaxConnections < 1 || o.tcpMaxConnections > 1000000)
+    throw nsq::OptionError("flag --tcp-max-connections: must be in range 1-1000000");
+  if (o.httpMaxConnections < 1 || o.httpMaxConnections > 1000000)
+    throw nsq::OptionError("flag --http-max-connections: must be in range 1-1000000");
+  if (o.httpReadTimeout.count() <= 0)
+    throw nsq::OptionError("flag --http-read-timeout: must be positive");
   if (o.tombstoneLifetime.count() < 0)
     throw nsq::OptionError("flag --tombstone-lifetime: must not be negative");
 }

@@ -15,6 +15,9 @@ struct Options {
   std::string broadcastAddress;  // defaults to the hostname
   Duration inactiveProducerTimeout = std::chrono::minutes(5);
   Duration tombstoneLifetime = std::chrono::seconds(45);
+  int64_t tcpMaxConnections = 4096;   // per listener; more are accepted and closed at once
+  int64_t httpMaxConnections = 4096;
+  Duration httpReadTimeout = std::chrono::seconds(30);  // one whole HTTP request
   std::string logLevel = "info";
   std::string logPrefix = "[nsqlookupd] ";
   bool verbose = false;  // deprecated no-op
