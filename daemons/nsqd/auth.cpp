@@ -16,6 +16,8 @@
 
 #include "clock.h"
 #include "nsq/json_text.h"
+#include "nsq/log.h"
+#include "nsq/number.h"
 #include "options.h"
 
 namespace nsq::nsqd {
@@ -115,7 +117,9 @@ bool AuthState::isAllowed(std::string_view topic, std::string_view channel) cons
 AuthStatePtr parseAuthReply(std::string_view body, int64_t nowMono, std::string* error) {
   Poco::JSON::Object::Ptr obj;
   try {
-    obj = Poco::JSON::Parser().parse(std::string(body)).extract<Poco::JSON::Object::Ptr>();
+    // Poco would read such a number wrapped (2^64 as 0): refuse the reply instead.
+    if (!findUnrepresentableJsonInteger(body))
+      obj = Poco::JSON::Parser().parse(std::string(body)).extract<Poco::JSON::Object::Ptr>();
   } catch (const Poco::Exception&) {
     obj = nullptr;
   }
@@ -125,12 +129,14 @@ AuthStatePtr parseAuthReply(std::string_view body, int64_t nowMono, std::string*
   }
   auto state = std::make_shared<AuthState>();
   if (obj->has("ttl") && !obj->isNull("ttl")) {
-    Poco::Dynamic::Var ttl = obj->get("ttl");
-    if (!ttl.isInteger()) {
+    // A Go int in the original: 2^63 (which made convert<int64_t>() throw here) or a fraction
+    // does not decode.
+    ParsedInt ttl = jsonInt(obj->get("ttl"));
+    if (!ttl || obj->get("ttl").type() == typeid(double)) {
       *error = "invalid ttl in reply";
       return nullptr;
     }
-    state->ttlSeconds = ttl.convert<int64_t>();
+    state->ttlSeconds = *ttl;
   }
   if (!readString(obj, "identity", state->identity) || !readString(obj, "identity_url", state->identityUrl)) {
     *error = "invalid identity in reply";
@@ -244,8 +250,30 @@ void Authorizer::work() {
     auto job = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    job.second(query(job.first));
-    job = {};  // drop the callback (and what it holds) before waiting again
+    // The last-resort handler of this worker: nothing may escape the thread. A query that
+    // throws still answers (as a failed query); a callback that throws is only logged.
+    AuthResult result;
+    try {
+      result = query(job.first);
+    } catch (const std::exception& e) {
+      result = {};
+      result.error = std::string("auth query failed - ") + e.what();
+    } catch (...) {
+      result = {};
+      result.error = "auth query failed - unknown exception";
+    }
+    try {
+      job.second(std::move(result));
+    } catch (const std::exception& e) {
+      logError("AUTH: reply handler failed - ", e.what());
+    } catch (...) {
+      logError("AUTH: reply handler failed - unknown exception");
+    }
+    try {
+      job = {};  // drop the callback (and what it holds) before waiting again
+    } catch (...) {
+      logError("AUTH: dropping a finished query failed");
+    }
     lock.lock();
   }
 }

@@ -28,6 +28,7 @@
 #include "nsq/json_text.h"
 #include "nsq/log.h"
 #include "nsq/names.h"
+#include "nsq/number.h"
 #include "nsqd.h"
 #include "tls.h"
 #include "topic.h"
@@ -43,6 +44,14 @@ constexpr int64_t kTlsHandshakeTimeoutNs = 5'000'000'000;
 // kIdleBufferBytes, so thousands of idle clients cost little memory.
 constexpr int64_t kIdleTrimNs = 1'000'000'000;
 constexpr std::size_t kIdleBufferBytes = 4096;
+
+// A numeric command parameter: unsigned decimal digits (NSQ-COMPAT 1.4) read as an int64, so
+// anything past 2^63-1, like a sign, is Syntax ("could not parse", as strconv.ParseInt fails
+// in the original).
+ParsedInt parseParam(std::string_view text, int64_t max = kInt64Max) {
+  if (!text.empty() && (text.front() == '+' || text.front() == '-')) return {NumberError::Syntax, 0};
+  return parseInt(text, 0, max);
+}
 
 std::string quoted(std::string_view s) {
   std::string out = "\"";
@@ -367,12 +376,15 @@ long ClientSession::executeOne(std::string_view buf, int64_t now) {
       if (!isValidTopicName(cmd.params[0]))
         return fail({ErrorCode::BadTopic, std::string(name) + " topic name " + quoted(cmd.params[0]) + " is not valid"});
       if (cmd.name == CommandName::Dpub) {
-        auto ms = parseUnsigned(cmd.params[1]);
-        if (!ms) return fail({ErrorCode::Invalid, "DPUB could not parse timeout " + std::string(cmd.params[1])});
+        // The original reads bare digits (no sign) and says which bound was crossed.
+        std::string_view text = cmd.params[1];
         int64_t maxMs = o.maxReqTimeout.count() / 1'000'000;
-        if (*ms > static_cast<uint64_t>(maxMs))
-          return fail({ErrorCode::Invalid, "DPUB timeout " + std::to_string(*ms) + " out of range 0-" + std::to_string(maxMs)});
-        deferNs = static_cast<int64_t>(*ms) * 1'000'000;
+        ParsedInt ms = parseParam(text, maxMs);
+        if (ms.error == NumberError::Syntax)
+          return fail({ErrorCode::Invalid, "DPUB could not parse timeout " + std::string(text)});
+        if (!ms)
+          return fail({ErrorCode::Invalid, "DPUB timeout " + std::string(text) + " out of range 0-" + std::to_string(maxMs)});
+        deferNs = *ms * 1'000'000;
       }
       if (cmd.name == CommandName::Mpub) {
         // The original checks MPUB's authorization before reading its body (PUB/DPUB after).
@@ -449,45 +461,49 @@ Error ClientSession::publish(std::string_view topicName, const std::vector<std::
   return {};
 }
 
+// Like the original, which decodes into Go ints (sample_rate an int32), a value that does not
+// fit its field (2^63, a string, a fraction) fails the whole body with the original's text;
+// the log names the field, as the original logs the decoder's error. Numbers go through
+// nsq::jsonInt, which never throws: an escaped Poco::RangeException once aborted nsqd.
 Error ClientSession::handleIdentify(std::string_view body) {
+  const Error decodeFailed{ErrorCode::BadBody, "IDENTIFY failed to decode JSON body"};
+  auto refuse = [&](std::string_view why) {
+    logWarn("PROTOCOL(V2): [", remoteAddress_, "] IDENTIFY failed to decode JSON body - ", why);
+    return decodeFailed;
+  };
+  // Poco would read these wrapped (2^64 as 0), so they are refused before parsing.
+  if (auto big = findUnrepresentableJsonInteger(body))
+    return refuse("number " + std::string(big->substr(0, 64)) + " out of range");
   Poco::JSON::Object::Ptr obj;
   try {
     Poco::JSON::Parser parser;
     auto v = parser.parse(std::string(body));
     obj = v.extract<Poco::JSON::Object::Ptr>();
   } catch (...) {
-    return {ErrorCode::BadBody, "IDENTIFY failed to decode JSON body"};
+    return decodeFailed;
   }
-  if (!obj) return {ErrorCode::BadBody, "IDENTIFY failed to decode JSON body"};
+  if (!obj) return decodeFailed;
   const auto& o = nsqd_.options();
-  bool typeError = false;
+  std::string typeError;  // the first field that did not decode
   auto getString = [&](const char* key, std::string& out) {
     if (!obj->has(key) || obj->isNull(key)) return;
     auto v = obj->get(key);
-    if (!v.isString()) typeError = true;
+    if (!v.isString()) typeError = typeError.empty() ? std::string(key) + " is not a string" : typeError;
     else out = v.convert<std::string>();
   };
   auto getBool = [&](const char* key, bool& out) {
     if (!obj->has(key) || obj->isNull(key)) return;
     auto v = obj->get(key);
-    if (!v.isBoolean()) typeError = true;
+    if (!v.isBoolean()) typeError = typeError.empty() ? std::string(key) + " is not a boolean" : typeError;
     else out = v.convert<bool>();
   };
-  auto getInt = [&](const char* key, int64_t& out) {
+  auto getInt = [&](const char* key, int64_t& out, int64_t min = kInt64Min, int64_t max = kInt64Max) {
     if (!obj->has(key) || obj->isNull(key)) return;
-    auto v = obj->get(key);
-    if (!v.isInteger()) {
-      // JSON numbers like 30000.0 decode as doubles; Go accepts only integral values.
-      if (v.isNumeric()) {
-        double d = v.convert<double>();
-        if (d == static_cast<double>(static_cast<int64_t>(d))) {
-          out = static_cast<int64_t>(d);
-          return;
-        }
-      }
-      typeError = true;
-    } else {
-      out = v.convert<int64_t>();
+    ParsedInt n = jsonInt(obj->get(key), min, max);
+    if (n) {
+      out = *n;
+    } else if (typeError.empty()) {
+      typeError = std::string(key) + (n.error == NumberError::Range ? " out of range" : " is not an integer");
     }
   };
   std::string clientId = clientId_, hostname = hostname_, userAgent, region, zone;
@@ -508,9 +524,9 @@ Error ClientSession::handleIdentify(std::string_view body) {
   getInt("output_buffer_size", obSize);
   getInt("output_buffer_timeout", obTimeout);
   getInt("deflate_level", deflateLevel);
-  getInt("sample_rate", sampleRate);
+  getInt("sample_rate", sampleRate, INT32_MIN, INT32_MAX);
   getInt("msg_timeout", msgTimeout);
-  if (typeError) return {ErrorCode::BadBody, "IDENTIFY failed to decode JSON body"};
+  if (!typeError.empty()) return refuse(typeError);
 
   auto invalid = [](const char* what, int64_t v) {
     return Error{ErrorCode::BadBody, std::string("IDENTIFY ") + what + " (" + std::to_string(v) + ") is invalid"};
@@ -652,12 +668,12 @@ Error ClientSession::handleRdy(const CommandLine& cmd) {
   if (state != ClientState::Subscribed) return {ErrorCode::Invalid, "cannot RDY in current state"};
   int64_t count = 1;
   if (cmd.paramCount >= 1) {
-    auto v = parseUnsigned(cmd.params[0]);
+    ParsedInt v = parseParam(cmd.params[0]);
     if (!v) return {ErrorCode::Invalid, "RDY could not parse count " + std::string(cmd.params[0])};
-    if (*v > static_cast<uint64_t>(nsqd_.options().maxRdyCount))
+    if (*v > nsqd_.options().maxRdyCount)
       return {ErrorCode::Invalid, "RDY count " + std::to_string(*v) + " out of range 0-" +
                                       std::to_string(nsqd_.options().maxRdyCount)};
-    count = static_cast<int64_t>(*v);
+    count = *v;
   }
   rdy_.store(count, std::memory_order_relaxed);
   return {};
@@ -688,10 +704,10 @@ Error ClientSession::handleFinReqTouch(const CommandLine& cmd) {
   } else if (cmd.name == CommandName::Touch) {
     code = channel_->touch(*this, id, &desc);
   } else {
-    auto ms = parseUnsigned(cmd.params[1]);
+    ParsedInt ms = parseParam(cmd.params[1]);
     if (!ms) return {ErrorCode::Invalid, "REQ could not parse timeout " + std::string(cmd.params[1])};
     int64_t maxNs = nsqd_.options().maxReqTimeout.count();
-    int64_t delayNs = *ms > static_cast<uint64_t>(maxNs / 1'000'000) ? maxNs : static_cast<int64_t>(*ms) * 1'000'000;
+    int64_t delayNs = *ms > maxNs / 1'000'000 ? maxNs : *ms * 1'000'000;
     code = channel_->requeue(*this, id, delayNs, &desc);
   }
   if (code != ErrorCode::None) return {code, desc};

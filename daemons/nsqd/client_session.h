@@ -61,6 +61,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
 
   uint64_t id() const { return id_; }
   int fd() const { return fd_; }
+  const std::string& remoteAddress() const { return remoteAddress_; }
   IoLoop& loop() { return loop_; }
 
   // IO thread: socket readiness and periodic checks. Each returns false when the connection

@@ -24,7 +24,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -38,6 +37,7 @@
 #include "nsq/log.h"
 #include "nsq/net/worker_pool.h"
 #include "nsq/names.h"
+#include "nsq/number.h"
 #include "nsq/options.h"
 #include "nsq/wire.h"
 #include "metrics.h"
@@ -119,16 +119,6 @@ std::optional<bool> boolParam(const Params& p, const std::string& key) {
   if (*v == "true" || *v == "1") return true;
   if (*v == "false" || *v == "0") return false;
   return std::nullopt;
-}
-
-// Go's strconv.ParseInt(s, 10, 64).
-std::optional<int64_t> parseInt64(std::string_view s) {
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  if (s.empty() || s.front() == '+') return std::nullopt;
-  int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return v;
 }
 
 struct HttpReply {
@@ -223,7 +213,7 @@ HttpReply doInfo(Call& c) {
 
 HttpReply doSetBlockRate(Call& c) {
   auto rate = get(c.params, "rate");
-  if (!rate || !parseInt64(*rate)) return plain(400, "invalid block rate : " + rate.value_or(""));
+  if (!rate || !parseInt(*rate)) return plain(400, "invalid block rate : " + rate.value_or(""));
   return plain(200, "");  // no block profiler here; accepted for compatibility
 }
 
@@ -285,15 +275,16 @@ std::optional<HttpReply> topicFromQuery(Call& c, std::shared_ptr<Topic>& topic, 
   return std::nullopt;
 }
 
-// defer=<ms> within 0..max-req-timeout; returns false for INVALID_DEFER.
+// defer=<ms> within 0..max-req-timeout (strconv.ParseInt, then the range, as upstream); returns
+// false for INVALID_DEFER, upstream's one answer to both.
 bool deferParam(Call& c, int64_t& deferNs) {
   deferNs = 0;
   auto text = get(c.params, "defer");
   if (!text) return true;
-  auto ms = parseInt64(*text);
-  if (!ms || *ms < 0 || *ms > INT64_MAX / 1'000'000) return false;
+  ParsedInt ms = parseInt(*text, 0, c.nsqd.options().maxReqTimeout.count() / 1'000'000);
+  if (!ms) return false;
   deferNs = *ms * 1'000'000;
-  return deferNs <= c.nsqd.options().maxReqTimeout.count();
+  return true;
 }
 
 HttpReply publish(Call& c, Topic& topic, const std::vector<std::string_view>& bodies, int64_t deferNs) {

@@ -1,6 +1,10 @@
 // IoLoop: epoll readiness loop for client sessions. Level-triggered; each readable event reads
 // what is there (bounded per pass for fairness), runs the complete commands, pumps messages and
 // flushes. A 100 ms tick drives heartbeats and read/write deadlines for every connection.
+//
+// Nothing may escape this thread (std::terminate would take nsqd down): each connection's work
+// runs under guarded(), which logs an exception and closes only that connection, and each loop
+// pass has a last-resort handler of its own.
 #include "io_loop.h"
 
 #include <sys/epoll.h>
@@ -15,6 +19,30 @@
 #include "nsqd.h"
 
 namespace nsq::nsqd {
+
+namespace {
+
+// Runs one connection's step; an exception counts as "close it" (false) after a log line.
+void logClosing(const ClientSession& client, const char* stage, const char* what) noexcept {
+  try {
+    logError("IO: client(", client.remoteAddress(), ") ", stage, " failed - ", what, "; closing the connection");
+  } catch (...) {
+  }
+}
+
+template <typename Step>
+bool guarded(const ClientSession& client, const char* stage, Step&& step) noexcept {
+  try {
+    return step();
+  } catch (const std::exception& e) {
+    logClosing(client, stage, e.what());
+  } catch (...) {
+    logClosing(client, stage, "unknown exception");
+  }
+  return false;
+}
+
+}  // namespace
 
 IoLoop::IoLoop(Nsqd& nsqd, int index) : nsqd_(nsqd), index_(index) {
   epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -95,7 +123,7 @@ bool IoLoop::isOpen(const std::shared_ptr<ClientSession>& client) const {
   return it != conns_.end() && it->second == client;
 }
 
-void IoLoop::close(const std::shared_ptr<ClientSession>& client) {
+void IoLoop::closeNow(const std::shared_ptr<ClientSession>& client) {
   auto it = conns_.find(client->fd());
   if (it == conns_.end() || it->second != client) return;  // already closed
   ::epoll_ctl(epfd_, EPOLL_CTL_DEL, client->fd(), nullptr);
@@ -121,7 +149,14 @@ void IoLoop::drainMailbox(int64_t now) {
     (void)n;
   }
   for (auto& [fd, remote] : newConns) {
-    auto client = std::make_shared<ClientSession>(nsqd_, *this, fd, nsqd_.newClientId(), remote);
+    std::shared_ptr<ClientSession> client;
+    try {
+      client = std::make_shared<ClientSession>(nsqd_, *this, fd, nsqd_.newClientId(), remote);
+    } catch (const std::exception& e) {
+      logError("IO: client(", remote, ") setup failed - ", e.what(), "; closing the connection");
+      ::close(fd);
+      continue;
+    }
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
@@ -135,14 +170,45 @@ void IoLoop::drainMailbox(int64_t now) {
   }
   for (auto& c : wakes) {
     c->wakePending.store(false, std::memory_order_release);
-    if (isOpen(c) && !c->pump(now)) close(c);
+    if (isOpen(c) && !guarded(*c, "pump", [&] { return c->pump(now); })) close(c);
   }
   for (auto& [c, task] : tasks)
-    if (isOpen(c) && !task(now)) close(c);
+    if (isOpen(c) && !guarded(*c, "task", [&] { return task(now); })) close(c);
   for (auto& c : closes) close(c);
 }
 
+void IoLoop::close(const std::shared_ptr<ClientSession>& client) {
+  try {
+    closeNow(client);
+  } catch (const std::exception& e) {
+    logError("IO: client(", client->remoteAddress(), ") close failed - ", e.what());
+  } catch (...) {
+    logError("IO: client(", client->remoteAddress(), ") close failed - unknown exception");
+  }
+}
+
 void IoLoop::run() {
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    try {
+      runLoop();
+    } catch (const std::exception& e) {
+      logError("IO: loop ", std::to_string(index_), " - ", e.what(), "; carrying on");
+    } catch (...) {
+      logError("IO: loop ", std::to_string(index_), " - unknown exception; carrying on");
+    }
+  }
+  std::vector<std::shared_ptr<ClientSession>> all;
+  for (auto& [fd, c] : conns_) all.push_back(c);
+  for (auto& c : all) close(c);
+  std::lock_guard lock(mailboxMutex_);
+  for (auto& [fd, remote] : newConns_) ::close(fd);
+  newConns_.clear();
+  wakes_.clear();
+  closes_.clear();
+  tasks_.clear();
+}
+
+void IoLoop::runLoop() {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
   int64_t nextTick = monoNanos() + 100'000'000;
@@ -160,29 +226,23 @@ void IoLoop::run() {
       auto it = conns_.find(fd);
       if (it == conns_.end()) continue;
       std::shared_ptr<ClientSession> c = it->second;
-      bool ok = true;
-      if (events[i].events & (EPOLLERR | EPOLLHUP)) ok = c->onReadable(now) && false;
-      if (ok && (events[i].events & EPOLLOUT)) ok = c->onWritable(now);
-      if (ok && (events[i].events & EPOLLIN)) ok = c->onReadable(now);
+      uint32_t ready = events[i].events;
+      bool ok = guarded(*c, "IO", [&] {
+        if (ready & (EPOLLERR | EPOLLHUP)) return c->onReadable(now) && false;
+        if ((ready & EPOLLOUT) && !c->onWritable(now)) return false;
+        if ((ready & EPOLLIN) && !c->onReadable(now)) return false;
+        return true;
+      });
       if (!ok) close(c);
     }
     if (now >= nextTick) {
       nextTick = now + 100'000'000;
       std::vector<std::shared_ptr<ClientSession>> dead;
       for (auto& [fd, c] : conns_)
-        if (!c->onTick(now)) dead.push_back(c);
+        if (!guarded(*c, "tick", [&] { return c->onTick(now); })) dead.push_back(c);
       for (auto& c : dead) close(c);
     }
   }
-  std::vector<std::shared_ptr<ClientSession>> all;
-  for (auto& [fd, c] : conns_) all.push_back(c);
-  for (auto& c : all) close(c);
-  std::lock_guard lock(mailboxMutex_);
-  for (auto& [fd, remote] : newConns_) ::close(fd);
-  newConns_.clear();
-  wakes_.clear();
-  closes_.clear();
-  tasks_.clear();
 }
 
 }  // namespace nsq::nsqd

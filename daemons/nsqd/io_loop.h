@@ -34,8 +34,9 @@ class IoLoop {
   void wake(std::shared_ptr<ClientSession> client);
   void requestClose(std::shared_ptr<ClientSession> client);
   // Runs task(nowMono) on the IO thread if the client is still open there (otherwise the task
-  // is just destroyed); a false return closes the connection. For work finished elsewhere,
-  // such as an auth query.
+  // is just destroyed); a false return closes the connection, and so does an exception (logged;
+  // the loop and its other connections carry on). For work finished elsewhere, such as an auth
+  // query.
   using Task = std::function<bool(int64_t)>;
   void post(std::shared_ptr<ClientSession> client, Task task);
   // IO thread: which readiness events a connection wants: readable (false while its input is
@@ -44,9 +45,11 @@ class IoLoop {
   std::size_t connectionCount() const { return count_.load(std::memory_order_relaxed); }
 
  private:
-  void run();
+  void run();      // runLoop() under a last-resort handler, then closes everything
+  void runLoop();  // until stopping_
   void drainMailbox(int64_t now);
-  void close(const std::shared_ptr<ClientSession>& client);
+  void close(const std::shared_ptr<ClientSession>& client);  // never throws
+  void closeNow(const std::shared_ptr<ClientSession>& client);
   void notify();
   bool isOpen(const std::shared_ptr<ClientSession>& client) const;
 

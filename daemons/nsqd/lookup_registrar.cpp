@@ -32,6 +32,7 @@
 #include "nsq/log.h"
 #include "nsq/message.h"
 #include "nsq/names.h"
+#include "nsq/number.h"
 #include "nsq/wire.h"
 #include "nsqd.h"
 #include "topic.h"
@@ -160,7 +161,25 @@ void LookupRegistrar::applyAddresses() {
 
 LookupRegistrar::~LookupRegistrar() { stop(); }
 
-void LookupRegistrar::start() { thread_ = std::thread([this] { run(); }); }
+// The thread's last-resort handler: an exception out of run() (a bug, or memory running out)
+// is logged and run() starts over a second later, so registrations keep flowing.
+void LookupRegistrar::start() {
+  thread_ = std::thread([this] {
+    for (;;) {
+      std::string what = "unknown exception";
+      try {
+        run();
+        return;
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      logError("LOOKUP: registrar failed - ", what, "; restarting in 1s");
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) return;
+    }
+  });
+}
 
 void LookupRegistrar::stop() {
   {
@@ -246,10 +265,11 @@ bool LookupRegistrar::connectPeer(Peer& p) {
   }
   std::string httpAddress;
   try {
+    if (findUnrepresentableJsonInteger(reply)) throw std::runtime_error("number out of range");
     auto obj = Poco::JSON::Parser().parse(reply).extract<Poco::JSON::Object::Ptr>();
     std::string addr = obj->optValue<std::string>("broadcast_address", "");
-    int port = obj->optValue<int>("http_port", 0);
-    if (!addr.empty() && port > 0) httpAddress = addr + ":" + std::to_string(port);
+    ParsedInt port = obj->has("http_port") ? jsonInt(obj->get("http_port"), 1, 65535) : ParsedInt{};
+    if (!addr.empty() && port && *port > 0) httpAddress = addr + ":" + std::to_string(*port);
   } catch (...) {
     logWarn("LOOKUP(", p.address, "): unparsable IDENTIFY reply");
   }

@@ -32,6 +32,7 @@
 #include "tls.h"
 #include "nsq/log.h"
 #include "nsq/names.h"
+#include "nsq/number.h"
 #include "topic.h"
 
 namespace nsq::nsqd {
@@ -44,13 +45,9 @@ std::pair<std::string, int> splitHostPort(const std::string& address) {
   if (colon == std::string::npos) throw std::runtime_error("invalid address " + address + " (want host:port)");
   std::string host = address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  int port = 0;
-  try {
-    port = std::stoi(address.substr(colon + 1));
-  } catch (...) {
-    throw std::runtime_error("invalid port in address " + address);
-  }
-  return {host, port};
+  ParsedInt port = parseInt(std::string_view(address).substr(colon + 1), 0, 65535);
+  if (!port) throw std::runtime_error("invalid port in address " + address);
+  return {host, static_cast<int>(*port)};
 }
 
 int listenTcp(const std::string& address, int& boundPort) {
@@ -219,7 +216,21 @@ void Nsqd::start() {
   }
   acceptThread_ = std::thread([this] { acceptLoop(); });
   if (lookup_) lookup_->start();
-  scanThread_ = std::thread([this] { scanLoop(); });
+  scanThread_ = std::thread([this] {
+    // The scanner's last-resort handler: an exception out of a pass is logged and scanning
+    // resumes, since an escaped one would terminate nsqd.
+    while (!exiting()) {
+      try {
+        scanLoop();
+        return;
+      } catch (const std::exception& e) {
+        logError("NSQ: queue scanner failed - ", e.what(), "; restarting");
+      } catch (...) {
+        logError("NSQ: queue scanner failed - unknown exception; restarting");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
   if (!opts_.statsdAddress.empty()) {
     statsd_ = std::make_unique<StatsdPusher>(*this);
     statsd_->start();

@@ -1,6 +1,11 @@
+// Syncer (syncer.h). A task that throws is logged and dropped; the thread carries on with the
+// next one, since an escaped exception would terminate nsqd.
 #include "syncer.h"
 
+#include <exception>
 #include <utility>
+
+#include "nsq/log.h"
 
 namespace nsq::nsqd {
 
@@ -49,7 +54,14 @@ void Syncer::loop() {
     auto task = std::move(tasks_.front());
     tasks_.pop_front();
     lock.unlock();
-    task();
+    try {
+      task();
+    } catch (const std::exception& e) {
+      logError("SYNC: task failed - ", e.what());
+    } catch (...) {
+      logError("SYNC: task failed - unknown exception");
+    }
+    task = nullptr;  // what it holds goes before the lock is taken again
     lock.lock();
   }
 }

@@ -32,7 +32,8 @@ class Syncer {
   void stop();
 
   // Runs task on the syncer thread (or right here, see above). Any thread; never call it with a
-  // lock held that the task's fsync must not be waited for under.
+  // lock held that the task's fsync must not be waited for under. On the syncer thread an
+  // exception from task is logged and the thread goes on; on the caller it propagates.
   void run(std::function<void()> task);
 
   // Tasks queued and not yet started (for tests and /debug).

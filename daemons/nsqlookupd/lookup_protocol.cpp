@@ -13,6 +13,7 @@
 
 #include "nsq/json_text.h"
 #include "nsq/names.h"
+#include "nsq/number.h"
 
 namespace nsq::lookupd {
 
@@ -44,6 +45,8 @@ LookupReply fatal(std::string text) { return {std::move(text), true}; }
 
 std::string parseIdentifyBody(const std::string& body, PeerInfo* peer) {
   const std::string decodeError = "IDENTIFY failed to decode JSON body";
+  // Poco would read these wrapped (2^64 as 0); the original's Go int cannot hold them either.
+  if (findUnrepresentableJsonInteger(body)) return decodeError;
   Poco::Dynamic::Var root;
   try {
     Poco::JSON::Parser parser;
@@ -62,17 +65,14 @@ std::string parseIdentifyBody(const std::string& body, PeerInfo* peer) {
     *out = v.extract<std::string>();
     return true;
   };
+  // Any Go int decodes in the original (2^63 does not); the port range is checked by the caller.
   auto num = [&](const char* key, int64_t* out) {
     if (!obj->has(key)) return true;
     auto v = obj->get(key);
     if (v.isEmpty()) return true;
-    if (!v.isInteger()) return false;
-    try {
-      *out = v.convert<int64_t>();
-    } catch (const Poco::Exception&) {
-      return false;
-    }
-    return true;
+    ParsedInt n = jsonInt(v);
+    if (n) *out = *n;
+    return static_cast<bool>(n);
   };
   bool ok = str("hostname", &peer->hostname) && str("broadcast_address", &peer->broadcastAddress) &&
             num("tcp_port", &peer->tcpPort) && num("http_port", &peer->httpPort) &&
@@ -91,7 +91,22 @@ LookupSession::~LookupSession() {
                   " key:" + r.key + " subkey:" + r.subKey);
 }
 
+// The last-resort handler for one connection: whatever a command throws (a bug, or memory
+// running out) closes this connection with a fatal reply and leaves the daemon serving.
 LookupReply LookupSession::exec(const std::string& line, const BodyReader& readBody) {
+  std::string what;
+  try {
+    return execCommand(line, readBody);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  ctx_.log.error("client(" + remoteAddress_ + ") - internal error in " + line.substr(0, 64) + ": " + what);
+  return fatal("E_INVALID internal error");
+}
+
+LookupReply LookupSession::execCommand(const std::string& line, const BodyReader& readBody) {
   auto params = splitSpaces(line);
   const std::string& cmd = params[0];
   if (cmd == "PING") return ping();
@@ -119,6 +134,12 @@ LookupReply LookupSession::identify(const BodyReader& readBody) {
   if (peer->broadcastAddress.empty() || peer->tcpPort == 0 || peer->httpPort == 0 ||
       peer->version.empty())
     return fatal("E_BAD_BODY IDENTIFY missing fields");
+  // Ours, not the original's (which registers any Go int): a port nsqd could not listen on would
+  // be handed to every consumer by /lookup.
+  if (!isPort(peer->tcpPort))
+    return fatal("E_BAD_BODY IDENTIFY tcp_port " + std::to_string(peer->tcpPort) + " out of range 1-65535");
+  if (!isPort(peer->httpPort))
+    return fatal("E_BAD_BODY IDENTIFY http_port " + std::to_string(peer->httpPort) + " out of range 1-65535");
   peer->lastUpdate.store(ctx_.db.now());
   ctx_.log.info("CLIENT(" + remoteAddress_ + "): IDENTIFY Address:" + peer->broadcastAddress +
                 " TCP:" + std::to_string(peer->tcpPort) + " HTTP:" +

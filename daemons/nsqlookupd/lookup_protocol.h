@@ -57,11 +57,13 @@ class LookupSession {
   LookupSession(const LookupSession&) = delete;
   LookupSession& operator=(const LookupSession&) = delete;
 
-  // Executes one command line (already stripped of surrounding whitespace).
+  // Executes one command line (already stripped of surrounding whitespace). Never throws: an
+  // exception from a command or from readBody becomes a fatal "E_INVALID internal error".
   LookupReply exec(const std::string& line, const BodyReader& readBody);
   bool identified() const { return peer_ != nullptr; }
 
  private:
+  LookupReply execCommand(const std::string& line, const BodyReader& readBody);
   LookupReply identify(const BodyReader& readBody);
   LookupReply registration(const std::string& cmd, const std::vector<std::string>& params,
                            bool add);

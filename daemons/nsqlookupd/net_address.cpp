@@ -3,6 +3,8 @@
 
 #include <Poco/Exception.h>
 
+#include "nsq/number.h"
+
 namespace nsq::lookupd {
 
 std::optional<Poco::Net::SocketAddress> parseListenAddress(const std::string& text,
@@ -17,13 +19,13 @@ std::optional<Poco::Net::SocketAddress> parseListenAddress(const std::string& te
   if (host.empty()) host = "0.0.0.0";
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
-  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
-      port.size() > 5 || std::stoi(port) > 65535) {
+  ParsedInt portNumber = parseInt(port, 0, 65535);
+  if (!portNumber || port.find_first_not_of("0123456789") != std::string::npos) {  // no sign
     *err = "address \"" + text + "\" has an invalid port";
     return std::nullopt;
   }
   try {
-    return Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(std::stoi(port)));
+    return Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(*portNumber));
   } catch (const Poco::Exception& e) {
     *err = "address \"" + text + "\": " + e.displayText();
     return std::nullopt;

@@ -24,6 +24,7 @@
 #include <stdexcept>
 
 #include "nsq/message.h"
+#include "nsq/number.h"
 
 namespace nsq {
 namespace {
@@ -90,6 +91,29 @@ void fsyncDir(const std::string& dir) {
 struct Meta {
   int64_t depth = 0, rfn = 0, rpos = 0, wfn = 0, wpos = 0;
 };
+
+// go-diskqueue's "<depth>\n<readFile>,<readPos>\n<writeFile>,<writePos>\n", each number through
+// the range-checked parser; false when one is missing, not a number, or negative (a negative
+// depth is kept: recovery checks depth before trusting it).
+bool parseMeta(std::string_view text, Meta& m) {
+  int64_t* fields[] = {&m.depth, &m.rfn, &m.rpos, &m.wfn, &m.wpos};
+  const char separators[] = {'\n', ',', '\n', ',', '\n'};
+  for (int i = 0; i < 5; ++i) {
+    std::size_t end = text.find(separators[i]);
+    if (end == std::string_view::npos) {
+      if (i < 4) return false;
+      end = text.size();
+    }
+    std::string_view field = text.substr(0, end);
+    while (!field.empty() && (field.front() == ' ' || field.front() == '\t')) field.remove_prefix(1);
+    while (!field.empty() && (field.back() == ' ' || field.back() == '\t' || field.back() == '\r')) field.remove_suffix(1);
+    ParsedInt v = parseInt(field, i == 0 ? kInt64Min : 0, kInt64Max);
+    if (!v) return false;
+    *fields[i] = *v;
+    text.remove_prefix(std::min(end + 1, text.size()));
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -306,10 +330,10 @@ void DiskQueue::recover() {
   Meta m;
   bool haveMeta = false;
   if (FILE* f = std::fopen(metadataPath().c_str(), "r")) {
-    haveMeta = std::fscanf(f, "%" SCNd64 "\n%" SCNd64 ",%" SCNd64 "\n%" SCNd64 ",%" SCNd64, &m.depth,
-                           &m.rfn, &m.rpos, &m.wfn, &m.wpos) == 5 &&
-               m.rfn >= 0 && m.rpos >= 0 && m.wfn >= 0 && m.wpos >= 0;
+    char text[512];
+    std::size_t n = std::fread(text, 1, sizeof text, f);
     std::fclose(f);
+    haveMeta = parseMeta(std::string_view(text, n), m);
     if (!haveMeta) logError("unparsable metadata " + metadataPath() + "; recovering from the segments");
   }
 

@@ -4,6 +4,7 @@
 #include "nsq/options.h"
 
 #include "nsq/json_text.h"
+#include "nsq/number.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -27,18 +28,6 @@ std::optional<bool> parseBool(const std::string& t) {
 }
 
 namespace {
-
-std::optional<int64_t> parseInt(const std::string& t) {
-  if (t.empty()) return std::nullopt;
-  std::size_t pos = 0;
-  try {
-    long long v = std::stoll(t, &pos, 0);
-    if (pos != t.size()) return std::nullopt;
-    return v;
-  } catch (...) {
-    return std::nullopt;
-  }
-}
 
 // Go's flag package takes -name as well as --name; CLI11 wants --name for long options. As in
 // Go, an option that takes a value gets the next argument whatever it looks like ("-12", "-1s"),
@@ -101,7 +90,8 @@ OptionSpec& OptionSet::addBool(const std::string& name, bool* target, const std:
 OptionSpec& OptionSet::addInt(const std::string& name, int64_t* target, const std::string& help) {
   OptionSpec s{name, OptionKind::Int, help, std::to_string(*target), {}, {}, {}};
   s.assign = [target](const std::string& v) -> std::string {
-    auto n = parseInt(v);
+    // Go's flag package: strconv.ParseInt(v, 0, 64), so 0x1f, 017 and 1_000 too.
+    ParsedInt n = parseInt(v, kInt64Min, kInt64Max, IntSyntax::GoFlag);
     if (!n) return "invalid integer value \"" + v + "\"";
     *target = *n;
     return "";

@@ -5,6 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
 #include "options.h"
 
 using namespace nsq;
@@ -64,6 +71,14 @@ TEST(AuthReply, RefusesBadInput) {
   EXPECT_EQ(parseError(R"({"ttl":-5})"), "invalid TTL -5 (must be >0)");
   EXPECT_EQ(parseError(R"({"ttl":"60"})"), "invalid ttl in reply");
   EXPECT_EQ(parseError(R"({"ttl":1.5})"), "invalid ttl in reply");
+  EXPECT_EQ(parseError(R"({"ttl":60.0})"), "invalid ttl in reply");
+  EXPECT_EQ(parseError(R"({"ttl":true})"), "invalid ttl in reply");
+  // Once a Poco::RangeException out of the auth worker, which aborted nsqd.
+  EXPECT_EQ(parseError(R"({"ttl":9223372036854775808})"), "invalid ttl in reply");
+  EXPECT_EQ(parseError(R"({"ttl":-9223372036854775808})"), "invalid TTL -9223372036854775808 (must be >0)");
+  // Poco alone would read these as 0 and -2^63.
+  EXPECT_EQ(parseError(R"({"ttl":18446744073709551616})"), "invalid JSON reply");
+  EXPECT_EQ(parseError(R"({"ttl":-9223372036854775809})"), "invalid JSON reply");
   EXPECT_EQ(parseError(R"({"ttl":60,"identity":7})"), "invalid identity in reply");
   EXPECT_EQ(parseError(R"({"ttl":60,"authorizations":{}})"), "invalid authorizations in reply");
   EXPECT_EQ(parseError(reply(R"([{"topic":"t","channels":"c","permissions":["publish"]}])")),
@@ -189,4 +204,23 @@ TEST(Authorizer, SubmitRunsTheQueryOffThreadAndStopDropsTheRest) {
   lock.unlock();
   auth.stop();
   EXPECT_FALSE(auth.submit({"127.0.0.1", false, "", "x"}, [](AuthResult) { ADD_FAILURE() << "ran after stop"; }));
+}
+
+TEST(Authorizer, AReplyHandlerThatThrowsLeavesTheWorkersServing) {
+  NsqdOptions o;
+  o.authHttpAddresses = {"127.0.0.1:1"};
+  Authorizer auth(o);
+  std::atomic<int> thrown{0};
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(auth.submit({"127.0.0.1", false, "", "x"}, [&thrown](AuthResult) {
+      ++thrown;
+      throw std::runtime_error("injected");
+    }));
+  std::promise<AuthResult> answered;
+  auto result = answered.get_future();
+  ASSERT_TRUE(auth.submit({"127.0.0.1", false, "", "x"}, [&answered](AuthResult r) { answered.set_value(std::move(r)); }));
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_FALSE(result.get().state);
+  EXPECT_EQ(thrown.load(), 3);
+  auth.stop();
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -74,4 +75,17 @@ TEST(Syncer, AFullQueueMakesTheCallerRunItsOwnTask) {
   release.set_value();
   syncer.stop();
   EXPECT_EQ(syncer.queued(), 0u);
+}
+
+TEST(Syncer, ATaskThatThrowsIsLoggedAndTheThreadCarriesOn) {
+  Syncer syncer(true);
+  syncer.start();
+  syncer.run([] { throw std::runtime_error("injected"); });
+  syncer.run([] { throw 42; });
+  std::promise<std::thread::id> ran;
+  auto where = ran.get_future();
+  syncer.run([&ran] { ran.set_value(std::this_thread::get_id()); });
+  ASSERT_EQ(where.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_NE(where.get(), std::this_thread::get_id());  // still the syncer thread
+  syncer.stop();
 }

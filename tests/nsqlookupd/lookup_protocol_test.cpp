@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 using namespace nsq::lookupd;
 
 namespace {
@@ -77,6 +79,54 @@ TEST_F(SessionTest, IdentifyBodyErrors) {
     EXPECT_EQ(r.data, c.reply) << c.body;
     EXPECT_FALSE(s.identified());
   }
+}
+
+TEST_F(SessionTest, IdentifyPortsOutOfRangeAreFatal) {
+  auto identify = [](const std::string& tcp, const std::string& http) {
+    return R"({"version":"1.3.0","broadcast_address":"b","tcp_port":)" + tcp + R"(,"http_port":)" + http + "}";
+  };
+  const std::string decode = "E_BAD_BODY IDENTIFY failed to decode JSON body";
+  struct Case {
+    std::string body, reply;
+  } cases[] = {
+      // Beyond a Go int: the original cannot decode these either.
+      {identify("9223372036854775808", "4151"), decode},
+      {identify("-9223372036854775809", "4151"), decode},
+      {identify("18446744073709551616", "4151"), decode},  // Poco alone would read 0
+      {identify("4150", "9223372036854775808"), decode},
+      {identify("4150", "1e400"), decode},
+      {identify("true", "4151"), decode},
+      {identify("4150.5", "4151"), decode},
+      // Go ints, but no port.
+      {identify("70000", "4151"), "E_BAD_BODY IDENTIFY tcp_port 70000 out of range 1-65535"},
+      {identify("-1", "4151"), "E_BAD_BODY IDENTIFY tcp_port -1 out of range 1-65535"},
+      {identify("-9223372036854775808", "4151"),
+       "E_BAD_BODY IDENTIFY tcp_port -9223372036854775808 out of range 1-65535"},
+      {identify("4150", "65536"), "E_BAD_BODY IDENTIFY http_port 65536 out of range 1-65535"},
+      {identify("4150", "-1"), "E_BAD_BODY IDENTIFY http_port -1 out of range 1-65535"},
+  };
+  for (const auto& c : cases) {
+    LookupSession s(ctx, "10.0.0.1:5000");
+    auto r = s.exec("IDENTIFY", body(c.body));
+    EXPECT_TRUE(r.fatal) << c.body;
+    EXPECT_EQ(r.data, c.reply) << c.body;
+    EXPECT_FALSE(s.identified());
+  }
+  LookupSession edge(ctx, "10.0.0.1:5001");
+  auto r = edge.exec("IDENTIFY", body(identify("1", "65535")));
+  EXPECT_FALSE(r.fatal) << r.data;
+  EXPECT_TRUE(db.findProducers("client", "", "").size() == 1u);
+}
+
+TEST_F(SessionTest, AnExceptionInACommandIsAFatalReplyNotACrash) {
+  LookupSession s(ctx, "10.0.0.1:5000");
+  BodyReader throwing = [](LookupReply*) -> std::optional<std::string> { throw std::runtime_error("injected"); };
+  auto r = s.exec("IDENTIFY", throwing);
+  EXPECT_TRUE(r.fatal);
+  EXPECT_EQ(r.data, "E_INVALID internal error");
+  BodyReader throwingAnything = [](LookupReply*) -> std::optional<std::string> { throw 42; };
+  EXPECT_EQ(s.exec("IDENTIFY", throwingAnything).data, "E_INVALID internal error");
+  EXPECT_FALSE(s.exec("IDENTIFY", body(kIdentify)).fatal);  // the session itself is unharmed
 }
 
 TEST_F(SessionTest, UnknownKeysInIdentifyAreIgnored) {
