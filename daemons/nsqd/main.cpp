@@ -15,7 +15,9 @@
 // - 1 syncer thread (syncer.h): runs every fsync (disk queues, journals, nsqd.dat after a
 //   topic/channel appears), so no IO thread and no queue lock ever waits for the disk. With
 //   --sync-every=1 syncs stay on the thread that wrote, before the OK.
-// - HTTP: POCO HTTPServer with a small fixed pool.
+// - HTTP and HTTPS: one event-loop thread per listener (nsq::http::Server) reads whole requests
+//   with a deadline and size caps (--http-read-timeout, --http-max-connections), then a fixed
+//   pool of 8 threads shared by both runs the handlers; a slow client never holds a thread.
 // - Auth (only with --auth-http-address): up to 8 worker threads, started as queries need them,
 //   run the blocking auth server requests for AUTH and expired authorizations; each result goes
 //   back to the client's IoLoop through its mailbox (auth.h).

@@ -5,14 +5,14 @@
 //   - main thread: parses options, starts the servers, blocks in waitForTerminationRequest();
 //     SIGINT/SIGTERM/SIGQUIT are blocked in every thread before any is created, so only that
 //     sigwait() sees them.
-//   - TCP (protocol V1): Poco TCPServer, one acceptor thread + a pool of at most 128 threads,
-//     one per live nsqd connection (connections past 128 wait in a queue of 64). Each connection
-//     has a 60 s per-command read deadline and bounded line (1 KiB) and body (64 KiB) sizes, so a
-//     slow or malicious client holds only its own thread, briefly, and never a lock while
-//     waiting on the socket.
-//   - HTTP: Poco HTTPServer, one acceptor + a pool of at most 16 threads, 10 s socket timeouts.
+//   - TCP (protocol V1): one event-loop thread (nsq::net::EventServer, epoll) for every
+//     connection, at most --tcp-max-connections (4096). Commands run on that thread (the
+//     RegistrationDB calls are short); a whole command must arrive within 60 s, lines are capped
+//     at 1 KiB and bodies at 64 KiB, so an idle or slow peer costs a descriptor, never a thread.
+//   - HTTP: one event-loop thread reads whole requests (--http-read-timeout, --http-max-connections)
+//     and hands them to a fixed pool of 4 handler threads (503 past 1024 queued).
 //   - Shared state: RegistrationDB behind one mutex, held only for in-memory bookkeeping.
-// Shutdown: stop accepting, let connection loops see the stop flag (<= 200 ms), join the pools.
+// Shutdown: stop both loops (closing their connections), then join the HTTP pool.
 #include <Poco/Util/ServerApplication.h>
 #include <signal.h>
 
