@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/lookupd_process.h"
 #include "support/nsqd_process.h"
 #include "support/test_support.h"
 #include "support/v2_client.h"
@@ -84,22 +85,7 @@ void writeFile(const std::string& path, const std::string& text) {
 }
 
 // The real nsqlookupd on free loopback ports.
-struct Lookupd {
-  TempDir dir;
-  int tcpPort = freePort();
-  int httpPort = freePort();
-  std::unique_ptr<Process> proc;
-
-  Lookupd() {
-    proc = std::make_unique<Process>(
-        binaryPath("nsqlookupd"),
-        std::vector<std::string>{"--tcp-address=127.0.0.1:" + std::to_string(tcpPort),
-                                 "--http-address=127.0.0.1:" + std::to_string(httpPort)},
-        dir.path());
-    EXPECT_TRUE(waitForPort(tcpPort)) << proc->stderrText();
-    EXPECT_TRUE(waitForPort(httpPort)) << proc->stderrText();
-  }
-
+struct Lookupd : LookupdProcess {
   // One V1 IDENTIFY on a fresh connection: the reply and whether lookupd closed afterwards.
   std::pair<std::string, bool> identify(const std::string& tcpPortJson, const std::string& httpPortJson) {
     std::string body = R"({"version":"1.3.0","broadcast_address":"hostile.test","hostname":"h","tcp_port":)" +

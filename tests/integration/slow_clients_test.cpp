@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "support/lookupd_process.h"
 #include "support/nsqd_process.h"
 #include "support/test_support.h"
 
@@ -18,22 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 constexpr int kEach = 300;  // per kind and port; bench/slow_clients runs 1,000
-
-struct Lookupd {
-  TempDir dir;
-  int tcpPort = freePort();
-  int httpPort = freePort();
-  std::unique_ptr<Process> proc;
-  Lookupd() {
-    proc = std::make_unique<Process>(
-        binaryPath("nsqlookupd"),
-        std::vector<std::string>{"--tcp-address=127.0.0.1:" + std::to_string(tcpPort),
-                                 "--http-address=127.0.0.1:" + std::to_string(httpPort)},
-        dir.path());
-    EXPECT_TRUE(waitForPort(tcpPort)) << proc->stderrText();
-    EXPECT_TRUE(waitForPort(httpPort)) << proc->stderrText();
-  }
-};
 
 // kEach silent connections and kEach that send part of a request head and stop.
 std::vector<std::unique_ptr<TcpClient>> occupyHttp(int port) {
@@ -69,7 +54,7 @@ TEST(SlowClients, NsqdHttpAnswersWhileSilentAndTricklingClientsHoldConnections) 
 }
 
 TEST(SlowClients, NsqlookupdAnswersWhileIdleClientsHoldBothPorts) {
-  Lookupd lookupd;
+  LookupdProcess lookupd;
   auto held = occupyHttp(lookupd.httpPort);
   std::vector<std::unique_ptr<TcpClient>> idle;
   for (int i = 0; i < kEach; ++i) {
