@@ -5,9 +5,11 @@
 // write() per pull/command; the fsync a sync policy asks for runs after the lock is released.
 //
 // Crash ordering for a message popped from the disk queue: popNoSync() moves the read position
-// in memory only; the journal record is written (write(), under the lock) before anything can
-// sync the disk queue's metadata past it, so at every instant the message is in the disk
-// queue's durable range, or in the journal, or both (then it is delivered twice, never lost).
+// in memory only and no sync records it until the pull commits it (DiskQueue::commitReads),
+// which happens only after a journal write that covers it (and its fsync, when one is due). The
+// journal holds the record's segment and offset, and the disk queue keeps every segment the
+// journal refers to, so at every instant the message is in the disk queue's durable range, or
+// journaled with its record still on disk, or both (then it is delivered twice, never lost).
 #include "channel.h"
 
 #include <algorithm>
@@ -32,15 +34,35 @@ Channel::Channel(Nsqd& nsqd, Topic& topic, std::string name)
   if (auto targets = makeQuantileTargets(o.e2eProcessingLatencyPercentiles))
     e2e_ = std::make_unique<LatencyWindow>(std::move(targets), o.e2eProcessingLatencyWindowTime.count(), monoNanos());
   if (!ephemeral_) {
-    disk_ = nsqd_.makeDiskQueue(topicName_ + ":" + name_);
+    // The journal first: the segments it refers to must survive the disk queue's recovery.
     journal_ = std::make_unique<MessageJournal>(journalOptions(nsqd_.options(), topicName_ + ":" + name_));
-    restoreJournal();
+    auto segments = restoreJournal();
+    disk_ = nsqd_.makeDiskQueue(topicName_ + ":" + name_, std::move(segments));
+    refsVersion_ = journal_->refsVersion();
   }
 }
 
-void Channel::restoreJournal() {
-  auto entries = journal_->recover();
-  if (entries.empty()) return;
+std::vector<int64_t> Channel::restoreJournal() {
+  const DiskQueueOptions diskOpts = nsqd_.diskQueueOptions(topicName_ + ":" + name_);
+  std::size_t gone = 0;
+  auto resolve = [&](MessageJournal::Entry& e) {
+    std::string payload, err;
+    Message m;
+    if (!DiskQueue::readRecord(diskOpts, e.segment, e.offset, payload, &err) || !Message::parsePayload(payload, m) ||
+        m.id != e.msg.id) {
+      ++gone;  // finished before the crash (its DONE was not yet written), or the file was damaged
+      return false;
+    }
+    m.attempts = e.msg.attempts;
+    e.msg = std::move(m);
+    return true;
+  };
+  auto entries = journal_->recover(resolve);
+  if (gone > 0)
+    logWarn("channel(", topicName_, ":", name_, "): ", std::to_string(gone),
+            " journaled in-flight messages no longer found in the disk queue (finished before a crash, "
+            "or their segment was removed); not restored");
+  if (entries.empty()) return journal_->referencedSegments();
   const int64_t wallNow = wallNanos(), monoNow = monoNanos();
   std::size_t deferred = 0;
   for (auto& e : entries) {
@@ -55,38 +77,77 @@ void Channel::restoreJournal() {
   deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
   logInfo("channel(", topicName_, ":", name_, "): restored ", std::to_string(entries.size()),
           " messages from its journal (", std::to_string(deferred), " deferred)");
+  return journal_->referencedSegments();
 }
 
-bool Channel::flushJournalLocked(std::string* error) {
+bool Channel::flushJournalLocked(std::string* error, std::optional<DiskQueue::Position>* commit) {
   std::string err;
-  if (journal_->flush(&err)) return true;
-  logError("channel(", topicName_, ":", name_, "): journal write failed - ", err);
-  nsqd_.setHealth(err);
-  if (error) *error = err;
-  return false;
+  const bool wasDirty = journal_->dirty();
+  if (!journal_->flush(&err)) {
+    // Retried by every pull and scan while the disk is full: logged once per outage.
+    if (!wasDirty)
+      logError("channel(", topicName_, ":", name_, "): journal write failed - ", err, " (retrying)");
+    nsqd_.setHealth(journal_->path(), err);
+    if (error) *error = err;
+    return false;
+  }
+  if (wasDirty) logInfo("channel(", topicName_, ":", name_, "): journal written again");
+  nsqd_.clearHealth(journal_->path());
+  if (disk_) {
+    // Keep the segments the journal refers to before any commit lets a sync delete them.
+    if (journal_->refsVersion() != refsVersion_) {
+      refsVersion_ = journal_->refsVersion();
+      disk_->retainSegments(journal_->referencedSegments());
+    }
+    if (commit) *commit = disk_->readPosition();
+  }
+  return true;
 }
 
 Channel::~Channel() = default;
 
-bool Channel::flushDisk(std::string* error) {
-  if (!disk_) return true;
-  int64_t written = 0;
-  bool ok = nsqd_.flushDisk(*disk_, error, &written);
-  if (written > 0) {
-    // put() woke waiters when these were only appended; one may have looked before they were
-    // readable and gone back to waiting. Wake as many as there are new messages.
-    std::lock_guard lock(mu_);
-    wakeWaitersLocked(static_cast<std::size_t>(written));
+bool Channel::prepare(std::string* error, Syncs* syncs) {
+  std::lock_guard lock(mu_);
+  if (disk_ && !disk_->prepare(error)) return false;
+  if (journal_ && journal_->pending()) {
+    if (!flushJournalLocked(error)) return false;
+    if (auto s = journal_->takeSync()) syncs->push_back(std::move(s));
   }
-  return ok;
+  return true;
 }
 
-bool Channel::popLocked(Message& out, bool& fromDisk) {
+void Channel::commit() {
+  std::lock_guard lock(mu_);
+  std::size_t n = staged_.size() + (disk_ ? static_cast<std::size_t>(disk_->publish()) : 0);
+  for (auto& m : staged_) memory_.push(std::move(m));
+  staged_.clear();
+  for (auto& d : stagedDeferred_) {
+    deferred_.push_back(std::move(d));
+    std::push_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
+  }
+  messageCount_.fetch_add(n + stagedDeferred_.size(), std::memory_order_relaxed);
+  stagedDeferred_.clear();
+  deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
+  wakeWaitersLocked(n);
+}
+
+void Channel::abort() {
+  std::lock_guard lock(mu_);
+  staged_.clear();
+  if (disk_) disk_->abort();
+  if (journal_ && !stagedDeferred_.empty()) {
+    for (const auto& d : stagedDeferred_) journal_->remove(d.msg.id);
+    if (journal_->pending()) flushJournalLocked(nullptr);  // else the next pull or scan writes it
+  }
+  stagedDeferred_.clear();
+}
+
+bool Channel::popLocked(Message& out, bool& fromDisk, DiskQueue::Position* at) {
   fromDisk = false;
   if (memory_.pop(out)) return true;
   if (disk_ && disk_->depth() > 0) {
     std::string payload;
-    while (disk_->popNoSync(payload)) {  // the caller journals, then lets the pop be synced
+    while (disk_->popNoSync(payload, at)) {  // the caller journals, then commits the pop
       fromDisk = true;
       if (Message::parsePayload(payload, out)) return true;
       logError("channel(", topicName_, ":", name_, "): dropped undecodable disk record of ",
@@ -96,35 +157,18 @@ bool Channel::popLocked(Message& out, bool& fromDisk) {
   return false;
 }
 
-bool Channel::put(Message msg, int64_t deferNs, std::string* error, Syncs* syncs) {
-  Syncs local;
-  {
-    std::lock_guard lock(mu_);
-    if (exiting()) {
-      if (error) *error = "exiting";
-      return false;
-    }
-    if (deferNs > 0) {
-      if (journal_) {
-        journal_->add(msg, wallNanos() + deferNs);
-        if (!flushJournalLocked(error)) {
-          journal_->remove(msg.id);
-          return false;
-        }
-        if (auto s = journal_->takeSync()) (syncs ? *syncs : local).push_back(std::move(s));
-      }
-      messageCount_.fetch_add(1, std::memory_order_relaxed);
-      deferred_.push_back({monoNanos() + deferNs, std::move(msg)});
-      std::push_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
-      deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
-    } else {
-      if (!nsqd_.storeMessage(memory_, disk_.get(), scratch_, std::move(msg), error)) return false;
-      messageCount_.fetch_add(1, std::memory_order_relaxed);
-      wakeWaitersLocked(1);
-    }
+bool Channel::put(Message msg, int64_t deferNs, std::string* error) {
+  std::lock_guard lock(mu_);
+  if (exiting()) {
+    if (error) *error = "exiting";
+    return false;
   }
-  nsqd_.syncJournalsLater(local);
-  return true;
+  if (deferNs > 0) {
+    if (journal_) journal_->add(msg, wallNanos() + deferNs);  // written by prepare()
+    stagedDeferred_.push_back({monoNanos() + deferNs, std::move(msg)});
+    return true;
+  }
+  return nsqd_.storeMessage(memory_.size(), staged_, disk_.get(), scratch_, std::move(msg), error);
 }
 
 void Channel::wakeWaitersLocked(std::size_t n) {
@@ -168,11 +212,14 @@ ClientSession* Channel::findClientLocked(uint64_t id) const {
 
 void Channel::pull(ClientSession& client, std::vector<Message>& out) {
   std::unique_ptr<MessageJournal::Sync> sync;
-  bool poppedDisk = false;
-  bool journaled = true;
+  std::optional<DiskQueue::Position> commit;
   {
     std::lock_guard lock(mu_);
     if (exiting()) return;
+    // After a failed journal write, retry it before popping more (its live set may be empty
+    // by now, and then the rewrite needs no disk space), so a full disk cannot hold back the
+    // commits of the pops it has already seen finished.
+    if (journal_ && journal_->dirty()) flushJournalLocked(nullptr, &commit);
     int64_t window = client.readyCount() - client.inFlight.load(std::memory_order_relaxed);
     if (window <= 0) return;
     if (paused()) {
@@ -187,8 +234,8 @@ void Channel::pull(ClientSession& client, std::vector<Message>& out) {
     thread_local std::minstd_rand rng(std::random_device{}());
     Message msg;
     bool fromDisk = false;
-    while (window > 0 && popLocked(msg, fromDisk)) {
-      poppedDisk |= fromDisk;
+    DiskQueue::Position at;
+    while (window > 0 && popLocked(msg, fromDisk, &at)) {
       if (fromDisk && journal_ && journal_->contains(msg.id)) {
         // A crash left it both in the disk queue and in the journal; the journal's copy is live.
         continue;
@@ -207,7 +254,7 @@ void Channel::pull(ClientSession& client, std::vector<Message>& out) {
       }
       if (journal_) {
         if (fromDisk)
-          journal_->add(msg, 0);  // its only durable copy leaves the disk queue with this pop
+          journal_->addRef(msg, at.fileNum, at.pos, 0);  // the disk queue keeps the record
         else if (journal_->contains(msg.id))
           journal_->update(msg.id, msg.attempts, 0);
       }
@@ -225,13 +272,13 @@ void Channel::pull(ClientSession& client, std::vector<Message>& out) {
       wakeWaitersLocked(1);  // more left than this client could take: pass the baton
     }
     if (journal_) {
-      if (journal_->pending()) journaled = flushJournalLocked(nullptr);
+      if (journal_->pending()) flushJournalLocked(nullptr, &commit);
       sync = journal_->takeSync();
     }
   }
-  // Journal first (written above, fsynced by the syncer if due), then the disk queue may record
-  // the pops.
-  nsqd_.journalThenDisk(std::move(sync), poppedDisk && journaled ? disk_ : nullptr);
+  // Journal first (written above, fsynced by the syncer if due), then the disk queue may commit
+  // and record the pops.
+  nsqd_.journalThenDisk(std::move(sync), commit ? disk_ : nullptr, commit);
 }
 
 InFlightTable::Entry* Channel::ownedLocked(ClientSession& client, const MessageId& id, const char* cmd,
@@ -335,6 +382,7 @@ ErrorCode Channel::touch(ClientSession& client, const MessageId& id, std::string
 bool Channel::processTimeouts(int64_t nowMono) {
   std::vector<std::shared_ptr<ClientSession>> toWake;
   std::unique_ptr<MessageJournal::Sync> sync;
+  std::optional<DiskQueue::Position> commit;
   bool work = false;
   bool diskDue = false;
   {
@@ -364,12 +412,12 @@ bool Channel::processTimeouts(int64_t nowMono) {
       wakeWaitersLocked(requeued);
     }
     if (journal_) {
-      if (journal_->pending()) flushJournalLocked(nullptr);  // FINs since the last pull
+      if (journal_->pending()) flushJournalLocked(nullptr, &commit);  // FINs since the last pull
       sync = journal_->takeSync();
     }
-    diskDue = disk_ && disk_->syncDue();
+    diskDue = disk_ && (commit || disk_->syncDue());
   }
-  nsqd_.journalThenDisk(std::move(sync), diskDue ? disk_ : nullptr);
+  nsqd_.journalThenDisk(std::move(sync), diskDue ? disk_ : nullptr, commit);
   for (auto& c : toWake) c->wake();
   return work;
 }
@@ -388,7 +436,11 @@ void Channel::empty() {
     std::lock_guard lock(mu_);
     memory_.clear();
     if (disk_) disk_->empty();
-    if (journal_) journal_->clear();
+    if (journal_) {
+      journal_->clear();
+      nsqd_.clearHealth(journal_->path());
+      refsVersion_ = journal_->refsVersion();
+    }
     inFlight_.forEach([this](const InFlightTable::Entry& e) {
       if (ClientSession* owner = findClientLocked(e.clientId))
         owner->inFlight.fetch_sub(1, std::memory_order_relaxed);
@@ -415,7 +467,10 @@ void Channel::close(bool deleteData) {
       inFlight_.clear();
       deferred_.clear();
       if (disk_) disk_->deleteAll();
-      if (journal_) journal_->removeFile();
+      if (journal_) {
+        journal_->removeFile();
+        nsqd_.clearHealth(journal_->path());
+      }
     } else if (disk_) {
       // Graceful stop: what the journal holds (deferred messages with their due time, in-flight
       // ones from disk) stays there; everything else goes to the disk queue, attempts kept.
@@ -433,8 +488,13 @@ void Channel::close(bool deleteData) {
       for (auto& d : deferred_) spill(d.msg);
       inFlight_.clear();
       deferred_.clear();
-      if (journal_ && !journal_->close(&err))
+      if (journal_ && !journal_->close(&err)) {
         logError("channel(", topicName_, ":", name_, "): failed to write journal on exit - ", err);
+      } else {
+        // Everything popped is journaled (and fsynced) or finished: the final sync may record it.
+        disk_->retainSegments(journal_ ? journal_->referencedSegments() : std::vector<int64_t>{});
+        disk_->commitReads(disk_->readPosition());
+      }
       disk_->close();
     }
     inFlightCount_.store(0);

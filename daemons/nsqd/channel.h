@@ -10,9 +10,10 @@
 // The scanner in nsqd.cpp calls processTimeouts(); there are no per-message timers.
 //
 // Durability: a non-ephemeral channel keeps a MessageJournal of its deferred messages (with their
-// wall-clock due time) and of in-flight messages that were popped from its disk queue, so both
-// survive a restart, graceful or kill -9. Messages that only ever lived in memory are not
-// journaled when delivered: they were not durable before delivery either.
+// wall-clock due time) and of in-flight messages that were popped from its disk queue (by
+// segment and offset; the disk queue keeps those segments), so both survive a restart, graceful
+// or kill -9. Messages that only ever lived in memory are not journaled when delivered: they
+// were not durable before delivery either.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -64,16 +65,19 @@ class Channel {
   bool ephemeral() const { return ephemeral_; }
   bool exiting() const { return exiting_.load(std::memory_order_acquire); }
 
-  // Queues a copy of a topic message: memory first, then disk. deferNs > 0 parks it in the
-  // deferred heap and journals it. Returns false (with *error) when it could be stored nowhere.
-  // A journal fsync that comes due is appended to *syncs for the caller to run once it has
-  // dropped its own locks (nullptr: run here, after the channel lock is released). Any thread.
+  // A publish in three steps, so that an error reply means nothing was stored: put() stages a
+  // copy of a topic message (memory first, then the disk queue's batch; deferNs > 0: for the
+  // deferred heap and the journal) where no consumer sees it yet; prepare() writes the disk batch
+  // and the journal (and runs a sync that is owed inline); then commit() makes everything
+  // visible, or abort() takes it all back. put() and prepare() return false (with *error) when
+  // the message could be stored nowhere; the caller then calls abort(). The topic calls them
+  // under its lock, once per publish or drain pass. A journal fsync that comes due is appended
+  // to *syncs for the caller to run once it has dropped its own locks. Any thread.
   using Syncs = std::vector<std::unique_ptr<MessageJournal::Sync>>;
-  bool put(Message msg, int64_t deferNs, std::string* error, Syncs* syncs = nullptr);
-
-  // Writes the messages put() appended to the disk queue (see Nsqd::flushDisk). Any thread; the
-  // topic calls it once per publish or drain pass, before acknowledging.
-  bool flushDisk(std::string* error);
+  bool put(Message msg, int64_t deferNs, std::string* error);
+  bool prepare(std::string* error, Syncs* syncs);
+  void commit();
+  void abort();
 
   // Subscribes / unsubscribes a client. addClient fails when exiting or over
   // --max-channel-consumers. removeClient returns true when this was the last client of an
@@ -118,9 +122,12 @@ class Channel {
   };
 
   // All below: mu_ held.
-  bool popLocked(Message& out, bool& fromDisk);
-  void restoreJournal();
-  bool flushJournalLocked(std::string* error);
+  bool popLocked(Message& out, bool& fromDisk, DiskQueue::Position* at);
+  std::vector<int64_t> restoreJournal();  // returns the segments its entries refer to
+  // Writes the journal's buffered records. On success every message popped from the disk queue
+  // so far is journaled (or finished), so *commit gets the read position the pops may be
+  // committed up to; failures set /ping unhealthy until a later flush works.
+  bool flushJournalLocked(std::string* error, std::optional<DiskQueue::Position>* commit = nullptr);
   void wakeWaitersLocked(std::size_t n);
   ClientSession* findClientLocked(uint64_t id) const;
   // The in-flight entry for id if this client owns it; else nullptr with *desc set.
@@ -140,6 +147,9 @@ class Channel {
   std::unique_ptr<MessageJournal> journal_;  // null for #ephemeral
   InFlightTable inFlight_;
   std::vector<Deferred> deferred_;  // min-heap by deadline
+  std::vector<Message> staged_;           // put() for memory, until commit()
+  std::vector<Deferred> stagedDeferred_;  // put() with a delay, until commit()
+  uint64_t refsVersion_ = 0;              // journal_->refsVersion() last given to disk_
   std::vector<std::shared_ptr<ClientSession>> clients_;
   std::vector<ClientSession*> waiting_;
   std::size_t nextWake_ = 0;

@@ -21,10 +21,11 @@
 namespace nsq::nsqd {
 namespace {
 
-enum RecordType : uint8_t { kAdd = 1, kUpdate = 2, kDone = 3 };
+enum RecordType : uint8_t { kAdd = 1, kUpdate = 2, kDone = 3, kRef = 4 };
 constexpr int64_t kAddFixed = 1 + 8;             // type, wall deadline; then the §1.2 payload
 constexpr int64_t kUpdateSize = 1 + 8 + 2 + 16;  // type, wall deadline, attempts, id
 constexpr int64_t kDoneSize = 1 + 16;            // type, id
+constexpr int64_t kRefSize = 1 + 8 + 8 + 2 + 16 + 8 + 8;  // type, deadline, ts, attempts, id, segment, offset
 
 std::string errnoText(const char* what, const std::string& path, int err) {
   return std::string(what) + " " + path + ": " + std::strerror(err);
@@ -124,7 +125,7 @@ void MessageJournal::logError(const std::string& text) const {
     std::fprintf(stderr, "%s\n", text.c_str());
 }
 
-std::vector<MessageJournal::Entry> MessageJournal::recover() {
+std::vector<MessageJournal::Entry> MessageJournal::recover(const std::function<bool(Entry&)>& resolve) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path path(opts_.path);
@@ -199,6 +200,16 @@ std::vector<MessageJournal::Entry> MessageJournal::recover() {
             continue;
           auto [it, inserted] = entries_.insert_or_assign(e.msg.id, std::move(e));
           if (inserted) order.push_back(it->first);
+        } else if (type == kRef && len == kRefSize) {
+          Entry e;
+          e.wallDeadline = static_cast<int64_t>(getUint64(r + 1));
+          e.msg.timestamp = static_cast<int64_t>(getUint64(r + 9));
+          e.msg.attempts = getUint16(r + 17);
+          std::memcpy(e.msg.id.bytes.data(), r + 19, kMessageIdLength);
+          e.segment = static_cast<int64_t>(getUint64(r + 35));
+          e.offset = static_cast<int64_t>(getUint64(r + 43));
+          auto [it, inserted] = entries_.insert_or_assign(e.msg.id, std::move(e));
+          if (inserted) order.push_back(it->first);
         } else if (type == kUpdate && len == kUpdateSize) {
           MessageId id;
           std::memcpy(id.bytes.data(), r + 11, kMessageIdLength);
@@ -222,7 +233,11 @@ std::vector<MessageJournal::Entry> MessageJournal::recover() {
   for (const auto& id : order) {
     auto it = entries_.find(id);
     if (it == entries_.end() || !emitted.emplace(id, true).second) continue;
-    liveBytes_ += kJournalRecordHeaderSize + kAddFixed + static_cast<int64_t>(it->second.msg.payloadSize());
+    if (it->second.segment >= 0 && !(resolve && resolve(it->second))) {
+      entries_.erase(it);
+      continue;
+    }
+    track(it->second, +1);
     out.push_back(it->second);
   }
   std::string err;
@@ -233,17 +248,70 @@ std::vector<MessageJournal::Entry> MessageJournal::recover() {
 void MessageJournal::appendAdd(std::string& out, const Entry& e) const {
   std::size_t start = out.size();
   out.append(kJournalRecordHeaderSize, '\0');
-  out.push_back(static_cast<char>(kAdd));
-  char d[8];
-  putUint64(d, static_cast<uint64_t>(e.wallDeadline));
-  out.append(d, 8);
-  e.msg.appendPayload(out);
+  if (e.segment >= 0) {
+    char r[kRefSize];
+    r[0] = static_cast<char>(kRef);
+    putUint64(r + 1, static_cast<uint64_t>(e.wallDeadline));
+    putUint64(r + 9, static_cast<uint64_t>(e.msg.timestamp));
+    putUint16(r + 17, e.msg.attempts);
+    std::memcpy(r + 19, e.msg.id.bytes.data(), kMessageIdLength);
+    putUint64(r + 35, static_cast<uint64_t>(e.segment));
+    putUint64(r + 43, static_cast<uint64_t>(e.offset));
+    out.append(r, sizeof r);
+  } else {
+    out.push_back(static_cast<char>(kAdd));
+    char d[8];
+    putUint64(d, static_cast<uint64_t>(e.wallDeadline));
+    out.append(d, 8);
+    e.msg.appendPayload(out);
+  }
   sealRecord(out, start);
 }
 
+int64_t MessageJournal::recordBytes(const Entry& e) {
+  return kJournalRecordHeaderSize +
+         (e.segment >= 0 ? kRefSize : kAddFixed + static_cast<int64_t>(e.msg.payloadSize()));
+}
+
+void MessageJournal::track(const Entry& e, int sign) {
+  liveBytes_ += sign * recordBytes(e);
+  if (e.segment < 0) return;
+  auto [it, inserted] = refs_.try_emplace(e.segment, 0);
+  if (inserted) ++refsVersion_;
+  if ((it->second += sign) <= 0) {
+    refs_.erase(it);
+    ++refsVersion_;
+  }
+}
+
+std::vector<int64_t> MessageJournal::referencedSegments() const {
+  std::vector<int64_t> out;
+  out.reserve(refs_.size());
+  for (const auto& [segment, n] : refs_) out.push_back(segment);
+  return out;
+}
+
 void MessageJournal::add(const Message& msg, int64_t wallDeadline) {
-  auto [it, inserted] = entries_.insert_or_assign(msg.id, Entry{msg, wallDeadline});
-  if (inserted) liveBytes_ += kJournalRecordHeaderSize + kAddFixed + static_cast<int64_t>(msg.payloadSize());
+  auto it = entries_.find(msg.id);
+  if (it != entries_.end()) track(it->second, -1);
+  it = entries_.insert_or_assign(msg.id, Entry{msg, wallDeadline}).first;
+  track(it->second, +1);
+  if (!dirty_) appendAdd(buf_, it->second);
+  ++bufRecords_;
+}
+
+void MessageJournal::addRef(const Message& msg, int64_t segment, int64_t offset, int64_t wallDeadline) {
+  Entry e;
+  e.msg.id = msg.id;
+  e.msg.timestamp = msg.timestamp;
+  e.msg.attempts = msg.attempts;
+  e.wallDeadline = wallDeadline;
+  e.segment = segment;
+  e.offset = offset;
+  auto it = entries_.find(msg.id);
+  if (it != entries_.end()) track(it->second, -1);
+  it = entries_.insert_or_assign(msg.id, std::move(e)).first;
+  track(it->second, +1);
   if (!dirty_) appendAdd(buf_, it->second);
   ++bufRecords_;
 }
@@ -269,7 +337,7 @@ void MessageJournal::update(const MessageId& id, uint16_t attempts, int64_t wall
 void MessageJournal::remove(const MessageId& id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
-  liveBytes_ -= kJournalRecordHeaderSize + kAddFixed + static_cast<int64_t>(it->second.msg.payloadSize());
+  track(it->second, -1);
   entries_.erase(it);
   ++bufRecords_;
   if (dirty_) return;
@@ -396,6 +464,8 @@ std::unique_ptr<MessageJournal::Sync> MessageJournal::takeSync(bool force) {
 
 void MessageJournal::clear() {
   entries_.clear();
+  refs_.clear();
+  ++refsVersion_;
   liveBytes_ = 0;
   buf_.clear();
   bufRecords_ = 0;

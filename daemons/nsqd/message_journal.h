@@ -1,15 +1,18 @@
 #pragma once
 // MessageJournal: an append-only, checksummed log of the messages a channel (or a topic) holds
-// outside its queues: deferred ones with their wall-clock due time, and in-flight ones whose only
-// durable copy left the disk queue when they were popped. Replaying it at start gives back every
-// live entry; compaction rewrites the live set (tmp + fsync + rename) once the file has grown
-// well past it. Byte layout: docs/message-journal-format.md.
+// outside its queues: deferred ones with their wall-clock due time, and in-flight ones whose
+// record the disk queue's read position moved past when they were popped. Those are journaled by
+// reference (segment and offset; the owner keeps the segment), so draining a queue writes a few
+// dozen bytes per message, never its body. Replaying it at start gives back every live entry;
+// compaction rewrites the live set (tmp + fsync + rename) once the file has grown well past it.
+// Byte layout: docs/message-journal-format.md.
 //
 // Threads: not thread-safe. The owner calls everything under its own lock, except that the
 // fsync handle returned by takeSync() is meant to be run after that lock is released.
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -25,7 +28,7 @@ struct JournalOptions {
   std::string path;  // e.g. <data-path>/<topic>:<channel>.journal.dat
   int64_t syncEvery = 2500;  // fsync after this many records; 1 = every flush is durable
   std::chrono::nanoseconds syncTimeout = std::chrono::seconds(2);
-  int64_t compactMinBytes = 4 << 20;  // compact only past this file size ...
+  int64_t compactMinBytes = 1 << 20;  // compact only past this file size ...
   int64_t maxMsgSize = 1048576;       // body limit, to validate records
   std::function<void(const std::string&)> logError;  // empty -> stderr
 };
@@ -45,6 +48,10 @@ class MessageJournal {
   struct Entry {
     Message msg;               // attempts as of the last record
     int64_t wallDeadline = 0;  // unix ns when it is due; 0 = at once (it was in flight)
+    // For an entry added by addRef(): the disk queue record that holds the message (msg then
+    // carries only id, timestamp and attempts). -1: msg is complete.
+    int64_t segment = -1;
+    int64_t offset = 0;
   };
   // An fsync to run outside the owner's lock (see takeSync()).
   class Sync {
@@ -60,8 +67,9 @@ class MessageJournal {
 
   // Replays the file if there is one: corrupt or torn records are reported with file and
   // offset, copied to <path>.bad.<offset> and skipped; the live set is then rewritten compactly.
-  // Returns the live entries. Call once, before anything else.
-  std::vector<Entry> recover();
+  // resolve is called for each entry by reference (segment >= 0) and fills in msg from the
+  // disk queue; false drops the entry. Returns the live entries. Call once, before anything else.
+  std::vector<Entry> recover(const std::function<bool(Entry&)>& resolve = {});
 
   bool contains(const MessageId& id) const { return entries_.count(id) != 0; }
   std::size_t size() const { return entries_.size(); }
@@ -69,9 +77,18 @@ class MessageJournal {
   // Buffer a record; no IO. add() keeps a full entry (replacing one with the same ID); update()
   // and remove() only act on an ID the journal holds.
   void add(const Message& msg, int64_t wallDeadline);
+  // add() for a message whose record stays readable at (segment, offset) of the owner's disk
+  // queue: only the ID, timestamp, attempts and the position are written.
+  void addRef(const Message& msg, int64_t segment, int64_t offset, int64_t wallDeadline);
   void update(const MessageId& id, uint16_t attempts, int64_t wallDeadline);
   void remove(const MessageId& id);
   bool pending() const { return !buf_.empty() || dirty_; }
+  // A write failed and the file is not yet rewritten.
+  bool dirty() const { return dirty_; }
+  // Disk queue segments that live entries refer to (addRef()), ascending.
+  std::vector<int64_t> referencedSegments() const;
+  // Changes whenever referencedSegments() does.
+  uint64_t refsVersion() const { return refsVersion_; }
 
   // Writes the buffered records with one pwrite (compacting first if the file is more than
   // twice its live contents and past compactMinBytes). On an IO error returns false with
@@ -97,11 +114,15 @@ class MessageJournal {
   bool openFile(std::string* error);
   bool compact(std::string* error);
   void appendAdd(std::string& out, const Entry& e) const;
+  static int64_t recordBytes(const Entry& e);
+  void track(const Entry& e, int sign);  // liveBytes_ and refs_ for an entry coming or going
   void logError(const std::string& text) const;
 
   JournalOptions opts_;
   std::unordered_map<MessageId, Entry, MessageIdHash> entries_;
-  int64_t liveBytes_ = 0;  // size of the ADD records that compaction would write
+  int64_t liveBytes_ = 0;  // size of the ADD / REF records that compaction would write
+  std::map<int64_t, int64_t> refs_;  // segment -> live entries that refer into it
+  uint64_t refsVersion_ = 0;
   std::string buf_;        // encoded records not yet written
   int64_t bufRecords_ = 0;
   bool dirty_ = false;     // a write failed: only a full rewrite makes the file right again

@@ -113,8 +113,15 @@ DiskQueueOptions Nsqd::diskQueueOptions(const std::string& queueName) const {
   return o;
 }
 
-std::shared_ptr<DiskQueue> Nsqd::makeDiskQueue(const std::string& queueName) {
+std::shared_ptr<DiskQueue> Nsqd::makeDiskQueue(const std::string& queueName, std::vector<int64_t> retained) {
   auto o = diskQueueOptions(queueName);
+  o.retainedSegments = std::move(retained);
+  o.onHealth = [this, source = "diskqueue(" + queueName + ")"](const std::string& error) {
+    if (error.empty())
+      clearHealth(source);
+    else
+      setHealth(source, error);
+  };
   // The callback needs the queue it belongs to, which exists only after construction; it is
   // first called from a put or pop, after the assignment below.
   auto self = std::make_shared<std::weak_ptr<DiskQueue>>();
@@ -128,48 +135,31 @@ std::shared_ptr<DiskQueue> Nsqd::makeDiskQueue(const std::string& queueName) {
   return q;
 }
 
-void Nsqd::journalThenDisk(std::unique_ptr<MessageJournal::Sync> journal, std::shared_ptr<DiskQueue> disk) {
+void Nsqd::journalThenDisk(std::unique_ptr<MessageJournal::Sync> journal, std::shared_ptr<DiskQueue> disk,
+                           std::optional<DiskQueue::Position> commit) {
   if (!journal && !disk) return;
-  syncer_.run([j = std::shared_ptr<MessageJournal::Sync>(std::move(journal)), d = std::move(disk)] {
-    if (j && !j->run()) return;  // the pops stay unsynced: a crash redelivers, never loses
-    if (d) d->syncIfNeeded();
+  syncer_.run([j = std::shared_ptr<MessageJournal::Sync>(std::move(journal)), d = std::move(disk), commit] {
+    if (j && !j->run()) return;  // the pops stay uncommitted: a crash redelivers, never loses
+    if (!d) return;
+    if (commit) d->commitReads(*commit);
+    d->syncIfNeeded();
   });
 }
 
 void Nsqd::wakeScanner() { scanCv_.notify_all(); }
 
-bool Nsqd::storeMessage(MemoryQueue& memory, DiskQueue* disk, std::string& scratch, Message&& msg,
-                        std::string* error) {
+bool Nsqd::storeMessage(std::size_t memorySize, std::vector<Message>& staged, DiskQueue* disk,
+                        std::string& scratch, Message&& msg, std::string* error) {
   auto limit = static_cast<std::size_t>(opts_.memQueueSize);
   if (!disk) limit = std::max<std::size_t>(limit, 1);
-  if (memory.size() < limit) {
-    memory.push(std::move(msg));
+  if (memorySize + staged.size() < limit) {
+    staged.push_back(std::move(msg));
     return true;
   }
   if (!disk) return true;  // #ephemeral: overflow is discarded
   scratch.clear();
   msg.appendPayload(scratch);
-  std::string err;
-  if (!disk->append(scratch, &err)) {
-    setHealth(err);
-    if (error) *error = err;
-    return false;
-  }
-  return true;
-}
-
-bool Nsqd::flushDisk(DiskQueue& disk, std::string* error, int64_t* written) {
-  std::string err;
-  int64_t n = 0;
-  bool ok = disk.flush(&err, &n);
-  if (written) *written = n;
-  if (!ok) {
-    setHealth(err);
-    if (error) *error = err;
-    return false;
-  }
-  if (n > 0 && !healthy()) clearHealth();  // only a write that happened proves the disk works
-  return true;
+  return disk->append(scratch, error);  // health: the queue reports to setHealth()
 }
 
 void Nsqd::lockDataPath() {
@@ -398,21 +388,28 @@ std::vector<std::shared_ptr<Topic>> Nsqd::topics() const {
   return out;
 }
 
-void Nsqd::setHealth(const std::string& error) {
+void Nsqd::setHealth(const std::string& source, const std::string& error) {
   std::lock_guard lock(healthMutex_);
-  healthError_ = error;
+  healthErrors_[source] = {++healthSeq_, error};
   healthy_.store(false);
 }
 
-void Nsqd::clearHealth() {
+void Nsqd::clearHealth(const std::string& source) {
+  if (healthy()) return;
   std::lock_guard lock(healthMutex_);
-  healthError_.clear();
-  healthy_.store(true);
+  if (healthErrors_.erase(source) == 0) return;
+  if (healthErrors_.empty()) {
+    healthy_.store(true);
+    logInfo("NSQ: healthy again (", source, " works)");
+  }
 }
 
 std::string Nsqd::health() const {
   std::lock_guard lock(healthMutex_);
-  return healthy_.load() ? "OK" : "NOK - " + healthError_;
+  const std::pair<uint64_t, std::string>* latest = nullptr;
+  for (const auto& [source, e] : healthErrors_)
+    if (!latest || e.first > latest->first) latest = &e;
+  return latest ? "NOK - " + latest->second : "OK";
 }
 
 void Nsqd::persistMetadataLater() {

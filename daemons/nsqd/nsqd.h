@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -64,31 +65,34 @@ class Nsqd {
 
   // Options for a topic's or channel's disk queue.
   DiskQueueOptions diskQueueOptions(const std::string& queueName) const;
-  // A topic's or channel's disk queue, its due syncs run by syncer().
-  std::shared_ptr<DiskQueue> makeDiskQueue(const std::string& queueName);
+  // A topic's or channel's disk queue, its due syncs run by syncer() and its health reported to
+  // setHealth(). retained: segments the owner's journal refers to (DiskQueue::retainSegments).
+  std::shared_ptr<DiskQueue> makeDiskQueue(const std::string& queueName, std::vector<int64_t> retained = {});
   // Where fsyncs run (see syncer.h); journalThenDisk() queues a journal fsync and, if it
-  // succeeds, the disk queue's owed sync (either may be null).
+  // succeeds, commits the disk queue's reads up to *commit (when given) and runs its owed sync
+  // (journal and disk may each be null).
   Syncer& syncer() { return syncer_; }
-  void journalThenDisk(std::unique_ptr<MessageJournal::Sync> journal, std::shared_ptr<DiskQueue> disk);
+  void journalThenDisk(std::unique_ptr<MessageJournal::Sync> journal, std::shared_ptr<DiskQueue> disk,
+                       std::optional<DiskQueue::Position> commit = std::nullopt);
   // journalThenDisk() for each journal fsync a publish or drain collected; empties syncs.
   void syncJournalsLater(std::vector<std::unique_ptr<MessageJournal::Sync>>& syncs);
   // Asks the scanner for a pass now (a topic has a backlog to move into a new channel).
   void wakeScanner();
 
-  // Stores a message a topic or channel accepted: in memory below --mem-queue-size (an
-  // #ephemeral queue, disk == nullptr, keeps at least a one-message hand-off slot and drops the
-  // overflow), else appended to the disk queue's write buffer (scratch is the caller's encode
-  // buffer). false with *error when the disk write fails. Caller holds its queue lock.
-  bool storeMessage(MemoryQueue& memory, DiskQueue* disk, std::string& scratch, Message&& msg,
-                    std::string* error);
-  // Writes what storeMessage() appended (one pwrite); must succeed before a publish is
-  // acknowledged. Health follows the outcome.
-  bool flushDisk(DiskQueue& disk, std::string* error, int64_t* written = nullptr);
+  // Stores a message a topic or channel accepted: into staged (the caller moves it to its
+  // memory queue once the publish is prepared) while memorySize + staged stays below
+  // --mem-queue-size (an #ephemeral queue, disk == nullptr, keeps at least a one-message
+  // hand-off slot and drops the overflow), else appended to the disk queue's batch (scratch is
+  // the caller's encode buffer), which DiskQueue::prepare()/publish() complete. false with
+  // *error when the disk write fails. Caller holds its queue lock.
+  bool storeMessage(std::size_t memorySize, std::vector<Message>& staged, DiskQueue* disk,
+                    std::string& scratch, Message&& msg, std::string* error);
 
-  // Health: a failed disk write sets it, the next successful one clears it.
-  void setHealth(const std::string& error);
-  void clearHealth();
-  std::string health() const;  // "OK" or "NOK - <error>"
+  // Health: NOK while any source (a disk queue, a journal) has a failed write or sync that no
+  // later write or sync of the same source has made good. Any thread.
+  void setHealth(const std::string& source, const std::string& error);
+  void clearHealth(const std::string& source);  // cheap when the source is not failing
+  std::string health() const;  // "OK" or "NOK - <error>" (the latest failure)
   bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
 
   // Writes nsqd.dat (topics, channels, paused state). Any thread. persistMetadataLater() has
@@ -127,7 +131,8 @@ class Nsqd {
   std::atomic<bool> started_{false};
   std::atomic<bool> healthy_{true};
   mutable std::mutex healthMutex_;
-  std::string healthError_;
+  std::map<std::string, std::pair<uint64_t, std::string>> healthErrors_;  // source -> (seq, error)
+  uint64_t healthSeq_ = 0;
 
   mutable std::shared_mutex topicsMutex_;
   std::unordered_map<std::string, std::shared_ptr<Topic>> topics_;

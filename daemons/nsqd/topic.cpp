@@ -28,20 +28,23 @@ Topic::Topic(Nsqd& nsqd, std::string name)
 
 Topic::~Topic() = default;
 
-bool Topic::flushDisksLocked(std::string* error) {
-  bool ok = !disk_ || nsqd_.flushDisk(*disk_, error);
-  for (auto& [name, channel] : channels_) ok &= channel->flushDisk(error);
+bool Topic::distributeLocked(Message&& msg, int64_t deferNs, std::string* error) {
+  std::size_t n = channels_.size();
+  std::size_t i = 0;
+  bool ok = true;
+  for (auto& [name, channel] : channels_) {
+    bool last = ++i == n;
+    ok &= channel->put(last ? std::move(msg) : Message(msg), deferNs, error);
+  }
   return ok;
 }
 
-bool Topic::distributeLocked(Message&& msg, int64_t deferNs, std::string* error, Syncs* syncs) {
-  std::size_t n = channels_.size();
-  std::size_t i = 0;
-  for (auto& [name, channel] : channels_) {
-    bool last = ++i == n;
-    if (!channel->put(last ? std::move(msg) : Message(msg), deferNs, error, syncs)) return false;
-  }
-  return true;
+bool Topic::finishChannelsLocked(std::string* error, Syncs& syncs) {
+  bool ok = true;
+  for (auto& [name, channel] : channels_)
+    if (!(ok = channel->prepare(error, &syncs))) break;
+  for (auto& [name, channel] : channels_) ok ? channel->commit() : channel->abort();
+  return ok;
 }
 
 bool Topic::publish(const std::vector<std::string_view>& bodies, int64_t deferNs,
@@ -61,44 +64,59 @@ bool Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t d
   }
   int64_t now = wallNanos();
   bool hold = paused() || !started_.load(std::memory_order_acquire) || channels_.empty();
+  // Nothing becomes visible before everything is stored: messages for the topic's memory queue
+  // wait in `staged`, disk records in the disk queue's unpublished batch, channel copies in the
+  // channels' staging (Channel::put); on any failure all of it is taken back.
+  std::vector<Message> staged;
+  const std::size_t heldBefore = deferredWaiting_.size();
   uint64_t bytes = 0;
+  bool ok = true;
   for (auto body : bodies) {
     Message msg;
     msg.id = MessageId::fromGuid(guids_.next());
     msg.timestamp = now;
     msg.body = Body(body);
     bytes += body.size();
-    bool ok;
     if (!hold) {
-      ok = distributeLocked(std::move(msg), deferNs, error, &syncs);
+      ok = distributeLocked(std::move(msg), deferNs, error);
     } else if (deferNs > 0 && journal_) {
       journal_->add(msg, now + deferNs);  // waits with its due time, in memory and journal
       deferredWaiting_.push_back({std::move(msg), now + deferNs});
-      ok = true;
-    } else if (deferNs > 0 && memory_.size() + deferredWaiting_.size() <
+    } else if (deferNs > 0 && memory_.size() + staged.size() + deferredWaiting_.size() <
                                   static_cast<std::size_t>(nsqd_.options().memQueueSize)) {
       deferredWaiting_.push_back({std::move(msg), now + deferNs});
-      ok = true;
     } else {
-      ok = nsqd_.storeMessage(memory_, disk_.get(), scratch_, std::move(msg), error);  // #ephemeral over the mark: discarded
+      // #ephemeral over the mark: discarded
+      ok = nsqd_.storeMessage(memory_.size(), staged, disk_.get(), scratch_, std::move(msg), error);
     }
-    if (!ok) {
-      flushDisksLocked(nullptr);  // what was stored before the failure stays stored
-      return false;
-    }
-    messageCount_.fetch_add(1, std::memory_order_relaxed);
+    if (!ok) break;
   }
-  if (!flushDisksLocked(error)) return false;
-  if (journal_ && journal_->pending()) {
+  if (ok && disk_) ok = disk_->prepare(error);
+  if (ok && journal_ && journal_->pending()) {
     std::string err;
-    if (!journal_->flush(&err)) {
+    if ((ok = journal_->flush(&err))) {
+      nsqd_.clearHealth(journal_->path());
+      if (auto s = journal_->takeSync()) syncs.push_back(std::move(s));
+    } else {
       logError("TOPIC(", name_, "): journal write failed - ", err);
-      nsqd_.setHealth(err);
+      nsqd_.setHealth(journal_->path(), err);
       if (error) *error = err;
-      return false;
     }
-    if (auto s = journal_->takeSync()) syncs.push_back(std::move(s));
   }
+  if (!hold) ok = finishChannelsLocked(ok ? error : nullptr, syncs) && ok;
+  if (!ok) {
+    if (disk_) disk_->abort();
+    if (journal_) {
+      for (std::size_t i = heldBefore; i < deferredWaiting_.size(); ++i) journal_->remove(deferredWaiting_[i].msg.id);
+      std::string err;
+      if (journal_->pending() && !journal_->flush(&err)) nsqd_.setHealth(journal_->path(), err);
+    }
+    deferredWaiting_.resize(heldBefore);
+    return false;
+  }
+  if (disk_) disk_->publish();
+  for (auto& m : staged) memory_.push(std::move(m));
+  messageCount_.fetch_add(bodies.size(), std::memory_order_relaxed);
   messageBytes_.fetch_add(bytes, std::memory_order_relaxed);
   return true;
 }
@@ -156,21 +174,27 @@ bool Topic::deleteChannel(const std::string& name) {
 
 bool Topic::drain(std::size_t budget) {
   std::lock_guard lock(mu_);
-  if (exiting() || paused() || !started_.load(std::memory_order_acquire) || channels_.empty()) return false;
+  if (exiting()) return false;
+  if (paused() || !started_.load(std::memory_order_acquire) || channels_.empty()) {
+    // Holding its messages, the topic still owes its time-based syncs (and the retry of a
+    // failed write's sync, which is what clears /ping once the disk works again).
+    if (disk_ && disk_->syncDue()) nsqd_.journalThenDisk(nullptr, disk_);
+    return false;
+  }
   bool moved = false;
   std::string error;
   Syncs syncs;
   const int64_t wallNow = wallNanos();
   for (auto& w : deferredWaiting_) {
     MessageId id = w.msg.id;
-    distributeLocked(std::move(w.msg), std::max<int64_t>(0, w.wallDeadline - wallNow), &error, &syncs);
+    distributeLocked(std::move(w.msg), std::max<int64_t>(0, w.wallDeadline - wallNow), &error);
     if (journal_) journal_->remove(id);
     moved = true;
   }
   deferredWaiting_.clear();
   Message msg;
   while (budget > 0 && memory_.pop(msg)) {
-    distributeLocked(std::move(msg), 0, &error, &syncs);
+    distributeLocked(std::move(msg), 0, &error);
     --budget;
     moved = true;
   }
@@ -179,24 +203,40 @@ bool Topic::drain(std::size_t budget) {
   while (budget > 0 && disk_ && disk_->popNoSync(payload)) {
     popped = true;
     if (!Message::parsePayload(payload, msg)) continue;
-    if (!distributeLocked(std::move(msg), 0, &error, &syncs)) {
-      logError("TOPIC(", name_, "): failed to move message to channels - ", error);
-    }
+    distributeLocked(std::move(msg), 0, &error);
     --budget;
     moved = true;
   }
-  if (!flushDisksLocked(&error)) logError("TOPIC(", name_, "): failed to move messages to channels - ", error);
-  // The channels' journal fsyncs are queued before this topic's journal fsync and the sync
-  // that lets its disk queue record the pops (the syncer runs them in this order).
+  // Each channel keeps what it could store; one that failed (full disk) loses this pass's
+  // copies, as a failed put always did.
+  for (auto& [name, channel] : channels_) {
+    std::string err;
+    if (channel->prepare(&err, &syncs)) {
+      channel->commit();
+    } else {
+      channel->abort();
+      logError("TOPIC(", name_, "): failed to move messages to channel ", name, " - ", err);
+    }
+  }
+  // The channels stored the popped messages (written above), so the pops may be committed. The
+  // channels' journal fsyncs are queued before this topic's journal fsync and the sync that
+  // lets its disk queue record the pops (the syncer runs them in this order).
+  std::optional<DiskQueue::Position> commit;
+  if (popped) commit = disk_->readPosition();
   nsqd_.syncJournalsLater(syncs);
   std::unique_ptr<MessageJournal::Sync> journalSync;
   if (journal_ && journal_->pending()) {
     std::string err;
-    if (!journal_->flush(&err)) logError("TOPIC(", name_, "): journal write failed - ", err);
+    if (journal_->flush(&err)) {
+      nsqd_.clearHealth(journal_->path());
+    } else {
+      logError("TOPIC(", name_, "): journal write failed - ", err);
+      nsqd_.setHealth(journal_->path(), err);
+    }
     journalSync = journal_->takeSync();
   }
   bool diskOwed = disk_ && (popped || disk_->syncDue());
-  nsqd_.journalThenDisk(std::move(journalSync), diskOwed ? disk_ : nullptr);
+  nsqd_.journalThenDisk(std::move(journalSync), diskOwed ? disk_ : nullptr, commit);
   return moved;
 }
 
@@ -222,7 +262,10 @@ void Topic::empty() {
   memory_.clear();
   deferredWaiting_.clear();
   if (disk_) disk_->empty();
-  if (journal_) journal_->clear();
+  if (journal_) {
+    journal_->clear();
+    nsqd_.clearHealth(journal_->path());
+  }
 }
 
 void Topic::close(bool deleteData) {
@@ -239,7 +282,10 @@ void Topic::close(bool deleteData) {
     memory_.clear();
     deferredWaiting_.clear();
     if (disk_) disk_->deleteAll();
-    if (journal_) journal_->removeFile();
+    if (journal_) {
+      journal_->removeFile();
+      nsqd_.clearHealth(journal_->path());
+    }
     return;
   }
   if (!disk_) return;
@@ -253,6 +299,7 @@ void Topic::close(bool deleteData) {
   };
   deferredWaiting_.clear();  // they are in the journal, due times included
   while (memory_.pop(msg)) spill(msg);
+  disk_->commitReads(disk_->readPosition());  // drain() stored whatever it popped in the channels
   if (journal_ && !journal_->close(&err))
     logError("TOPIC(", name_, "): failed to write journal on exit - ", err);
   disk_->close();

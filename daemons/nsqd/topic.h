@@ -50,8 +50,9 @@ class Topic {
   bool ephemeral() const { return ephemeral_; }
   bool exiting() const { return exiting_.load(std::memory_order_acquire); }
 
-  // Publishes bodies (all-or-nothing as far as validation goes). deferNs > 0 defers each.
-  // Returns false with *error when the topic is exiting or a disk write failed.
+  // Publishes bodies, all or nothing: false with *error (topic exiting, a disk or journal write
+  // or the sync a write owes failed) means none of them was stored or can be delivered.
+  // deferNs > 0 defers each.
   bool publish(const std::vector<std::string_view>& bodies, int64_t deferNs, std::string* error);
 
   // Channel registry. getChannel creates on first use (nullptr while exiting).
@@ -87,9 +88,10 @@ class Topic {
   using Syncs = std::vector<std::unique_ptr<MessageJournal::Sync>>;
   bool publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs,
                      std::string* error, Syncs& syncs);
-  // Writes what this publish or drain pass appended to the topic's and channels' disk queues.
-  bool flushDisksLocked(std::string* error);
-  bool distributeLocked(Message&& msg, int64_t deferNs, std::string* error, Syncs* syncs);
+  // Prepares what this publish or drain pass staged in the channels (Channel::prepare), then
+  // commits it, or aborts it everywhere when any channel failed. Returns false with *error then.
+  bool finishChannelsLocked(std::string* error, Syncs& syncs);
+  bool distributeLocked(Message&& msg, int64_t deferNs, std::string* error);
 
   Nsqd& nsqd_;
   const std::string name_;

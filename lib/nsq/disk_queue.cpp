@@ -239,6 +239,25 @@ struct DiskQueue::Segment {
     return format == Format::Original ? 4 : kDiskQueueRecordHeaderSize;
   }
 
+  // Valid records in [from, end), resynchronising past bad bytes in a V1 segment as the reader
+  // does (an original segment stops at its first bad record). *goodEnd: end of the last one.
+  int64_t countRecords(int64_t from, int64_t end, int32_t minSize, int32_t maxSize, int64_t* goodEnd) {
+    int64_t p = std::max(from, dataStart), count = 0;
+    *goodEnd = p;
+    while (p < end) {
+      int64_t len = recordAt(p, end, minSize, maxSize);
+      if (len >= 0) {
+        ++count;
+        p += headerSize() + len;
+        *goodEnd = p;
+        continue;
+      }
+      if (format == Format::Original) break;
+      p = resync(p + 1, end, minSize, maxSize);
+    }
+    return count;
+  }
+
   // First position in [from, end) holding a valid V1 record, or end.
   int64_t resync(int64_t from, int64_t end, int32_t minSize, int32_t maxSize) {
     for (int64_t p = from; p + kDiskQueueRecordHeaderSize <= end; ++p)
@@ -257,6 +276,8 @@ struct DiskQueue::Segment {
 
 DiskQueue::DiskQueue(DiskQueueOptions opts) : opts_(std::move(opts)) {
   if (opts_.syncEvery < 1) opts_.syncEvery = 1;
+  retained_ = opts_.retainedSegments;
+  std::sort(retained_.begin(), retained_.end());
   recover();
   lastSyncNs_ = now().time_since_epoch().count();
 }
@@ -286,12 +307,22 @@ void DiskQueue::logError(const std::string& text) const {
 }
 
 void DiskQueue::fail(const std::string& what) {
-  healthy_.store(false, std::memory_order_relaxed);
   {
+    // Under errMu_, so the owner sees failures and recoveries in the order they happened.
     std::lock_guard<std::mutex> lk(errMu_);
     lastError_ = what;
+    healthy_.store(false, std::memory_order_relaxed);
+    if (opts_.onHealth) opts_.onHealth(what);
   }
   logError(what);
+}
+
+void DiskQueue::markHealthy() {
+  if (healthy_.load(std::memory_order_relaxed)) return;
+  std::lock_guard<std::mutex> lk(errMu_);
+  if (healthy_.exchange(true)) return;
+  lastError_.clear();
+  if (opts_.onHealth) opts_.onHealth("");
 }
 
 std::string DiskQueue::lastError() const {
@@ -342,9 +373,14 @@ void DiskQueue::recover() {
     rfn = m.rfn;
     rpos = m.rpos;
     // Segments below the read file were fully read; the metadata moved past them before deletion.
+    // Those the owner's journal still refers to stay until it releases them.
     for (auto it = segs.begin(); it != segs.end() && it->first < rfn;) {
-      logError("removing already-read segment " + it->second);
-      fs::remove(it->second, ec);
+      if (std::binary_search(retained_.begin(), retained_.end(), it->first)) {
+        finishedFiles_.push_back(it->first);
+      } else {
+        logError("removing already-read segment " + it->second);
+        fs::remove(it->second, ec);
+      }
       it = segs.erase(it);
     }
   } else if (!segs.empty()) {
@@ -356,6 +392,26 @@ void DiskQueue::recover() {
     if (it != segs.end()) {
       if (haveMeta) logError("read segment " + segmentPath(rfn) + " is missing; continuing at " + it->second);
       rfn = it->first;
+    }
+  }
+
+  // A read position past the end of its segment (damaged metadata) would skip the whole
+  // segment without a word: say what is skipped.
+  if (haveMeta && segs.count(rfn) && rpos > 0) {
+    Segment seg;
+    if (seg.open(segs[rfn])) {
+      const int64_t size = fileSize(seg.fd);
+      if (rpos > size) {
+        seg.detect(size);
+        int64_t goodEnd = 0;
+        const int64_t n = seg.format == Segment::Format::V1 || seg.format == Segment::Format::Original
+                              ? seg.countRecords(seg.dataStart, size, opts_.minMsgSize, opts_.maxMsgSize, &goodEnd)
+                              : -1;
+        logError("metadata read position " + std::to_string(rpos) + " is past the end of " + segs[rfn] +
+                 " (" + std::to_string(size) + " bytes); skipping " +
+                 (n >= 0 ? std::to_string(n) + " records" : "its contents") + " (" +
+                 std::to_string(std::max<int64_t>(0, size - seg.dataStart)) + " bytes) in it");
+      }
     }
   }
 
@@ -402,21 +458,9 @@ void DiskQueue::recover() {
       continue;
     }
     if (seg.format == Segment::Format::Unsupported) continue;  // the reader reports and skips it
-    int64_t p = std::max(std::min(it->first == sfn ? spos : 0, size), seg.dataStart);
-    int64_t goodEnd = p;
-    int64_t count = 0;
-    while (p < size) {
-      int64_t len = seg.recordAt(p, size, opts_.minMsgSize, opts_.maxMsgSize);
-      if (len >= 0) {
-        ++count;
-        p += seg.headerSize() + len;
-        goodEnd = p;
-        continue;
-      }
-      if (seg.format == Segment::Format::Original) break;  // no resync possible; the reader reports
-      p = seg.resync(p + 1, size, opts_.minMsgSize, opts_.maxMsgSize);
-    }
-    depth += count;
+    int64_t goodEnd = 0;
+    depth += seg.countRecords(std::min(it->first == sfn ? spos : 0, size), size, opts_.minMsgSize,
+                              opts_.maxMsgSize, &goodEnd);
     if (seg.format == Segment::Format::Original) continue;  // new records go to a new-format segment
     rollOnOpen = false;
     wpos = goodEnd;
@@ -438,6 +482,7 @@ void DiskQueue::recover() {
 
   readFileNum_ = rfn;
   readPos_ = rpos;
+  commit_ = {rfn, rpos, 0};
   writeFileNum_ = wfn;
   writePos_ = wpos;
   pub_.fileNum = wfn;
@@ -463,26 +508,55 @@ bool DiskQueue::append(std::string_view payload, std::string* error) {
                std::to_string(opts_.minMsgSize) + ".." + std::to_string(opts_.maxMsgSize) + ")";
     return false;
   }
-  bool rolled = false;
-  {
-    std::lock_guard<std::mutex> lk(writeMu_);
-    if (!appendLocked(payload, error, &rolled)) return false;
-  }
-  if (rolled) afterWrite(0, true, error);  // the finished segment's sync is owed
-  return true;
+  std::lock_guard<std::mutex> lk(writeMu_);
+  return appendLocked(payload, error);
 }
 
 bool DiskQueue::flush(std::string* error, int64_t* written) {
-  int64_t records = 0;
   if (written) *written = 0;
+  if (!prepare(error)) return false;
+  int64_t n = publish();
+  if (written) *written = n;
+  return true;
+}
+
+bool DiskQueue::prepare(std::string* error) {
+  std::lock_guard<std::mutex> lk(writeMu_);
+  if (!inBatch_ || prepared_) return true;
+  if (!writeLocked(error)) return false;
+  prepared_ = true;
+  preparedSynced_ = false;
+  const bool rolled = !batchRolled_.empty();
+  if (deferSyncs() || (!rolled && opsSinceSync_.load() + batchRecords_ < opts_.syncEvery)) return true;
+  // The sync a put owes runs before the batch is visible, so if it fails the batch can still be
+  // taken back: an error reply then means the records are not stored.
+  PendingWrite w{writeFileNum_, writePos_, batchRecords_, writeFile_, batchRolled_};
+  if (!syncImpl(true, error, &w)) {
+    rollbackLocked();
+    return false;
+  }
+  preparedSynced_ = true;
+  return true;
+}
+
+int64_t DiskQueue::publish() {
+  if (!prepare(nullptr)) return 0;  // already prepared: nothing to do; else a failure rolled back
+  int64_t records = 0;
+  bool rolled = false, synced = false;
   {
     std::lock_guard<std::mutex> lk(writeMu_);
-    if (pendingRecords_ == 0) return true;
-    records = pendingRecords_;
-    if (!flushLocked(error)) return false;
+    if (!inBatch_) return 0;
+    synced = preparedSynced_;
+    rolled = !batchRolled_.empty();
+    records = publishLocked();
   }
-  if (written) *written = records;
-  return afterWrite(records, false, error);
+  if (!synced) afterWrite(records, rolled, nullptr);
+  return records;
+}
+
+void DiskQueue::abort() {
+  std::lock_guard<std::mutex> lk(writeMu_);
+  rollbackLocked();
 }
 
 bool DiskQueue::afterWrite(int64_t records, bool rolled, std::string* error) {
@@ -500,45 +574,47 @@ void DiskQueue::requestSync() {
 
 bool DiskQueue::failWrite(const std::string& what, std::string* error) {
   fail(what);
+  needSync_.store(true);  // the next due sync retries the disk, and clears health if it works
   if (error) *error = what;
   return false;
 }
 
-bool DiskQueue::appendLocked(std::string_view payload, std::string* error, bool* rolled) {
+bool DiskQueue::appendLocked(std::string_view payload, std::string* error) {
   if (closed_.load()) {
     if (error) *error = "exiting";
     return false;
   }
+  if (!inBatch_) {
+    inBatch_ = true;
+    batchFileNum_ = writeFileNum_;
+    batchPos_ = writePos_;
+    batchStartFile_ = writeFile_;
+    batchRecords_ = 0;
+  }
+  prepared_ = false;
   const int64_t recSize = kDiskQueueRecordHeaderSize + static_cast<int64_t>(payload.size());
   const int64_t end = writePos_ + static_cast<int64_t>(writeBuf_.size());
   if (end > 0 && end + recSize > opts_.maxBytesPerFile) {
-    if (!flushLocked(error)) return false;
+    if (!writeLocked(error)) return false;
     if (writeFile_) {
-      // Drop anything a failed write may have left past writePos_, so the finished file ends
-      // exactly at its last record. Its fsync is owed before the metadata may move past it:
-      // syncImpl() runs it (finishedUnsynced_), on the syncer thread when there is one.
-      if (::ftruncate(writeFile_->fd, static_cast<off_t>(writePos_)) != 0)
-        return failWrite(errnoText("truncate", segmentPath(writeFileNum_), errno), error);
-      std::lock_guard<std::mutex> pk(pubMu_);
-      finishedUnsynced_.push_back(writeFile_);
+      // Its fsync is owed before the metadata may move past it: prepare() or the next sync
+      // runs it (batchRolled_, then finishedUnsynced_).
+      batchRolled_.push_back(writeFile_);
     }
     writeFile_.reset();
     ++writeFileNum_;
     writePos_ = 0;
-    *rolled = true;
-    std::lock_guard<std::mutex> pk(pubMu_);
-    pub_.fileNum = writeFileNum_;
-    pub_.pos = 0;
-    pub_.file.reset();
   }
   if (!writeFile_) {
     const std::string path = segmentPath(writeFileNum_);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return failWrite(errnoText("open", path, errno), error);
+    if (fd < 0) {
+      std::string what = errnoText("open", path, errno);
+      rollbackLocked();
+      return failWrite(what, error);
+    }
     writeFile_ = std::make_shared<File>(fd);
     if (writePos_ == 0) fsyncDir(opts_.dataPath);  // the new name must survive a power cut too
-    std::lock_guard<std::mutex> pk(pubMu_);
-    pub_.file = writeFile_;
   }
   char hdr[kDiskQueueFileHeaderSize];
   if (writePos_ == 0 && writeBuf_.empty()) {
@@ -552,38 +628,127 @@ bool DiskQueue::appendLocked(std::string_view payload, std::string* error, bool*
   writeBuf_.append(hdr, kDiskQueueRecordHeaderSize);
   writeBuf_.append(payload);
   ++pendingRecords_;
-  if (writeBuf_.size() >= kMaxPendingBytes) return flushLocked(error);
+  ++batchRecords_;
+  if (writeBuf_.size() >= kMaxPendingBytes) return writeLocked(error);
   return true;
 }
 
-bool DiskQueue::flushLocked(std::string* error) {
+bool DiskQueue::writeLocked(std::string* error) {
   if (writeBuf_.empty()) return true;
   int err = 0;
-  const int64_t records = pendingRecords_;
-  pendingRecords_ = 0;
   if (!pwriteAll(writeFile_->fd, writeBuf_.data(), writeBuf_.size(), writePos_, &err)) {
-    // Nothing past writePos_ was published; cut off the partial records so the file stays clean.
-    (void)!::ftruncate(writeFile_->fd, static_cast<off_t>(writePos_));
-    writeBuf_.clear();
-    return failWrite(errnoText("write", segmentPath(writeFileNum_), err), error);
+    std::string what = errnoText("write", segmentPath(writeFileNum_), err);
+    rollbackLocked();
+    return failWrite(what, error);
   }
   writePos_ += static_cast<int64_t>(writeBuf_.size());
   writeBuf_.clear();
+  pendingRecords_ = 0;
   if (writeBuf_.capacity() > 4 * kMaxPendingBytes) writeBuf_.shrink_to_fit();
+  markHealthy();
+  return true;
+}
+
+void DiskQueue::rollbackLocked() {
+  writeBuf_.clear();
+  pendingRecords_ = 0;
+  if (!inBatch_) return;
+  // Nothing of the batch was published, so no reader has looked past (batchFileNum_, batchPos_):
+  // segments the batch rolled into hold only its records, the one it started in is cut back.
+  writeFile_.reset();
+  batchRolled_.clear();
+  for (int64_t f = writeFileNum_; f > batchFileNum_; --f) ::unlink(segmentPath(f).c_str());
+  const std::string first = segmentPath(batchFileNum_);
+  if (batchPos_ == 0) {
+    ::unlink(first.c_str());
+  } else if ((batchStartFile_ ? ::ftruncate(batchStartFile_->fd, static_cast<off_t>(batchPos_))
+                              : ::truncate(first.c_str(), static_cast<off_t>(batchPos_))) != 0) {
+    logError(errnoText("truncate", first, errno));
+  }
+  writeFileNum_ = batchFileNum_;
+  writePos_ = batchPos_;
+  writeFile_ = batchPos_ > 0 ? batchStartFile_ : nullptr;  // null: reopened by the next append
+  batchStartFile_.reset();
+  batchRecords_ = 0;
+  inBatch_ = prepared_ = preparedSynced_ = false;
+}
+
+int64_t DiskQueue::publishLocked() {
+  const int64_t records = batchRecords_;
   {
     std::lock_guard<std::mutex> pk(pubMu_);
+    finishedUnsynced_.insert(finishedUnsynced_.end(), batchRolled_.begin(), batchRolled_.end());
+    pub_.fileNum = writeFileNum_;
     pub_.pos = writePos_;
+    pub_.file = writeFile_;
     depth_.fetch_add(records, std::memory_order_relaxed);
   }
-  healthy_.store(true, std::memory_order_relaxed);
-  return true;
+  batchRolled_.clear();
+  batchStartFile_.reset();
+  batchRecords_ = 0;
+  inBatch_ = prepared_ = preparedSynced_ = false;
+  return records;
 }
 
 // ---- read side ----
 
-bool DiskQueue::pop(std::string& out) { return popImpl(out, true); }
+bool DiskQueue::pop(std::string& out) { return popImpl(out, true, nullptr); }
 
-bool DiskQueue::popNoSync(std::string& out) { return popImpl(out, false); }
+bool DiskQueue::popNoSync(std::string& out, Position* at) { return popImpl(out, false, at); }
+
+DiskQueue::Position DiskQueue::readPosition() {
+  std::lock_guard<std::mutex> lk(readMu_);
+  return {readFileNum_, readPos_, pops_};
+}
+
+void DiskQueue::commitReads(const Position& upTo) {
+  std::lock_guard<std::mutex> lk(readMu_);
+  if (upTo.pops < commit_.pops || upTo.fileNum < commit_.fileNum ||
+      (upTo.fileNum == commit_.fileNum && upTo.pos <= commit_.pos))
+    return;
+  commit_ = upTo;
+  for (int64_t f : finishedFiles_)
+    if (f < commit_.fileNum) needSync_.store(true);  // it can be deleted now
+}
+
+void DiskQueue::retainSegments(std::vector<int64_t> fileNums) {
+  std::sort(fileNums.begin(), fileNums.end());
+  fileNums.erase(std::unique(fileNums.begin(), fileNums.end()), fileNums.end());
+  std::lock_guard<std::mutex> lk(readMu_);
+  for (int64_t f : retained_)
+    if (!std::binary_search(fileNums.begin(), fileNums.end(), f) &&
+        std::find(finishedFiles_.begin(), finishedFiles_.end(), f) != finishedFiles_.end())
+      needSync_.store(true);  // released a finished segment: the next sync deletes it
+  retained_ = std::move(fileNums);
+}
+
+bool DiskQueue::readRecord(int64_t fileNum, int64_t pos, std::string& out, std::string* error) const {
+  return readRecord(opts_, fileNum, pos, out, error);
+}
+
+bool DiskQueue::readRecord(const DiskQueueOptions& opts, int64_t fileNum, int64_t pos, std::string& out,
+                           std::string* error) {
+  Segment seg;
+  char num[32];
+  std::snprintf(num, sizeof num, "%06" PRId64, fileNum);
+  const std::string path = opts.dataPath + "/" + opts.name + ".diskqueue." + num + ".dat";
+  if (!seg.open(path)) {
+    if (error) *error = errnoText("open", path, errno);
+    return false;
+  }
+  const int64_t size = fileSize(seg.fd);
+  seg.detect(size);
+  int64_t len = -1;
+  if ((seg.format == Segment::Format::V1 || seg.format == Segment::Format::Original) && pos >= seg.dataStart)
+    len = seg.recordAt(pos, size, opts.minMsgSize, opts.maxMsgSize);
+  const char* p = len >= 0 ? seg.at(pos + seg.headerSize(), len, size) : nullptr;
+  if (!p) {
+    if (error) *error = "no valid record at offset " + std::to_string(pos) + " of " + path;
+    return false;
+  }
+  out.assign(p, static_cast<std::size_t>(len));
+  return true;
+}
 
 void DiskQueue::syncIfNeeded() {
   if (closed_.load()) return;
@@ -600,7 +765,7 @@ bool DiskQueue::syncDue() const {
   return elapsed >= opts_.syncTimeout;
 }
 
-bool DiskQueue::popImpl(std::string& out, bool sync) {
+bool DiskQueue::popImpl(std::string& out, bool sync, Position* at) {
   if (closed_.load()) return false;
   bool got = false;
   {
@@ -661,6 +826,8 @@ bool DiskQueue::popImpl(std::string& out, bool sync) {
       if (len >= 0) {
         const char* p = seg.at(readPos_ + seg.headerSize(), len, end);
         out.assign(p, static_cast<std::size_t>(len));
+        ++pops_;
+        if (at) *at = {readFileNum_, readPos_, pops_};
         readPos_ += seg.headerSize() + len;
         depth_.fetch_sub(1, std::memory_order_relaxed);
         got = true;
@@ -671,6 +838,7 @@ bool DiskQueue::popImpl(std::string& out, bool sync) {
       reportBad(seg, readFileNum_, readPos_, next, original ? "invalid record length" : "bad length or checksum");
       readPos_ = next;
     }
+    if (sync) commit_ = {readFileNum_, readPos_, pops_};
   }
   int64_t ops = got ? opsSinceSync_.fetch_add(1) + 1 : opsSinceSync_.load();
   if (sync && (needSync_.load() || ops >= opts_.syncEvery)) {
@@ -703,7 +871,7 @@ void DiskQueue::reportBad(const Segment& seg, int64_t fileNum, int64_t from, int
 
 // ---- sync ----
 
-bool DiskQueue::syncImpl(bool blocking, std::string* error) {
+bool DiskQueue::syncImpl(bool blocking, std::string* error, const PendingWrite* pending) {
   std::unique_lock<std::mutex> sl(syncMu_, std::defer_lock);
   if (blocking)
     sl.lock();
@@ -719,15 +887,22 @@ bool DiskQueue::syncImpl(bool blocking, std::string* error) {
   std::vector<int64_t> finished;
   std::vector<std::shared_ptr<File>> rolledFiles;
   {
+    // The read position recorded is the committed one (see popNoSync()); a pending batch
+    // (prepare()) is recorded as written although readers cannot see it yet.
     std::lock_guard<std::mutex> rk(readMu_);
     std::lock_guard<std::mutex> pk(pubMu_);
-    m.rfn = readFileNum_;
-    m.rpos = readPos_;
-    m.wfn = pub_.fileNum;
-    m.wpos = pub_.pos;
-    m.depth = std::max<int64_t>(0, depth_.load());
-    wf = pub_.file;
-    finished.swap(finishedFiles_);
+    m.rfn = commit_.fileNum;
+    m.rpos = commit_.pos;
+    m.wfn = pending ? pending->fileNum : pub_.fileNum;
+    m.wpos = pending ? pending->pos : pub_.pos;
+    m.depth = std::max<int64_t>(0, depth_.load() + (pops_ - commit_.pops) + (pending ? pending->records : 0));
+    wf = pending ? pending->file : pub_.file;
+    std::vector<int64_t> kept;
+    for (int64_t f : finishedFiles_) {
+      bool deletable = f < commit_.fileNum && !std::binary_search(retained_.begin(), retained_.end(), f);
+      (deletable ? finished : kept).push_back(f);
+    }
+    finishedFiles_.swap(kept);
     rolledFiles.swap(finishedUnsynced_);
   }
   auto failWith = [&](const std::string& what) {
@@ -745,14 +920,33 @@ bool DiskQueue::syncImpl(bool blocking, std::string* error) {
       return failWith(errnoText("fsync", "a finished segment of " + opts_.name, errno));
     }
   }
+  if (pending) {
+    for (const auto& f : pending->rolled)  // on failure the caller takes the batch back
+      if (::fsync(f->fd) != 0) return failWith(errnoText("fsync", "a finished segment of " + opts_.name, errno));
+  }
   if (wf && ::fsync(wf->fd) != 0) return failWith(errnoText("fsync", segmentPath(m.wfn), errno));
+  auto removeFinished = [&] {
+    for (int64_t f : finished) {
+      if (::unlink(segmentPath(f).c_str()) != 0 && errno != ENOENT)
+        logError(errnoText("remove", segmentPath(f), errno));
+    }
+  };
   std::string err;
-  if (!writeMetadata(m.depth, m.rfn, m.rpos, m.wfn, m.wpos, &err)) return failWith(err);
-  for (int64_t f : finished) {
-    if (::unlink(segmentPath(f).c_str()) != 0 && errno != ENOENT)
-      logError(errnoText("remove", segmentPath(f), errno));
+  if (!writeMetadata(m.depth, m.rfn, m.rpos, m.wfn, m.wpos, &err)) {
+    if (finished.empty()) return failWith(err);
+    // Probably a full disk, and only deleting the read segments frees space. Every record in
+    // them is committed, so deleting them before the metadata moves is safe: a crash now
+    // finds the old read segment missing and starts at the next one (docs: Recovery, step 2).
+    logError(err + "; removing " + std::to_string(finished.size()) + " fully read segments first");
+    removeFinished();
+    finished.clear();
+    err.clear();
+    if (!writeMetadata(m.depth, m.rfn, m.rpos, m.wfn, m.wpos, &err)) return failWith(err);
+  } else {
+    removeFinished();
   }
   lastSyncNs_ = now().time_since_epoch().count();
+  markHealthy();
   return true;
 }
 
@@ -823,11 +1017,18 @@ void DiskQueue::empty() {
   readPos_ = writePos_ = pub_.pos = 0;
   writeBuf_.clear();
   pendingRecords_ = 0;
+  inBatch_ = prepared_ = preparedSynced_ = false;
+  batchRecords_ = 0;
+  batchRolled_.clear();
+  batchStartFile_.reset();
   finishedUnsynced_.clear();
   finishedFiles_.clear();
+  retained_.clear();
+  commit_ = {next, 0, pops_};
   depth_.store(0);
   opsSinceSync_.store(0);
   needSync_.store(false);
+  markHealthy();  // nothing left that a failed write could have concerned
 }
 
 void DiskQueue::close() {
@@ -835,7 +1036,8 @@ void DiskQueue::close() {
   if (!closed_.compare_exchange_strong(expected, true)) return;
   {
     std::lock_guard<std::mutex> lk(writeMu_);
-    flushLocked(nullptr);  // an owner that appended without flushing still gets its records kept
+    // An owner that appended without flushing still gets its records kept.
+    if (inBatch_ && writeLocked(nullptr)) publishLocked();
   }
   syncImpl(true, nullptr);
   std::scoped_lock lk(syncMu_, readMu_, writeMu_);
@@ -851,6 +1053,7 @@ void DiskQueue::deleteAll() {
   std::scoped_lock lk(syncMu_, readMu_, writeMu_);
   removeAllFiles();
   depth_.store(0);
+  markHealthy();
 }
 
 }  // namespace nsq

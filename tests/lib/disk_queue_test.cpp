@@ -765,5 +765,177 @@ TEST_F(DiskQueueTest, ConcurrentWriterAndReaderKeepOrderAndCount) {
   EXPECT_LE(listNames(dir.path()).size(), 2u);  // the write file and the metadata
 }
 
+// ---- commits, retained segments, batches taken back (fuzzing probe findings) ----
+
+TEST_F(DiskQueueTest, PopNoSyncIsRecordedBySyncsOnlyOnceCommitted) {
+  {
+    DiskQueue q(opts(1 << 20, 1));
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.put(payload(i)));
+    std::string out;
+    DiskQueue::Position at;
+    ASSERT_TRUE(q.popNoSync(out, &at));
+    EXPECT_EQ(at.fileNum, 0);
+    EXPECT_EQ(at.pos, kDiskQueueFileHeaderSize);
+    ASSERT_TRUE(q.popNoSync(out));
+    q.sync();  // e.g. a publisher's sync while the owner has not journaled the pops yet
+    EXPECT_EQ(readAll(meta()), "3\n0,0\n0," + std::to_string(8 + 3 * (8 + 46)) + "\n");  // as opened
+    std::string again;
+    ASSERT_TRUE(q.readRecord(at.fileNum, at.pos, again));
+    EXPECT_EQ(seqOf(again), 0);
+    q.commitReads(q.readPosition());
+    q.sync();
+    EXPECT_EQ(readAll(meta()), "1\n0," + std::to_string(8 + 2 * (8 + 46)) + "\n0," + std::to_string(8 + 3 * (8 + 46)) + "\n");
+  }
+  DiskQueue q(opts(1 << 20, 1));
+  EXPECT_EQ(drain(q), range(2, 3));
+}
+
+TEST_F(DiskQueueTest, RetainedSegmentOutlivesReadingSyncAndRecovery) {
+  DiskQueue::Position first;
+  {
+    DiskQueue q(opts(100, 1));  // one 54-byte record per segment
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.put(payload(i)));
+    std::string out;
+    ASSERT_TRUE(q.popNoSync(out, &first));
+    ASSERT_TRUE(q.popNoSync(out));  // segment 0 is finished
+    q.retainSegments({0});
+    q.commitReads(q.readPosition());
+    q.sync();
+    EXPECT_TRUE(fs::exists(seg(0)));
+  }
+  {
+    DiskQueueOptions o = opts(100, 1);
+    o.retainedSegments = {0};
+    DiskQueue q(o);
+    EXPECT_TRUE(fs::exists(seg(0)));
+    std::string out;
+    ASSERT_TRUE(q.readRecord(first.fileNum, first.pos, out));
+    EXPECT_EQ(seqOf(out), 0);
+    EXPECT_EQ(drain(q), range(2, 3));
+    q.retainSegments({});
+    q.sync();
+    EXPECT_FALSE(fs::exists(seg(0)));
+    std::string err;
+    EXPECT_FALSE(q.readRecord(first.fileNum, first.pos, out, &err));
+    EXPECT_NE(err.find(seg(0)), std::string::npos) << err;
+  }
+  takeErrors();
+}
+
+TEST_F(DiskQueueTest, ReadRecordRejectsAPositionThatHoldsNoRecord) {
+  DiskQueue q(opts(1 << 20, 1));
+  ASSERT_TRUE(q.put(payload(0)));
+  std::string out, err;
+  EXPECT_FALSE(q.readRecord(0, kDiskQueueFileHeaderSize + 1, out, &err));
+  EXPECT_NE(err.find("no valid record at offset 9"), std::string::npos) << err;
+}
+
+// The metadata path taken by a directory: every metadata write fails, data writes do not.
+struct MetadataBlocked {
+  explicit MetadataBlocked(std::string p) : path(std::move(p)) {
+    fs::remove(path);
+    fs::create_directory(path);
+  }
+  ~MetadataBlocked() { fs::remove_all(path); }
+  std::string path;
+};
+
+TEST_F(DiskQueueTest, PutWhoseSyncFailsIsTakenBackAndNeverDelivered) {
+  DiskQueue q(opts(150, 1));  // two records per segment: batches below roll
+  ASSERT_TRUE(q.put(payload(0)));
+  const auto size0 = fs::file_size(seg(0));
+  std::string err;
+  {
+    MetadataBlocked blocked(meta());
+    EXPECT_FALSE(q.put(payload(1), &err));
+    EXPECT_NE(err.find("write metadata"), std::string::npos) << err;
+    for (int i = 2; i < 6; ++i) ASSERT_TRUE(q.append(payload(i)));
+    EXPECT_FALSE(q.flush(&err));  // a batch across three segments
+    EXPECT_FALSE(q.healthy());
+    EXPECT_EQ(q.depth(), 1);
+    EXPECT_EQ(fs::file_size(seg(0)), size0);
+    EXPECT_FALSE(fs::exists(seg(1)));
+    EXPECT_FALSE(fs::exists(seg(2)));
+  }
+  ASSERT_TRUE(q.put(payload(6), &err)) << err;
+  EXPECT_TRUE(q.healthy());
+  EXPECT_EQ(drain(q), (std::vector<int64_t>{0, 6}));
+  q.close();
+  takeErrors();
+  DiskQueue again(opts(150, 1));
+  EXPECT_EQ(again.depth(), 0);
+}
+
+TEST_F(DiskQueueTest, AbortTakesBackAPreparedBatch) {
+  DiskQueue q(opts(1 << 20, 1000));
+  ASSERT_TRUE(q.put(payload(0)));
+  for (int i = 1; i < 4; ++i) ASSERT_TRUE(q.append(payload(i)));
+  ASSERT_TRUE(q.prepare());
+  std::string out;
+  ASSERT_TRUE(q.pop(out));
+  EXPECT_FALSE(q.pop(out));  // prepared, not published
+  q.abort();
+  EXPECT_EQ(fs::file_size(seg(0)), 8u + 54);
+  ASSERT_TRUE(q.append(payload(4)));
+  ASSERT_TRUE(q.prepare());
+  EXPECT_EQ(q.publish(), 1);
+  ASSERT_TRUE(q.pop(out));
+  EXPECT_EQ(seqOf(out), 4);
+}
+
+TEST_F(DiskQueueTest, HealthIsReportedToTheOwnerAndComesBackWithASuccessfulSync) {
+  std::vector<std::string> reports;
+  DiskQueueOptions o = opts(1 << 20, 1000);
+  o.onHealth = [&](const std::string& e) { reports.push_back(e); };
+  DiskQueue q(o);
+  ASSERT_TRUE(q.put(payload(0)));
+  {
+    MetadataBlocked blocked(meta());
+    q.sync();
+    EXPECT_FALSE(q.healthy());
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_NE(reports[0].find("write metadata"), std::string::npos) << reports[0];
+  }
+  q.sync();  // a retry, as the owner's syncIfDue() would run it
+  EXPECT_TRUE(q.healthy());
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[1], "");
+  takeErrors();
+}
+
+TEST_F(DiskQueueTest, ReadSegmentsAreRemovedEvenWhenTheMetadataCannotBeWritten) {
+  DiskQueue q(opts(100, 1000));  // one record per segment
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(q.put(payload(i)));
+  std::string out;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.popNoSync(out));  // segments 0 and 1 fully read
+  q.commitReads(q.readPosition());
+  {
+    MetadataBlocked blocked(meta());  // a full disk: only deleting read segments frees space
+    q.sync();
+    EXPECT_FALSE(fs::exists(seg(0)));
+    EXPECT_FALSE(fs::exists(seg(1)));
+  }
+  q.close();
+  auto errs = takeErrors();
+  ASSERT_FALSE(errs.empty());
+  EXPECT_NE(errs[0].find("removing 2 fully read segments first"), std::string::npos) << errs[0];
+  DiskQueue again(opts(100, 1000));
+  EXPECT_EQ(drain(again), range(3, 4));
+}
+
+TEST_F(DiskQueueTest, ReadPositionPastTheEndOfItsSegmentIsLoggedWithTheSkippedCount) {
+  {
+    DiskQueue q(opts(300, 1));  // five 54-byte records per segment
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(q.put(payload(i)));
+  }
+  writeAll(meta(), "8\n0,5000\n1,170\n");
+  DiskQueue q(opts(300, 1));
+  auto errs = takeErrors();
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_NE(errs[0].find("read position 5000 is past the end of " + seg(0)), std::string::npos) << errs[0];
+  EXPECT_NE(errs[0].find("skipping 5 records (270 bytes)"), std::string::npos) << errs[0];
+  EXPECT_EQ(drain(q), range(5, 8));
+}
+
 }  // namespace
 }  // namespace nsq

@@ -693,5 +693,74 @@ TEST_F(ChannelTest, ClosedChannelRefusesClientsAndPuts) {
   EXPECT_TRUE(pull(*client).empty());
 }
 
+// ---------------------------------------------------------------------------------------------
+// Full-disk findings: draining journals references, a failed publish is stored nowhere
+
+TEST_F(ChannelTest, DrainingFromDiskJournalsReferencesNotBodiesAndRestoresThem) {
+  opts.memQueueSize = 0;
+  opts.maxBytesPerFile = 50000;  // two messages per segment: read segments finish and are kept
+  init();
+  auto client = addClient(20);
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 20; ++i) bodies.push_back(std::to_string(i) + std::string(20000, 'b'));
+  publish(bodies);
+  auto msgs = pull(*client);
+  ASSERT_EQ(msgs.size(), 20u);
+  const std::string journal = dir.file("t:c.journal.dat");
+  ASSERT_TRUE(fs::exists(journal));
+  EXPECT_LT(fs::file_size(journal), 20u * 100) << "the journal copied message bodies";
+  std::string desc;
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(channel->finish(*client, msgs[i].id, &desc), ErrorCode::None) << desc;
+  channel->processTimeouts(monoNanos());
+  EXPECT_FALSE(fs::exists(dir.file("t:c.diskqueue.000000.dat")));  // all finished: deleted
+  EXPECT_TRUE(fs::exists(dir.file("t:c.diskqueue.000005.dat")));   // read, but in flight: kept
+
+  topic->close(false);
+  channel.reset();
+  topic.reset();
+  loop.reset();
+  nsqd.reset();
+  init();
+  auto again = addClient(20);
+  auto back = pull(*again);
+  ASSERT_EQ(back.size(), 10u);
+  std::set<std::string> want(bodies.begin() + 10, bodies.end()), got;
+  for (const auto& m : back) {
+    got.insert(bodyOf(m));
+    EXPECT_EQ(m.attempts, 2);
+  }
+  EXPECT_EQ(got, want);
+  for (const auto& m : back) ASSERT_EQ(channel->finish(*again, m.id, &desc), ErrorCode::None) << desc;
+  channel->processTimeouts(monoNanos());
+  for (int n = 5; n < 9; ++n) EXPECT_FALSE(fs::exists(dir.file("t:c.diskqueue.00000" + std::to_string(n) + ".dat"))) << n;
+}
+
+TEST_F(ChannelTest, PublishThatOneChannelCannotStoreIsStoredInNone) {
+  opts.memQueueSize = 0;
+  opts.syncEvery = 1;
+  init();
+  auto other = topic->getChannel("c2");
+  auto client = addClient(10);
+  const std::string blocked = dir.file("t:c2.diskqueue.meta.dat");
+  fs::remove(blocked);
+  fs::create_directory(blocked);  // c2's metadata cannot be written: its sync fails
+  std::vector<std::string_view> views{"a", "b"};
+  std::string error;
+  EXPECT_FALSE(topic->publish(views, 0, &error));
+  EXPECT_NE(error.find("write metadata"), std::string::npos) << error;
+  EXPECT_FALSE(nsqd->healthy());
+  EXPECT_TRUE(pull(*client).empty());
+  EXPECT_EQ(stats().depth, 0);
+  EXPECT_EQ(other->depth(), 0);
+  EXPECT_EQ(stats().messageCount, 0u);
+  fs::remove(blocked);
+  ASSERT_TRUE(topic->publish(views, 0, &error)) << error;
+  EXPECT_TRUE(nsqd->healthy()) << nsqd->health();
+  auto msgs = pull(*client);
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(bodyOf(msgs[0]), "a");
+  EXPECT_EQ(other->depth(), 2);
+}
+
 }  // namespace
 }  // namespace nsq::nsqd

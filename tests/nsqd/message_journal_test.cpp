@@ -186,3 +186,89 @@ TEST(MessageJournal, ClearRemovesTheFile) {
   EXPECT_FALSE(fs::exists(f.opts().path));
   EXPECT_FALSE(j.contains(msg(0).id));
 }
+
+TEST(MessageJournal, RefEntriesReplayWithTheirPositionAndAreResolvedByTheOwner) {
+  Fixture f;
+  {
+    MessageJournal j(f.opts());
+    j.recover();
+    j.addRef(msg(1, 3), 7, 100, 0);
+    j.addRef(msg(2, 1), 8, 8, 0);
+    j.add(msg(3), 9000);
+    std::string err;
+    ASSERT_TRUE(j.close(&err)) << err;
+    EXPECT_EQ(j.referencedSegments(), (std::vector<int64_t>{7, 8}));
+  }
+  MessageJournal j(f.opts());
+  std::vector<std::pair<int64_t, int64_t>> asked;
+  auto entries = j.recover([&](MessageJournal::Entry& e) {
+    asked.emplace_back(e.segment, e.offset);
+    EXPECT_TRUE(e.msg.body.view().empty());
+    if (e.segment == 8) return false;  // its record is gone
+    e.msg.body = Body("from-disk");
+    return true;
+  });
+  EXPECT_EQ(asked, (std::vector<std::pair<int64_t, int64_t>>{{7, 100}, {8, 8}}));
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].msg.id, msg(1).id);
+  EXPECT_EQ(entries[0].msg.attempts, 3);
+  EXPECT_EQ(entries[0].msg.timestamp, msg(1).timestamp);
+  EXPECT_EQ(entries[0].msg.body.view(), "from-disk");
+  EXPECT_EQ(entries[1].msg.body.view(), "body-3");
+  EXPECT_FALSE(j.contains(msg(2).id));
+  EXPECT_EQ(j.referencedSegments(), (std::vector<int64_t>{7}));
+}
+
+TEST(MessageJournal, ARefRecordCostsTheSameWhateverTheBodySize) {
+  Fixture f;
+  MessageJournal j(f.opts());
+  j.recover();
+  Message big = msg(1);
+  big.body = Body(std::string(100000, 'x'));
+  std::string err;
+  j.addRef(big, 0, 8, 0);
+  ASSERT_TRUE(j.flush(&err)) << err;
+  const int64_t one = j.fileBytes();
+  j.addRef(msg(2), 0, 100008, 0);
+  ASSERT_TRUE(j.flush(&err)) << err;
+  EXPECT_EQ(j.fileBytes() - one, kJournalRecordHeaderSize + 51);
+  EXPECT_LT(one, 100);
+}
+
+TEST(MessageJournal, ReferencedSegmentsFollowTheLiveEntries) {
+  Fixture f;
+  MessageJournal j(f.opts());
+  j.recover();
+  const uint64_t v0 = j.refsVersion();
+  j.addRef(msg(1), 3, 8, 0);
+  j.addRef(msg(2), 3, 60, 0);
+  j.addRef(msg(3), 5, 8, 0);
+  EXPECT_EQ(j.referencedSegments(), (std::vector<int64_t>{3, 5}));
+  const uint64_t v1 = j.refsVersion();
+  EXPECT_NE(v1, v0);
+  j.remove(msg(1).id);
+  EXPECT_EQ(j.refsVersion(), v1);  // segment 3 is still referred to
+  j.add(msg(2), 0);                // replaced by a full copy
+  EXPECT_EQ(j.referencedSegments(), (std::vector<int64_t>{5}));
+  j.update(msg(3).id, 4, 123);     // REQ with a delay keeps the reference
+  EXPECT_EQ(j.referencedSegments(), (std::vector<int64_t>{5}));
+  j.clear();
+  EXPECT_TRUE(j.referencedSegments().empty());
+}
+
+TEST(MessageJournal, AFailedWriteLeavesItDirtyUntilARewriteSucceeds) {
+  Fixture f;
+  MessageJournal j(f.opts());
+  j.recover();
+  j.add(msg(1), 0);
+  std::string err;
+  fs::create_directory(f.opts().path);  // the journal's own path taken: opening it fails
+  EXPECT_FALSE(j.flush(&err));
+  EXPECT_TRUE(j.dirty());
+  EXPECT_TRUE(j.pending());
+  fs::remove(f.opts().path);
+  ASSERT_TRUE(j.flush(&err)) << err;
+  EXPECT_FALSE(j.dirty());
+  MessageJournal again(f.opts());
+  ASSERT_EQ(again.recover().size(), 1u);
+}
