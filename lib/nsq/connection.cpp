@@ -20,6 +20,7 @@
 
 #include "nsq/compression.h"
 #include "nsq/json_text.h"
+#include "nsq/number.h"
 #include "nsq/options.h"
 #include "nsq/wire.h"
 
@@ -63,15 +64,10 @@ std::string ConnectionConfig::identifyJson() const {
 
 std::string applyConnectionOption(ConnectionConfig& cfg, const std::string& key, const std::string& value) {
   auto asInt = [&](int64_t& out) -> std::string {
-    try {
-      std::size_t pos = 0;
-      long long v = std::stoll(value, &pos);
-      if (pos != value.size()) throw std::invalid_argument("");
-      out = v;
-      return "";
-    } catch (...) {
-      return "invalid integer \"" + value + "\" for " + key;
-    }
+    ParsedInt v = parseInt(value);
+    if (!v) return "invalid integer \"" + value + "\" for " + key;
+    out = *v;
+    return "";
   };
   auto asMs = [&](int64_t& out) -> std::string {
     auto d = parseDuration(value);
@@ -135,10 +131,15 @@ ServerFeatures parseIdentifyResponse(std::string_view data) {
   if (data == kOk) return f;
   if (data.empty() || data.front() != '{')
     throw ConnectionError("unexpected IDENTIFY response \"" + std::string(data.substr(0, 64)) + "\"");
+  if (auto big = findUnrepresentableJsonInteger(data))
+    throw ConnectionError("invalid IDENTIFY response: number " + std::string(big->substr(0, 64)) + " out of range");
   try {
     auto obj = Poco::JSON::Parser().parse(std::string(data)).extract<Poco::JSON::Object::Ptr>();
     auto getInt = [&](const char* k, int64_t def) {
-      return obj->has(k) && !obj->isNull(k) ? obj->getValue<int64_t>(k) : def;
+      if (!obj->has(k) || obj->isNull(k)) return def;
+      ParsedInt v = jsonInt(obj->get(k));
+      if (!v) throw ConnectionError(std::string("IDENTIFY response: ") + k + " is not an int64");
+      return *v;
     };
     auto getBool = [&](const char* k) { return obj->has(k) && !obj->isNull(k) && obj->getValue<bool>(k); };
     f.maxRdyCount = getInt("max_rdy_count", 2500);
@@ -161,8 +162,9 @@ std::pair<std::string, uint16_t> splitHostPort(const std::string& address) {
     throw ConnectionError(address + ": address must be host:port");
   std::string host = address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  auto port = parseUnsigned(std::string_view(address).substr(colon + 1));
-  if (!port || *port == 0 || *port > 65535) throw ConnectionError(address + ": invalid port");
+  std::string_view portText = std::string_view(address).substr(colon + 1);
+  ParsedInt port = parseInt(portText, 1, 65535);
+  if (!port || portText.front() == '+') throw ConnectionError(address + ": invalid port");
   return {host, static_cast<uint16_t>(*port)};
 }
 

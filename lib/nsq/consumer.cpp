@@ -10,6 +10,7 @@
 
 #include "nsq/log.h"
 #include "nsq/names.h"
+#include "nsq/number.h"
 #include "nsq/options.h"
 
 namespace nsq {
@@ -46,14 +47,10 @@ std::string applyConsumerOption(ConsumerConfig& cfg, const std::string& kv) {
     return "";
   };
   auto asInt = [&](int64_t& out) -> std::string {
-    try {
-      std::size_t pos = 0;
-      out = std::stoll(value, &pos);
-      if (pos != value.size()) throw std::invalid_argument("");
-      return "";
-    } catch (...) {
-      return "invalid integer \"" + value + "\" for " + key;
-    }
+    ParsedInt v = parseInt(value);
+    if (!v) return "invalid integer \"" + value + "\" for " + key;
+    out = *v;
+    return "";
   };
   if (key == "max_in_flight") return asInt(cfg.maxInFlight);
   if (key == "max_attempts") return asInt(cfg.maxAttempts);

@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "nsq/connection.h"
+#include "nsq/number.h"
 
 namespace nsq {
 
@@ -156,8 +157,11 @@ std::vector<ProducerInfo> lookupProducers(const std::string& lookupd, const std:
       auto p = arr->getObject(static_cast<unsigned>(i));
       ProducerInfo info;
       info.broadcastAddress = p->getValue<std::string>("broadcast_address");
-      info.tcpPort = p->getValue<int>("tcp_port");
-      info.httpPort = p->getValue<int>("http_port");
+      ParsedInt tcpPort = jsonInt(p->get("tcp_port"), 0, 65535);
+      ParsedInt httpPort = jsonInt(p->get("http_port"), 0, 65535);
+      if (!tcpPort || !httpPort) throw HttpError("producer with an invalid port");
+      info.tcpPort = static_cast<int>(*tcpPort);
+      info.httpPort = static_cast<int>(*httpPort);
       if (p->has("hostname")) info.hostname = p->getValue<std::string>("hostname");
       if (p->has("version")) info.version = p->getValue<std::string>("version");
       out.push_back(info);

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "nsq/number.h"
+
 namespace nsq {
 
 void ChannelCounts::add(const ChannelCounts& o) {
@@ -18,7 +20,10 @@ void ChannelCounts::add(const ChannelCounts& o) {
 }
 
 ChannelCounts channelCountsFromJson(const Poco::JSON::Object& c) {
-  auto get = [&](const char* k) { return c.has(k) && !c.isNull(k) ? c.getValue<int64_t>(k) : int64_t{0}; };
+  auto get = [&](const char* k) {
+    ParsedInt v = c.has(k) && !c.isNull(k) ? jsonInt(c.get(k)) : ParsedInt{};
+    return v ? *v : int64_t{0};  // a counter nsqd cannot have sent reads as 0
+  };
   ChannelCounts r;
   r.depth = get("depth");
   r.backendDepth = get("backend_depth");

@@ -50,18 +50,6 @@ CommandLine parseCommandLine(std::string_view line) {
   return cmd;
 }
 
-std::optional<uint64_t> parseUnsigned(std::string_view t) {
-  if (t.empty() || t.size() > 20) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : t) {
-    if (c < '0' || c > '9') return std::nullopt;
-    uint64_t next = v * 10 + static_cast<uint64_t>(c - '0');
-    if (next / 10 != v) return std::nullopt;
-    v = next;
-  }
-  return v;
-}
-
 void appendFrame(std::string& out, FrameType type, std::string_view data) {
   char header[8];
   putUint32(header, static_cast<uint32_t>(4 + data.size()));

@@ -49,9 +49,6 @@ struct CommandLine {
 // The views point into `line`.
 CommandLine parseCommandLine(std::string_view line);
 
-// Unsigned decimal, no sign, no spaces; nullopt on anything else or overflow.
-std::optional<uint64_t> parseUnsigned(std::string_view text);
-
 // Appends [size][type][data].
 void appendFrame(std::string& out, FrameType type, std::string_view data);
 // Appends a message frame: [size][2][ts][attempts][id][body] without building the payload first.

@@ -133,30 +133,6 @@ TEST(Wire, OnlyIdentifyAuthPubMpubDpubHaveABody) {
   for (const auto& [text, body] : cases) EXPECT_EQ(parseCommandLine(text).hasBody(), body) << text;
 }
 
-// ---------------------------------------------------------------------------------------------
-// parseUnsigned
-
-TEST(Wire, ParseUnsignedAcceptsPlainDigits) {
-  EXPECT_EQ(parseUnsigned("0"), 0u);
-  EXPECT_EQ(parseUnsigned("7"), 7u);
-  EXPECT_EQ(parseUnsigned("2500"), 2500u);
-  EXPECT_EQ(parseUnsigned("007"), 7u);
-  EXPECT_EQ(parseUnsigned("00000000000000000001"), 1u);  // 20 chars
-  EXPECT_EQ(parseUnsigned("18446744073709551615"), UINT64_MAX);
-}
-
-TEST(Wire, ParseUnsignedRejectsEmptySignsSpacesAndJunk) {
-  for (const char* text : {"", "+1", "-1", "-0", " 1", "1 ", "1 2", "1a", "0x10", "1.0", "1e3", "\t1"})
-    EXPECT_FALSE(parseUnsigned(text).has_value()) << '"' << text << '"';
-}
-
-TEST(Wire, ParseUnsignedRejectsUint64Overflow) {
-  EXPECT_FALSE(parseUnsigned("18446744073709551616").has_value());  // UINT64_MAX + 1
-  EXPECT_FALSE(parseUnsigned("18446744073709551620").has_value());
-  EXPECT_FALSE(parseUnsigned("20000000000000000000").has_value());
-  EXPECT_FALSE(parseUnsigned("99999999999999999999").has_value());
-  EXPECT_FALSE(parseUnsigned("123456789012345678901234").has_value());
-}
 
 // ---------------------------------------------------------------------------------------------
 // appendFrame / appendMessageFrame
