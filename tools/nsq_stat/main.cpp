@@ -11,6 +11,7 @@
 
 #include "nsq/lookupd_client.h"
 #include "nsq/names.h"
+#include "nsq/number.h"
 #include "nsq/options.h"
 #include "nsq/stat_table.h"
 
@@ -59,7 +60,10 @@ std::vector<std::string> topicProducers(const StatOptions& o, const nsq::HttpTim
         if (!has) continue;
         auto info = nsq::httpGetJson(a, "/info", t);
         std::string host = info->getValue<std::string>("broadcast_address");
-        out.insert(host + ":" + std::to_string(info->getValue<int>("http_port")));
+        nsq::ParsedInt port = info->has("http_port") ? nsq::jsonInt(info->get("http_port"), 1, 65535)
+                                                      : nsq::ParsedInt{nsq::NumberError::Syntax, 0};
+        if (!port) throw Fatal(a + ": bad /info reply: invalid http_port");
+        out.insert(host + ":" + std::to_string(*port));
       } catch (const nsq::HttpError& e) {
         throw Fatal(std::string("failed to get topic producers - ") + e.what());
       } catch (const Poco::Exception& e) {
