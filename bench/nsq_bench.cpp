@@ -34,10 +34,10 @@
 #include <thread>
 #include <vector>
 
-#include "nsq/duration.h"
-#include "nsq/message.h"
-#include "nsq/options.h"
-#include "nsq/wire.h"
+#include "nsq/base/duration.h"
+#include "nsq/base/options.h"
+#include "nsq/protocol/message.h"
+#include "nsq/protocol/wire.h"
 
 using namespace nsq;
 using Clock = std::chrono::steady_clock;

@@ -4,7 +4,7 @@
 // Regexes are PCRE (Poco::RegularExpression) where the original uses Go's RE2: the same for
 // the patterns auth servers send (anchors, classes, alternation, repetition); PCRE also
 // accepts look-arounds and back-references, which Go would refuse as E_AUTH_FAILED.
-#include "auth.h"
+#include "nsqd/auth.h"
 
 #include <openssl/ssl.h>
 
@@ -14,11 +14,11 @@
 
 #include <random>
 
-#include "clock.h"
-#include "nsq/json_text.h"
-#include "nsq/log.h"
-#include "nsq/number.h"
-#include "options.h"
+#include "nsq/base/json_text.h"
+#include "nsq/base/log.h"
+#include "nsq/base/number.h"
+#include "nsqd/clock.h"
+#include "nsqd/options.h"
 
 namespace nsq::nsqd {
 

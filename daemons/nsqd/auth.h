@@ -19,7 +19,7 @@
 #include <tuple>
 #include <vector>
 
-#include "nsq/lookupd_client.h"
+#include "nsq/client/lookupd_client.h"
 
 namespace nsq::nsqd {
 

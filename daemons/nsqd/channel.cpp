@@ -10,17 +10,17 @@
 // journal holds the record's segment and offset, and the disk queue keeps every segment the
 // journal refers to, so at every instant the message is in the disk queue's durable range, or
 // journaled with its record still on disk, or both (then it is delivered twice, never lost).
-#include "channel.h"
+#include "nsqd/channel.h"
 
 #include <algorithm>
 #include <random>
 
-#include "clock.h"
-#include "client_session.h"
-#include "nsq/log.h"
-#include "nsq/names.h"
-#include "nsqd.h"
-#include "topic.h"
+#include "nsq/base/log.h"
+#include "nsq/base/names.h"
+#include "nsqd/client_session.h"
+#include "nsqd/clock.h"
+#include "nsqd/nsqd.h"
+#include "nsqd/topic.h"
 
 namespace nsq::nsqd {
 

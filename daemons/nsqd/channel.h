@@ -23,13 +23,13 @@
 #include <string>
 #include <vector>
 
-#include "nsq/disk_queue.h"
-#include "nsq/error.h"
-#include "nsq/message.h"
-#include "in_flight_table.h"
-#include "memory_queue.h"
-#include "message_journal.h"
-#include "quantile.h"
+#include "nsq/protocol/error.h"
+#include "nsq/protocol/message.h"
+#include "nsq/storage/disk_queue.h"
+#include "nsqd/in_flight_table.h"
+#include "nsqd/memory_queue.h"
+#include "nsqd/message_journal.h"
+#include "nsqd/quantile.h"
 
 namespace nsq::nsqd {
 

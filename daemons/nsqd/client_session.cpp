@@ -8,7 +8,7 @@
 // and the reverse for input. TLS is installed first and compression on top of it, as the
 // upgrade sequence orders them (NSQ-COMPAT 1.7); until the handshake completes nothing but the
 // plain IDENTIFY reply and handshake records is written, not even a heartbeat.
-#include "client_session.h"
+#include "nsqd/client_session.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,17 +21,18 @@
 #include <memory>
 #include <type_traits>
 
-#include "channel.h"
-#include "clock.h"
-#include "io_loop.h"
-#include "nsq/compression.h"
-#include "nsq/json_text.h"
-#include "nsq/log.h"
-#include "nsq/names.h"
-#include "nsq/number.h"
-#include "nsqd.h"
-#include "tls.h"
-#include "topic.h"
+#include "nsq/base/json_text.h"
+#include "nsq/base/log.h"
+#include "nsq/base/names.h"
+#include "nsq/base/number.h"
+#include "nsq/protocol/compression.h"
+#include "nsq/version.h"
+#include "nsqd/channel.h"
+#include "nsqd/clock.h"
+#include "nsqd/io_loop.h"
+#include "nsqd/nsqd.h"
+#include "nsqd/tls.h"
+#include "nsqd/topic.h"
 
 namespace nsq::nsqd {
 

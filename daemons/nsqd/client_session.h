@@ -22,11 +22,11 @@
 #include <string>
 #include <vector>
 
-#include "auth.h"
-#include "nsq/compression.h"
-#include "nsq/error.h"
-#include "nsq/message.h"
-#include "nsq/wire.h"
+#include "nsq/protocol/compression.h"
+#include "nsq/protocol/error.h"
+#include "nsq/protocol/message.h"
+#include "nsq/protocol/wire.h"
+#include "nsqd/auth.h"
 
 namespace nsq::nsqd {
 

@@ -1,9 +1,9 @@
 // Message ID generation (twitter-snowflake layout, as the original nsqd).
-#include "guid.h"
+#include "nsqd/guid.h"
 
 #include <thread>
 
-#include "clock.h"
+#include "nsqd/clock.h"
 
 namespace nsq::nsqd {
 

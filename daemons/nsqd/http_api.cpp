@@ -12,7 +12,7 @@
 // lookupd) or a "secret" query argument, checked with the auth server like a TCP AUTH (remote
 // IP and TLS of the HTTP request) and cached for the reply's ttl. No secret: 401
 // AUTH_REQUIRED; no valid reply: 401 AUTH_FAILED; no "publish" on the topic: 403 UNAUTHORIZED.
-#include "http_api.h"
+#include "nsqd/http_api.h"
 
 #include <malloc.h>
 #include <unistd.h>
@@ -30,22 +30,23 @@
 #include <optional>
 #include <stdexcept>
 
-#include "auth.h"
-#include "channel.h"
-#include "clock.h"
+#include "nsq/base/log.h"
+#include "nsq/base/names.h"
+#include "nsq/base/number.h"
+#include "nsq/base/options.h"
+#include "nsq/http/prometheus.h"
 #include "nsq/http/server.h"
-#include "nsq/log.h"
 #include "nsq/net/worker_pool.h"
-#include "nsq/names.h"
-#include "nsq/number.h"
-#include "nsq/options.h"
-#include "nsq/wire.h"
-#include "metrics.h"
-#include "nsq/prometheus.h"
-#include "nsqd.h"
-#include "options.h"
-#include "stats.h"
-#include "topic.h"
+#include "nsq/protocol/wire.h"
+#include "nsq/version.h"
+#include "nsqd/auth.h"
+#include "nsqd/channel.h"
+#include "nsqd/clock.h"
+#include "nsqd/metrics.h"
+#include "nsqd/nsqd.h"
+#include "nsqd/options.h"
+#include "nsqd/stats.h"
+#include "nsqd/topic.h"
 
 namespace nsq::nsqd {
 

@@ -13,7 +13,7 @@
 #include <memory>
 #include <vector>
 
-#include "nsq/message.h"
+#include "nsq/protocol/message.h"
 
 namespace nsq::nsqd {
 

@@ -5,7 +5,7 @@
 // Nothing may escape this thread (std::terminate would take nsqd down): each connection's work
 // runs under guarded(), which logs an exception and closes only that connection, and each loop
 // pass has a last-resort handler of its own.
-#include "io_loop.h"
+#include "nsqd/io_loop.h"
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -13,10 +13,10 @@
 
 #include <stdexcept>
 
-#include "client_session.h"
-#include "clock.h"
-#include "nsq/log.h"
-#include "nsqd.h"
+#include "nsq/base/log.h"
+#include "nsqd/client_session.h"
+#include "nsqd/clock.h"
+#include "nsqd/nsqd.h"
 
 namespace nsq::nsqd {
 

@@ -1,7 +1,7 @@
 // LookupRegistrar: one thread, blocking sockets with 1 s deadlines, a job queue fed by topic and
 // channel changes. A failed command drops the connection; the next pass reconnects and replays
 // everything, so lookupd restarts heal by themselves.
-#include "lookup_registrar.h"
+#include "nsqd/lookup_registrar.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -26,16 +26,17 @@
 #include <fcntl.h>
 #include <sstream>
 
-#include "channel.h"
-#include "clock.h"
-#include "nsq/json_text.h"
-#include "nsq/log.h"
-#include "nsq/message.h"
-#include "nsq/names.h"
-#include "nsq/number.h"
-#include "nsq/wire.h"
-#include "nsqd.h"
-#include "topic.h"
+#include "nsq/base/json_text.h"
+#include "nsq/base/log.h"
+#include "nsq/base/names.h"
+#include "nsq/base/number.h"
+#include "nsq/protocol/message.h"
+#include "nsq/protocol/wire.h"
+#include "nsq/version.h"
+#include "nsqd/channel.h"
+#include "nsqd/clock.h"
+#include "nsqd/nsqd.h"
+#include "nsqd/topic.h"
 
 namespace nsq::nsqd {
 

@@ -27,9 +27,10 @@
 
 #include <iostream>
 
-#include "nsq/log.h"
-#include "nsqd.h"
-#include "options.h"
+#include "nsq/base/log.h"
+#include "nsq/version.h"
+#include "nsqd/nsqd.h"
+#include "nsqd/options.h"
 
 int main(int argc, char** argv) {
   using namespace nsq;

@@ -12,7 +12,7 @@
 #include <deque>
 #include <memory>
 
-#include "nsq/message.h"
+#include "nsq/protocol/message.h"
 
 namespace nsq::nsqd {
 

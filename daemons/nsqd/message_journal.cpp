@@ -1,7 +1,7 @@
 // MessageJournal: ADD / UPDATE / DONE records over a map of live entries. The map, not the file,
 // is the truth while running: a failed write only marks the journal dirty, and the next flush
 // rewrites the whole live set, so an IO error never leaves a half-applied history behind.
-#include "message_journal.h"
+#include "nsqd/message_journal.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,9 +14,10 @@
 #include <filesystem>
 #include <random>
 
-#include "nsq/disk_queue.h"
-#include "nsq/log.h"
-#include "options.h"
+#include "nsq/base/crc32c.h"
+#include "nsq/base/log.h"
+#include "nsq/storage/disk_queue.h"
+#include "nsqd/options.h"
 
 namespace nsq::nsqd {
 namespace {

@@ -18,7 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "nsq/message.h"
+#include "nsq/protocol/message.h"
 
 namespace nsq::nsqd {
 

@@ -1,12 +1,13 @@
 // Metrics: one collectStats() snapshot rendered as Prometheus families. Families are declared
 // up front in a fixed order so the output is stable from scrape to scrape; MetricsText groups
 // the samples of each family while topics and channels are walked once.
-#include "metrics.h"
+#include "nsqd/metrics.h"
 
 #include <cmath>
 
-#include "nsq/prometheus.h"
-#include "nsqd.h"
+#include "nsq/http/prometheus.h"
+#include "nsq/version.h"
+#include "nsqd/nsqd.h"
 
 namespace nsq::nsqd {
 

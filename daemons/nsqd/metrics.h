@@ -4,7 +4,7 @@
 // nsq_ prefix, base units, counters ending in _total, topic/channel as labels.
 #include <string>
 
-#include "stats.h"
+#include "nsqd/stats.h"
 
 namespace nsq::nsqd {
 

@@ -1,5 +1,5 @@
 // Nsqd: lifecycle, topic registry, listeners, queue scanner and nsqd.dat.
-#include "nsqd.h"
+#include "nsqd/nsqd.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -21,19 +21,20 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "auth.h"
-#include "channel.h"
-#include "client_session.h"
-#include "clock.h"
-#include "http_api.h"
-#include "io_loop.h"
-#include "lookup_registrar.h"
-#include "statsd.h"
-#include "tls.h"
-#include "nsq/log.h"
-#include "nsq/names.h"
-#include "nsq/number.h"
-#include "topic.h"
+#include "nsq/base/log.h"
+#include "nsq/base/names.h"
+#include "nsq/base/number.h"
+#include "nsq/version.h"
+#include "nsqd/auth.h"
+#include "nsqd/channel.h"
+#include "nsqd/client_session.h"
+#include "nsqd/clock.h"
+#include "nsqd/http_api.h"
+#include "nsqd/io_loop.h"
+#include "nsqd/lookup_registrar.h"
+#include "nsqd/statsd.h"
+#include "nsqd/tls.h"
+#include "nsqd/topic.h"
 
 namespace nsq::nsqd {
 

@@ -16,11 +16,11 @@
 
 #include <Poco/Net/Context.h>
 
-#include "memory_queue.h"
-#include "message_journal.h"
-#include "nsq/disk_queue.h"
-#include "options.h"
-#include "syncer.h"
+#include "nsq/storage/disk_queue.h"
+#include "nsqd/memory_queue.h"
+#include "nsqd/message_journal.h"
+#include "nsqd/options.h"
+#include "nsqd/syncer.h"
 
 namespace nsq::nsqd {
 

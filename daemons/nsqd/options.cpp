@@ -1,5 +1,5 @@
 // The nsqd option table: names, defaults and help text as the original's flags.
-#include "options.h"
+#include "nsqd/options.h"
 
 #include <unistd.h>
 

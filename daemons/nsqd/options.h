@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "nsq/duration.h"
-#include "nsq/options.h"
+#include "nsq/base/duration.h"
+#include "nsq/base/options.h"
 
 namespace nsq::nsqd {
 

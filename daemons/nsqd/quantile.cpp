@@ -3,7 +3,7 @@
 // allowed()), and a new value's rank uncertainty is taken from its successor's (g + delta - 1),
 // the uncertainty it really has, rather than f(r, n) - 1; the same rule merges whole
 // summaries, so merging channels into a topic keeps the bound.
-#include "quantile.h"
+#include "nsqd/quantile.h"
 
 #include <algorithm>
 #include <cmath>

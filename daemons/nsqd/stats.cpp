@@ -2,7 +2,7 @@
 // so keys come out in upstream's order (tools diff it against Go nsqd output) and nothing is
 // escaped that Go would not escape. e2e_processing_latency is {"count":0,"percentiles":null}
 // where upstream has no quantile stream (flag off, or a topic without channels).
-#include "stats.h"
+#include "nsqd/stats.h"
 
 #include <malloc.h>
 
@@ -11,8 +11,9 @@
 #include <ctime>
 #include <utility>
 
-#include "nsq/duration.h"
-#include "nsqd.h"
+#include "nsq/base/duration.h"
+#include "nsq/version.h"
+#include "nsqd/nsqd.h"
 
 namespace nsq::nsqd {
 

@@ -1,5 +1,5 @@
 #pragma once
-#include "nsq/json_text.h"
+#include "nsq/base/json_text.h"
 // Stats: one snapshot of nsqd's topics, channels, clients and process memory, and its two
 // renderings for GET /stats (NSQ-COMPAT §2.4): JSON in upstream's key order, and the
 // human-readable text page. statsd and other exporters can reuse collectStats().
@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "channel.h"
-#include "client_session.h"
-#include "topic.h"
+#include "nsqd/channel.h"
+#include "nsqd/client_session.h"
+#include "nsqd/topic.h"
 
 namespace nsq::nsqd {
 

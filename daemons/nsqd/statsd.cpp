@@ -3,7 +3,7 @@
 // packs them into UDP packets and sends them paced over interval - 1s, as the original spreads
 // its writes so a busy nsqd does not burst one statsd with thousands of packets at once.
 // The socket is resolved and opened per push, so a statsd that moves or starts late is found.
-#include "statsd.h"
+#include "nsqd/statsd.h"
 
 #include <netdb.h>
 #include <sys/socket.h>
@@ -13,8 +13,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "nsq/log.h"
-#include "nsqd.h"
+#include "nsq/base/log.h"
+#include "nsqd/nsqd.h"
 
 namespace nsq::nsqd {
 

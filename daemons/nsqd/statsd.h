@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "stats.h"
+#include "nsqd/stats.h"
 
 namespace nsq::nsqd {
 

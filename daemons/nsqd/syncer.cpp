@@ -1,11 +1,11 @@
 // Syncer (syncer.h). A task that throws is logged and dropped; the thread carries on with the
 // next one, since an escaped exception would terminate nsqd.
-#include "syncer.h"
+#include "nsqd/syncer.h"
 
 #include <exception>
 #include <utility>
 
-#include "nsq/log.h"
+#include "nsq/base/log.h"
 
 namespace nsq::nsqd {
 

@@ -2,7 +2,7 @@
 // from POCO (so the HTTPS listener can use it as is); its verification is then set directly on
 // the OpenSSL context, because the original's policies are Go's: "require" asks for any client
 // certificate without checking it, "require-verify" checks it against --tls-root-ca-file.
-#include "tls.h"
+#include "nsqd/tls.h"
 
 #include <openssl/ssl.h>
 
@@ -13,7 +13,7 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "options.h"
+#include "nsqd/options.h"
 
 namespace nsq::nsqd {
 

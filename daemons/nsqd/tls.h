@@ -4,7 +4,7 @@
 // client library; TlsStream here is its server side.
 #include <Poco/Net/Context.h>
 
-#include "nsq/tls.h"
+#include "nsq/net/tls.h"
 
 namespace nsq::nsqd {
 

@@ -4,13 +4,13 @@
 // scanner for whatever spilled to disk. Draining pops the topic's disk queue without syncing
 // and lets the pops be synced only after the channels hold the messages, so a crash in between
 // duplicates a message rather than losing it.
-#include "topic.h"
+#include "nsqd/topic.h"
 
-#include "channel.h"
-#include "clock.h"
-#include "nsq/log.h"
-#include "nsq/names.h"
-#include "nsqd.h"
+#include "nsq/base/log.h"
+#include "nsq/base/names.h"
+#include "nsqd/channel.h"
+#include "nsqd/clock.h"
+#include "nsqd/nsqd.h"
 
 namespace nsq::nsqd {
 

@@ -13,12 +13,12 @@
 #include <string_view>
 #include <vector>
 
-#include "guid.h"
-#include "memory_queue.h"
-#include "message_journal.h"
-#include "quantile.h"
-#include "nsq/disk_queue.h"
-#include "nsq/message.h"
+#include "nsq/protocol/message.h"
+#include "nsq/storage/disk_queue.h"
+#include "nsqd/guid.h"
+#include "nsqd/memory_queue.h"
+#include "nsqd/message_journal.h"
+#include "nsqd/quantile.h"
 
 namespace nsq::nsqd {
 

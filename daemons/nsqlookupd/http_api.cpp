@@ -1,16 +1,17 @@
 // HTTP API: a fixed route table (path -> allowed method + handler). Query parsing follows Go's
 // url.ParseQuery (so "%zz" or ";" is 400 INVALID_REQUEST, and "?topic=" is present-but-empty,
 // not missing). Replies are written by hand in upstream's key order; lists are [] never null.
-#include "http_api.h"
+#include "nsqlookupd/http_api.h"
 
 
 #include <functional>
 #include <map>
 #include <optional>
 
-#include "nsq/json_text.h"
-#include "nsq/names.h"
-#include "nsq/prometheus.h"
+#include "nsq/base/json_text.h"
+#include "nsq/base/names.h"
+#include "nsq/http/prometheus.h"
+#include "nsq/version.h"
 
 namespace nsq::lookupd {
 

@@ -6,9 +6,9 @@
 #include <chrono>
 #include <string>
 
-#include "logger.h"
 #include "nsq/http/request.h"
-#include "registration_db.h"
+#include "nsqlookupd/logger.h"
+#include "nsqlookupd/registration_db.h"
 
 namespace nsq::lookupd {
 

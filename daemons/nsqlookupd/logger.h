@@ -3,7 +3,7 @@
 // own level and prefix). Lines are formatted and written by nsq::writeLogLine.
 #include <string>
 
-#include "nsq/log.h"
+#include "nsq/base/log.h"
 
 namespace nsq::lookupd {
 

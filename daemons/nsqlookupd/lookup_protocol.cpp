@@ -1,7 +1,7 @@
 // LookupProtocol V1: one LookupSession per nsqd connection, driven by V1Connection on the
 // event loop. A whole command (line, and body for IDENTIFY) must arrive within commandTimeout
 // of the previous reply; a slow or silent client costs a descriptor and a small buffer.
-#include "lookup_protocol.h"
+#include "nsqlookupd/lookup_protocol.h"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
@@ -11,9 +11,10 @@
 
 #include <cstring>
 
-#include "nsq/json_text.h"
-#include "nsq/names.h"
-#include "nsq/number.h"
+#include "nsq/base/json_text.h"
+#include "nsq/base/names.h"
+#include "nsq/base/number.h"
+#include "nsq/version.h"
 
 namespace nsq::lookupd {
 

@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "logger.h"
 #include "nsq/net/event_server.h"
-#include "registration_db.h"
+#include "nsqlookupd/logger.h"
+#include "nsqlookupd/registration_db.h"
 
 namespace nsq::lookupd {
 

@@ -18,9 +18,9 @@
 
 #include <iostream>
 
-#include "logger.h"
-#include "nsqlookupd.h"
-#include "options.h"
+#include "nsqlookupd/logger.h"
+#include "nsqlookupd/nsqlookupd.h"
+#include "nsqlookupd/options.h"
 
 namespace {
 

@@ -1,9 +1,9 @@
 // Listen address parsing: Poco resolves host names; an empty host means 0.0.0.0 as in Go.
-#include "net_address.h"
+#include "nsqlookupd/net_address.h"
 
 #include <Poco/Exception.h>
 
-#include "nsq/number.h"
+#include "nsq/base/number.h"
 
 namespace nsq::lookupd {
 

@@ -1,9 +1,9 @@
 // NsqLookupd: binds the listeners first (so the real ports are known before either server
 // answers anything), then starts two event loops: TCP (protocol V1, commands run on the loop)
 // and HTTP (whole requests handed to a pool of kHttpWorkers threads).
-#include "nsqlookupd.h"
+#include "nsqlookupd/nsqlookupd.h"
 
-#include "net_address.h"
+#include "nsqlookupd/net_address.h"
 
 namespace nsq::lookupd {
 

@@ -5,14 +5,14 @@
 
 #include <memory>
 
-#include "http_api.h"
-#include "logger.h"
 #include "nsq/http/server.h"
 #include "nsq/net/event_server.h"
 #include "nsq/net/worker_pool.h"
-#include "lookup_protocol.h"
-#include "options.h"
-#include "registration_db.h"
+#include "nsqlookupd/http_api.h"
+#include "nsqlookupd/logger.h"
+#include "nsqlookupd/lookup_protocol.h"
+#include "nsqlookupd/options.h"
+#include "nsqlookupd/registration_db.h"
 
 namespace nsq::lookupd {
 

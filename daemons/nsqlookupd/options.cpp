@@ -1,11 +1,12 @@
 // nsqlookupd option table. Defaults live in the Options struct; this file only names and
 // documents them, so flags, YAML and --help cannot drift apart.
-#include "options.h"
+#include "nsqlookupd/options.h"
 
 #include <unistd.h>
 
-#include "logger.h"
-#include "net_address.h"
+#include "nsq/version.h"
+#include "nsqlookupd/logger.h"
+#include "nsqlookupd/net_address.h"
 
 namespace nsq::lookupd {
 

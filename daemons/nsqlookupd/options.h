@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "nsq/duration.h"
-#include "nsq/options.h"
+#include "nsq/base/duration.h"
+#include "nsq/base/options.h"
 
 namespace nsq::lookupd {
 

@@ -1,7 +1,7 @@
 // RegistrationDB: an ordered map from registration key to the producers that announced it, under
 // one mutex. Ordered maps keep /topics, /channels and producer lists sorted and deterministic;
 // the data set is one entry per (nsqd, topic/channel), so a full scan per wildcard is cheap.
-#include "registration_db.h"
+#include "nsqlookupd/registration_db.h"
 
 #include <algorithm>
 #include <set>

@@ -21,7 +21,7 @@
 #include <set>
 #include <thread>
 
-#include "nsq/wire.h"
+#include "nsq/protocol/wire.h"
 #include "support/test_support.h"
 #include "support/v2_client.h"
 

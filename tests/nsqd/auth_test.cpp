@@ -1,7 +1,7 @@
 // Authorization: the auth server's reply (parsing, validation, expiry), permission matching and
 // the shape of the request sent for GET and POST. The end-to-end paths are in
 // tests/integration/nsqd_auth_test.cpp.
-#include "auth.h"
+#include "nsqd/auth.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "options.h"
+#include "nsqd/options.h"
 #include "support/test_support.h"
 
 using namespace nsq;

@@ -1,7 +1,7 @@
 // Channel without sockets: an Nsqd that is never started, a Topic and Channel from it, and
 // ClientSessions on an IoLoop that never runs (fd -1, never written). Drives publish, pull, FIN,
 // REQ, TOUCH and processTimeouts with monotonic times far in the future to force expiry.
-#include "channel.h"
+#include "nsqd/channel.h"
 
 #include <gtest/gtest.h>
 
@@ -13,12 +13,12 @@
 #include <thread>
 #include <vector>
 
-#include "client_session.h"
-#include "clock.h"
-#include "io_loop.h"
-#include "nsqd.h"
+#include "nsqd/client_session.h"
+#include "nsqd/clock.h"
+#include "nsqd/io_loop.h"
+#include "nsqd/nsqd.h"
+#include "nsqd/topic.h"
 #include "support/test_support.h"
-#include "topic.h"
 
 namespace nsq::nsqd {
 namespace {

@@ -3,7 +3,7 @@
 // end in tests/integration/nsqd_http_test.cpp.
 #include <gtest/gtest.h>
 
-#include "stats.h"
+#include "nsqd/stats.h"
 
 using namespace nsq::nsqd;
 

@@ -1,6 +1,6 @@
 // InFlightTable against a reference model: random inserts, takes by ID, deadline changes and
 // timeouts in deadline order, across index growth, slot reuse and the release after a burst.
-#include "in_flight_table.h"
+#include "nsqd/in_flight_table.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // IoLoop with socketpairs and an Nsqd that is never started: the last-resort handler. A task
 // posted for one connection throws; that connection closes, the loop and the others carry on.
-#include "io_loop.h"
+#include "nsqd/io_loop.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -14,8 +14,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "client_session.h"
-#include "nsqd.h"
+#include "nsqd/client_session.h"
+#include "nsqd/nsqd.h"
 #include "support/test_support.h"
 
 namespace nsq::nsqd {

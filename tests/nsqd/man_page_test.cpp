@@ -2,7 +2,7 @@
 // every one of them: the two cannot drift apart.
 #include <gtest/gtest.h>
 
-#include "options.h"
+#include "nsqd/options.h"
 #include "support/man_page.h"
 
 using namespace nsq;

@@ -1,6 +1,6 @@
 // MemoryQueue: FIFO order across block boundaries, reuse after a large backlog drains,
 // clear(), and that bodies are moved rather than copied or leaked (ASan watches).
-#include "memory_queue.h"
+#include "nsqd/memory_queue.h"
 
 #include <gtest/gtest.h>
 

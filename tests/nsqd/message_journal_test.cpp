@@ -1,5 +1,5 @@
 // MessageJournal: replay of ADD/UPDATE/DONE, torn and garbled records, compaction, clear.
-#include "message_journal.h"
+#include "nsqd/message_journal.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // nsqd's option table: defaults as NSQ-COMPAT §5.1, YAML keys bound to the same fields as the
 // flags, and finalizeOptions' checks (each error names its flag) and derived defaults.
-#include "options.h"
+#include "nsqd/options.h"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 #include <random>
 #include <thread>
 
-#include "quantile.h"
+#include "nsqd/quantile.h"
 
 using namespace nsq::nsqd;
 

@@ -1,6 +1,6 @@
 // statsd line and packet building (NSQ-COMPAT §4.10) without sockets; the UDP push itself is
 // covered end to end in tests/integration/metrics_test.cpp.
-#include "statsd.h"
+#include "nsqd/statsd.h"
 
 #include <gtest/gtest.h>
 

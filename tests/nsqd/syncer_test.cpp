@@ -1,4 +1,4 @@
-#include "syncer.h"
+#include "nsqd/syncer.h"
 
 #include <gtest/gtest.h>
 

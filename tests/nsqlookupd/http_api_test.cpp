@@ -1,5 +1,5 @@
 // The HTTP route table as a pure function: methods, status codes, error messages, JSON shapes.
-#include "http_api.h"
+#include "nsqlookupd/http_api.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // LookupSession without a socket: command parsing, the exact error texts of §3.1, and the
 // registration side effects.
-#include "lookup_protocol.h"
+#include "nsqlookupd/lookup_protocol.h"
 
 #include <gtest/gtest.h>
 

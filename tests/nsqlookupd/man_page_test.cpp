@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "options.h"
+#include "nsqlookupd/options.h"
 #include "support/man_page.h"
 
 using nsq::test::manPageFlags;

@@ -1,6 +1,6 @@
 // RegistrationDB: registration keys, producers, the §3.1 ephemeral rules, tombstones and the
 // inactivity filter, all against an injected clock.
-#include "registration_db.h"
+#include "nsqlookupd/registration_db.h"
 
 #include <gtest/gtest.h>
 

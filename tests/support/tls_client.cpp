@@ -14,8 +14,8 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "nsq/message.h"
-#include "nsq/wire.h"
+#include "nsq/protocol/message.h"
+#include "nsq/protocol/wire.h"
 
 namespace nsq::test {
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "nsq/compression.h"
+#include "nsq/protocol/compression.h"
 #include "support/v2_client.h"
 
 struct ssl_st;

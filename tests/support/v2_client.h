@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "nsq/message.h"
-#include "nsq/wire.h"
+#include "nsq/protocol/message.h"
+#include "nsq/protocol/wire.h"
 #include "support/test_support.h"
 
 namespace nsq::test {

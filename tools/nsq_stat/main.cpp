@@ -9,11 +9,12 @@
 #include <set>
 #include <thread>
 
-#include "nsq/lookupd_client.h"
-#include "nsq/names.h"
-#include "nsq/number.h"
-#include "nsq/options.h"
-#include "nsq/stat_table.h"
+#include "nsq/base/names.h"
+#include "nsq/base/number.h"
+#include "nsq/base/options.h"
+#include "nsq/client/lookupd_client.h"
+#include "nsq/version.h"
+#include "nsq_stat/stat_table.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 
 #include <iostream>
 
-#include "nsq_tail.h"
+#include "nsq_tail/nsq_tail.h"
 
 int main(int argc, char** argv) {
   nsq::tools::NsqTailOptions opts;

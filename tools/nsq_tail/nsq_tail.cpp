@@ -2,7 +2,7 @@
 // write(2) and finishes the message only once that write succeeded. After -n messages, or when
 // stdout is gone (EPIPE from `| head`), every further message is requeued at once without
 // backoff, and the consumers stop gracefully (CLS, answer what is in flight, close).
-#include "nsq_tail.h"
+#include "nsq_tail/nsq_tail.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -13,9 +13,10 @@
 #include <mutex>
 #include <random>
 
-#include "nsq/consumer.h"
-#include "nsq/log.h"
-#include "nsq/names.h"
+#include "nsq/base/log.h"
+#include "nsq/base/names.h"
+#include "nsq/client/consumer.h"
+#include "nsq/version.h"
 
 namespace nsq::tools {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "nsq/options.h"
+#include "nsq/base/options.h"
 
 namespace nsq::tools {
 

@@ -3,7 +3,7 @@
 
 #include <iostream>
 
-#include "nsq_to_file.h"
+#include "nsq_to_file/nsq_to_file.h"
 
 int main(int argc, char** argv) {
   nsq::tools::NsqToFileOptions opts;

@@ -11,7 +11,7 @@
 // SIGHUP closes every file, SIGINT/SIGTERM stop the consumers (CLS), sync and FIN what is
 // left, close and move the files, and exit 0. A file error is fatal (exit 1) with nothing
 // pending acknowledged.
-#include "nsq_to_file.h"
+#include "nsq_to_file/nsq_to_file.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -27,12 +27,13 @@
 #include <regex>
 #include <thread>
 
-#include "nsq/consumer.h"
-#include "nsq/file_logger.h"
-#include "nsq/filename_format.h"
-#include "nsq/log.h"
-#include "nsq/lookupd_client.h"
-#include "nsq/names.h"
+#include "nsq/base/log.h"
+#include "nsq/base/names.h"
+#include "nsq/client/consumer.h"
+#include "nsq/client/lookupd_client.h"
+#include "nsq/version.h"
+#include "nsq_to_file/file_logger.h"
+#include "nsq_to_file/filename_format.h"
 
 namespace nsq::tools {
 

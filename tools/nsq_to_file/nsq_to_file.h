@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "nsq/duration.h"
-#include "nsq/options.h"
+#include "nsq/base/duration.h"
+#include "nsq/base/options.h"
 
 namespace nsq::tools {
 

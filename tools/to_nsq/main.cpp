@@ -4,7 +4,7 @@
 
 #include <iostream>
 
-#include "to_nsq.h"
+#include "to_nsq/to_nsq.h"
 
 int main(int argc, char** argv) {
   nsq::tools::ToNsqOptions opts;

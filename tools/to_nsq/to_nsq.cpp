@@ -3,7 +3,7 @@
 // "under load" case); a lone record is a PUB. Each publish waits for nsqd's OK, so the exit
 // status is 0 only when every record was acknowledged by every nsqd. On failure the error says
 // which records were acknowledged and which may not have been published.
-#include "to_nsq.h"
+#include "to_nsq/to_nsq.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -15,10 +15,11 @@
 #include <iostream>
 #include <thread>
 
-#include "nsq/log.h"
-#include "nsq/names.h"
-#include "nsq/producer.h"
-#include "nsq/records.h"
+#include "nsq/base/log.h"
+#include "nsq/base/names.h"
+#include "nsq/client/producer.h"
+#include "nsq/version.h"
+#include "to_nsq/records.h"
 
 namespace nsq::tools {
 

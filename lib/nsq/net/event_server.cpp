@@ -19,7 +19,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "nsq/tls.h"
+#include "nsq/net/tls.h"
 
 namespace nsq::net {
 

@@ -23,7 +23,7 @@
 
 #include <Poco/Net/ServerSocket.h>
 
-#include "nsq/log.h"
+#include "nsq/base/log.h"
 
 struct ssl_ctx_st;
 

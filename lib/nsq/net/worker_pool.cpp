@@ -4,7 +4,7 @@
 
 #include <pthread.h>
 
-#include "nsq/log.h"
+#include "nsq/base/log.h"
 
 namespace nsq::net {
 

@@ -1,0 +1,164 @@
+#pragma once
+// Consumer: subscribes one topic/channel on a set of nsqd nodes, given directly or discovered
+// by polling nsqlookupd, and hands each message to a handler (NSQ-COMPAT §6, go-nsq defaults).
+// It splits max_in_flight into per-connection RDY counts, answers heartbeats, backs off after
+// failed messages, reconnects, and on stop() sends CLS everywhere and waits until the messages
+// it holds are finished or requeued.
+//
+// Threading: one reader thread per connection, one manager thread (lookupd polls, RDY
+// redistribution, backoff timer, reconnects) and `concurrency` handler threads that call the
+// handler. All bookkeeping sits behind one mutex; FIN/REQ/TOUCH writes happen outside it.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nsq/client/connection.h"
+#include "nsq/client/lookupd_client.h"
+#include "nsq/client/rdy.h"
+#include "nsq/protocol/message.h"
+
+namespace nsq {
+
+struct ConsumerConfig {
+  ConnectionConfig conn;
+  int64_t maxInFlight = 1;
+  int64_t maxAttempts = 5;  // a message delivered more often is finished without the handler; 0 = no limit
+  std::chrono::milliseconds lookupdPollInterval{60000};
+  double lookupdPollJitter = 0.3;
+  std::chrono::milliseconds defaultRequeueDelay{90000};  // x attempts
+  std::chrono::milliseconds maxRequeueDelay{900000};
+  std::chrono::milliseconds backoffMultiplier{1000};
+  std::chrono::milliseconds maxBackoffDuration{120000};
+  std::chrono::milliseconds lowRdyIdleTimeout{10000};
+  std::chrono::milliseconds lowRdyTimeout{30000};
+  std::chrono::milliseconds rdyRedistributeInterval{5000};
+  std::chrono::milliseconds stopTimeout{30000};
+  int64_t concurrency = 1;  // handler threads
+  HttpTimeouts http;
+};
+
+// Applies a go-nsq style "key,value" (bare key = true) --consumer-opt. Returns "" or an error.
+std::string applyConsumerOption(ConsumerConfig& cfg, const std::string& keyValue);
+// Applies each option in turn, then checks the whole (validateConnectionConfig: the TLS files).
+// Returns "" or the first error.
+std::string applyConsumerOptions(ConsumerConfig& cfg, const std::vector<std::string>& keyValues);
+
+class Consumer;
+struct ConsumerConn;
+
+// One delivered message. Respond once: finish(), requeue() or leave it to the handler's result.
+class Delivery {
+ public:
+  const Message& message() const { return msg_; }
+  std::string_view body() const { return msg_.body.view(); }
+  const std::string& topic() const;
+  void finish();
+  // delay: nullopt = default_requeue_delay x attempts (capped). backoff: count as a failure.
+  void requeue(std::optional<std::chrono::milliseconds> delay = std::nullopt, bool backoff = true);
+  void touch();
+  bool responded() const { return responded_; }
+
+ private:
+  friend class Consumer;
+  Message msg_;
+  std::shared_ptr<ConsumerConn> conn_;
+  Consumer* consumer_ = nullptr;
+  std::atomic<bool> responded_{false};
+};
+using DeliveryPtr = std::shared_ptr<Delivery>;
+
+enum class HandlerResult {
+  Finish,                 // FIN, counts as success for backoff
+  Requeue,                // REQ with the default delay, backoff
+  RequeueWithoutBackoff,  // REQ 0, no backoff (e.g. shutting down)
+  Later,                  // the handler keeps the Delivery and responds itself
+};
+using Handler = std::function<HandlerResult(const DeliveryPtr&)>;
+
+class Consumer {
+ public:
+  Consumer(std::string topic, std::string channel, ConsumerConfig cfg, Handler handler);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  // Connects and subscribes; throws ConnectionError naming the nsqd (unreachable, SUB refused).
+  // A connection lost later is retried every lookupd_poll_interval.
+  void connectToNsqd(const std::string& address);
+  // Queries the lookupds now (errors are logged, not thrown) and then every poll interval.
+  void connectToLookupds(const std::vector<std::string>& addresses);
+
+  // Begins a graceful stop: CLS on every connection. Returns at once. Any thread.
+  void stop();
+  // Waits until every connection is closed (after its in-flight messages were answered) or
+  // stop_timeout passed, then closes what is left. Returns false on timeout.
+  bool waitStopped();
+
+  const std::string& topic() const { return topic_; }
+  const std::string& channel() const { return channel_; }
+  std::size_t connectionCount();
+  std::vector<int64_t> rdyCounts();  // per live connection, for tests
+  int backoffLevel();
+  uint64_t received() const { return received_; }
+  uint64_t finished() const { return finished_; }
+  uint64_t requeued() const { return requeued_; }
+
+ private:
+  friend class Delivery;
+  enum class Response { Fin, Req, Touch };
+  void respond(Delivery& d, Response r, std::chrono::milliseconds delay, bool backoff);
+  void connectTo(const std::string& address);  // throws ConnectionError
+  void readLoop(std::shared_ptr<ConsumerConn> c);
+  void handlerLoop();
+  void managerLoop();
+  void queryLookupds();
+  // Called with mutex_ held.
+  void setRdy(ConsumerConn& c, int64_t n);
+  void rebalance();
+  void applyBackoff(Backoff::Signal s);
+  void onClosed(const std::shared_ptr<ConsumerConn>& c, const std::string& reason);
+  void maybeClose(ConsumerConn& c);
+  int64_t totalRdy() const;
+
+  std::string topic_;
+  std::string channel_;
+  ConsumerConfig cfg_;
+  Handler handler_;
+
+  std::mutex mutex_;
+  std::condition_variable managerCv_;
+  std::condition_variable queueCv_;
+  std::condition_variable stoppedCv_;
+  std::vector<std::shared_ptr<ConsumerConn>> conns_;     // live, subscribed
+  std::vector<std::shared_ptr<ConsumerConn>> allConns_;  // every one ever started (threads joined at exit)
+  std::deque<DeliveryPtr> queue_;
+  std::vector<std::string> lookupds_;
+  std::size_t lookupdIndex_ = 0;
+  std::map<std::string, SteadyTime> reconnectAt_;
+  std::vector<std::string> connecting_;
+  Backoff backoff_;
+  SteadyTime resumeAt_{};
+  SteadyTime nextPoll_{};
+  bool pollNow_ = false;
+  SteadyTime nextRedistribute_{};
+  std::optional<SteadyTime> rdyRetryAt_;
+  bool stopping_ = false;
+  SteadyTime stopDeadline_{};
+  bool shutdown_ = false;
+  std::mt19937 rng_;
+  std::thread manager_;
+  std::vector<std::thread> handlers_;
+  std::atomic<uint64_t> received_{0}, finished_{0}, requeued_{0};
+};
+
+}  // namespace nsq

@@ -1,0 +1,184 @@
+// HTTP client for nsqlookupd and nsqd's HTTP API, on Poco's HTTPClientSession. One session per
+// request: the tools poll every few seconds at most, so keep-alive is not worth its state.
+#include "nsq/client/lookupd_client.h"
+#include "nsq/version.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "nsq/base/number.h"
+#include "nsq/client/connection.h"
+
+namespace nsq {
+
+namespace {
+std::string stripScheme(const std::string& a) {
+  if (a.rfind("http://", 0) == 0) return a.substr(7);
+  return a;
+}
+std::string joinHostPort(const std::string& host, int port) {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+}  // namespace
+
+std::string ProducerInfo::tcpAddress() const { return joinHostPort(broadcastAddress, tcpPort); }
+std::string ProducerInfo::httpAddress() const { return joinHostPort(broadcastAddress, httpPort); }
+
+std::string urlEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+namespace {
+
+Poco::Timespan timespan(std::chrono::steady_clock::duration d) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return Poco::Timespan(std::max<int64_t>(us, 1000));
+}
+
+}  // namespace
+
+HttpReply httpFetch(const HttpCall& call) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + call.timeouts.request;
+  auto remaining = [&] { return deadline - Clock::now(); };
+  std::string where = call.url;
+  try {
+    Poco::URI uri(call.url);
+    where = uri.getAuthority();
+    bool https = uri.getScheme() == "https";
+    if (!https && uri.getScheme() != "http") throw HttpError(where + ": unsupported URL scheme in " + call.url);
+    std::unique_ptr<Poco::Net::HTTPClientSession> session;
+    if (https) {
+      auto ctx = call.tls;
+      if (!ctx) {
+        ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", Poco::Net::Context::VERIFY_RELAXED, 9, true);
+      }
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), ctx);
+    } else {
+      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+    }
+    session->setTimeout(timespan(std::min<Clock::duration>(call.timeouts.connect, remaining())),
+                        timespan(remaining()), timespan(remaining()));
+    std::string target = uri.getPathEtc();
+    if (target.empty()) target.push_back('/');  // (assigning "/" trips GCC 12's -Wrestrict at -O2+)
+    Poco::Net::HTTPRequest req(call.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+    req.set("Accept", "application/vnd.nsq; version=1.0");
+    req.set("User-Agent", std::string("nsq-cpp/") + NSQ_VERSION);
+    if (!call.body.empty() || call.method == Poco::Net::HTTPRequest::HTTP_POST) {
+      if (!call.contentType.empty()) req.setContentType(call.contentType);
+      req.setContentLength(static_cast<std::streamsize>(call.body.size()));
+    }
+    session->sendRequest(req) << call.body;
+    Poco::Net::HTTPResponse resp;
+    std::istream& in = session->receiveResponse(resp);
+    HttpReply r;
+    r.status = static_cast<int>(resp.getStatus());
+    char buf[8192];
+    for (;;) {
+      if (remaining() <= Clock::duration::zero()) throw Poco::TimeoutException();
+      session->socket().setReceiveTimeout(timespan(remaining()));
+      in.read(buf, sizeof buf);
+      r.body.append(buf, static_cast<std::size_t>(in.gcount()));
+      if (r.body.size() > call.maxBody) throw HttpError(where + ": reply longer than " + std::to_string(call.maxBody) + " bytes");
+      if (!in) break;
+    }
+    return r;
+  } catch (const Poco::TimeoutException&) {
+    throw HttpError(where + ": request timed out");
+  } catch (const Poco::Net::ConnectionRefusedException&) {
+    throw HttpError(where + ": connection refused");
+  } catch (const Poco::Exception& e) {
+    throw HttpError(where + ": " + e.displayText());
+  }
+}
+
+HttpReply httpGet(const std::string& address, const std::string& target, const HttpTimeouts& t) {
+  std::string addr = stripScheme(address);
+  std::pair<std::string, uint16_t> hp;
+  try {
+    hp = splitHostPort(addr);
+  } catch (const ConnectionError& e) {
+    throw HttpError(e.what());
+  }
+  HttpCall call;
+  call.url = "http://" + joinHostPort(hp.first, hp.second) + target;
+  call.timeouts = t;
+  call.maxBody = 64 << 20;  // /stats of a big node
+  return httpFetch(call);
+}
+
+Poco::JSON::Object::Ptr httpGetJson(const std::string& address, const std::string& target, const HttpTimeouts& t) {
+  HttpReply r = httpGet(address, target, t);
+  std::string addr = stripScheme(address);
+  Poco::JSON::Object::Ptr obj;
+  try {
+    obj = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
+  } catch (const std::exception&) {
+    if (r.status != 200) throw HttpError(addr + ": GET " + target + " returned " + std::to_string(r.status));
+    throw HttpError(addr + ": GET " + target + ": invalid JSON reply");
+  }
+  if (r.status != 200) {
+    std::string msg = obj && obj->has("message") ? obj->getValue<std::string>("message") : "";
+    throw HttpError(addr + ": GET " + target + " returned " + std::to_string(r.status) + (msg.empty() ? "" : " " + msg));
+  }
+  return obj;
+}
+
+std::vector<ProducerInfo> lookupProducers(const std::string& lookupd, const std::string& topic, const HttpTimeouts& t) {
+  std::string target = "/lookup?topic=" + urlEncode(topic);
+  HttpReply r = httpGet(lookupd, target, t);
+  if (r.status == 404) return {};
+  std::vector<ProducerInfo> out;
+  try {
+    if (r.status != 200) throw HttpError("status " + std::to_string(r.status));
+    auto obj = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
+    auto arr = obj->getArray("producers");
+    for (std::size_t i = 0; arr && i < arr->size(); ++i) {
+      auto p = arr->getObject(static_cast<unsigned>(i));
+      ProducerInfo info;
+      info.broadcastAddress = p->getValue<std::string>("broadcast_address");
+      ParsedInt tcpPort = jsonInt(p->get("tcp_port"), 0, 65535);
+      ParsedInt httpPort = jsonInt(p->get("http_port"), 0, 65535);
+      if (!tcpPort || !httpPort) throw HttpError("producer with an invalid port");
+      info.tcpPort = static_cast<int>(*tcpPort);
+      info.httpPort = static_cast<int>(*httpPort);
+      if (p->has("hostname")) info.hostname = p->getValue<std::string>("hostname");
+      if (p->has("version")) info.version = p->getValue<std::string>("version");
+      out.push_back(info);
+    }
+  } catch (const std::exception& e) {
+    throw HttpError(stripScheme(lookupd) + ": GET " + target + ": bad reply: " + e.what());
+  }
+  return out;
+}
+
+std::vector<std::string> lookupTopics(const std::string& lookupd, const HttpTimeouts& t) {
+  auto obj = httpGetJson(lookupd, "/topics", t);
+  std::vector<std::string> out;
+  auto arr = obj->getArray("topics");
+  for (std::size_t i = 0; arr && i < arr->size(); ++i) out.push_back(arr->getElement<std::string>(static_cast<unsigned>(i)));
+  return out;
+}
+
+}  // namespace nsq

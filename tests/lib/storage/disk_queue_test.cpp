@@ -1,0 +1,918 @@
+// DiskQueue: segment rolls, restarts, sync rules, original-format migration, corruption recovery,
+// write failures and a concurrent writer/reader torture run. Every test owns a TempDir.
+#include "nsq/storage/disk_queue.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "nsq/protocol/message.h"
+#include "support/test_support.h"
+
+namespace nsq {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A §1.2 payload whose timestamp field carries the sequence number i.
+std::string payload(int64_t i, std::size_t bodyLen = 20) {
+  std::string p(kMessageHeaderLength, '\0');
+  putUint64(p.data(), static_cast<uint64_t>(i));
+  putUint16(p.data() + 8, 1);
+  MessageId id = MessageId::fromGuid(static_cast<uint64_t>(i));
+  std::memcpy(p.data() + 10, id.bytes.data(), kMessageIdLength);
+  std::string body = "msg-" + std::to_string(i) + "-";
+  while (body.size() < bodyLen) body += static_cast<char>('a' + (body.size() + i) % 26);
+  body.resize(bodyLen);
+  return p + body;
+}
+
+int64_t seqOf(const std::string& p) { return static_cast<int64_t>(getUint64(p.data())); }
+
+std::string readAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void writeAll(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << data;
+}
+
+std::vector<std::string> listNames(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Original go-diskqueue record: [int32 length][payload].
+std::string originalRecord(const std::string& p) {
+  std::string r(4, '\0');
+  putUint32(r.data(), static_cast<uint32_t>(p.size()));
+  return r + p;
+}
+
+class DiskQueueTest : public ::testing::Test {
+ protected:
+  DiskQueueOptions opts(int64_t maxBytesPerFile = 1024, int64_t syncEvery = 1) {
+    DiskQueueOptions o;
+    o.dataPath = dir.path();
+    o.name = "topic";
+    o.maxBytesPerFile = maxBytesPerFile;
+    o.syncEvery = syncEvery;
+    o.logError = [this](const std::string& s) {
+      std::lock_guard<std::mutex> lk(mu);
+      errors.push_back(s);
+    };
+    return o;
+  }
+  std::vector<std::string> takeErrors() {
+    std::lock_guard<std::mutex> lk(mu);
+    return std::exchange(errors, {});
+  }
+  std::string seg(int n) const {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "topic.diskqueue.%06d.dat", n);
+    return dir.file(buf);
+  }
+  std::string meta() const { return dir.file("topic.diskqueue.meta.dat"); }
+  // Pops everything and returns the sequence numbers.
+  static std::vector<int64_t> drain(DiskQueue& q) {
+    std::vector<int64_t> got;
+    std::string out;
+    while (q.pop(out)) got.push_back(seqOf(out));
+    return got;
+  }
+  static std::vector<int64_t> range(int64_t from, int64_t to) {
+    std::vector<int64_t> v;
+    for (int64_t i = from; i < to; ++i) v.push_back(i);
+    return v;
+  }
+
+  test::TempDir dir;
+  std::mutex mu;
+  std::vector<std::string> errors;
+};
+
+TEST_F(DiskQueueTest, AppendedRecordsAreInvisibleUntilFlushThenWrittenOnce) {
+  DiskQueue q(opts(1 << 20, 1000));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.append(payload(i)));
+  EXPECT_EQ(q.depth(), 0);
+  std::string out;
+  EXPECT_FALSE(q.pop(out));
+  EXPECT_FALSE(fs::exists(q.segmentPath(0)) && fs::file_size(q.segmentPath(0)) > 0);
+  int64_t written = 0;
+  ASSERT_TRUE(q.flush(nullptr, &written));
+  EXPECT_EQ(written, 5);
+  EXPECT_EQ(q.depth(), 5);
+  EXPECT_EQ(static_cast<int64_t>(fs::file_size(q.segmentPath(0))), 8 + 5 * (8 + 46));
+  ASSERT_TRUE(q.flush(nullptr, &written));  // nothing pending
+  EXPECT_EQ(written, 0);
+  EXPECT_EQ(drain(q), range(0, 5));
+}
+
+TEST_F(DiskQueueTest, AppendsRollSegmentsAndSurviveARestart) {
+  {
+    DiskQueue q(opts(200, 1000));  // 3 records per file
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(q.append(payload(i)));
+    ASSERT_TRUE(q.flush());
+    EXPECT_EQ(q.depth(), 10);
+    for (int i = 10; i < 12; ++i) ASSERT_TRUE(q.append(payload(i)));
+    // closed with two appended but not flushed: close() writes them
+  }
+  DiskQueue q(opts(200, 1000));
+  EXPECT_EQ(drain(q), range(0, 12));
+}
+
+TEST_F(DiskQueueTest, ARolledSegmentsFsyncIsLeftToTheSyncerWithOnSyncDue) {
+  int reported = 0;
+  DiskQueueOptions o = opts(200, 1000);  // 3 records per file; syncEvery far away
+  o.onSyncDue = [&reported] { ++reported; };
+  DiskQueue q(o);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.put(payload(i)));
+  EXPECT_EQ(reported, 0);
+  ASSERT_TRUE(q.put(payload(3)));  // rolls: the sync for the finished segment is owed
+  EXPECT_EQ(reported, 1);
+  EXPECT_FALSE(fs::exists(meta()));
+  q.syncIfNeeded();
+  EXPECT_EQ(readAll(meta()), "4\n0,0\n1," + std::to_string(8 + 54) + "\n");
+}
+
+TEST_F(DiskQueueTest, WritesAndReadsAcrossSegmentBoundaries) {
+  DiskQueue q(opts(200, 1000));
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(q.put(payload(i)));  // 54-byte records, 3 per file
+  EXPECT_EQ(q.depth(), 20);
+  EXPECT_TRUE(fs::exists(seg(0)));
+  EXPECT_TRUE(fs::exists(seg(6)));
+  for (int n = 0; n <= 6; ++n) EXPECT_LE(fs::file_size(seg(n)), 200u) << n;
+  EXPECT_EQ(getUint32(readAll(seg(0)).data()), kDiskQueueMagic);
+  std::string out;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(q.pop(out));
+    EXPECT_EQ(seqOf(out), i);
+    EXPECT_EQ(out, payload(i));
+  }
+  EXPECT_EQ(q.depth(), 10);
+  q.sync();
+  EXPECT_FALSE(fs::exists(seg(0)));  // fully read segments are deleted
+  EXPECT_FALSE(fs::exists(seg(2)));
+  EXPECT_EQ(drain(q), range(10, 20));
+  EXPECT_EQ(q.depth(), 0);
+  EXPECT_FALSE(q.pop(out));
+  EXPECT_TRUE(takeErrors().empty());
+}
+
+TEST_F(DiskQueueTest, RejectsPayloadsOutsideTheSizeBounds) {
+  DiskQueue q(opts());
+  std::string err;
+  EXPECT_FALSE(q.put(std::string(25, 'x'), &err));
+  EXPECT_NE(err.find("invalid message size"), std::string::npos);
+  EXPECT_FALSE(q.put(std::string(1048576 + 27, 'x'), &err));
+  EXPECT_TRUE(q.healthy());
+  EXPECT_EQ(q.depth(), 0);
+}
+
+TEST_F(DiskQueueTest, RestartAtManyPointsKeepsEverythingInOrder) {
+  std::mt19937 rng(42);
+  std::deque<int64_t> expected;
+  int64_t next = 0;
+  for (int round = 0; round < 40; ++round) {
+    DiskQueue q(opts(300, round % 2 ? 1 : 7));
+    ASSERT_EQ(q.depth(), static_cast<int64_t>(expected.size())) << "round " << round;
+    int ops = static_cast<int>(rng() % 25);
+    for (int k = 0; k < ops; ++k) {
+      if (rng() % 3 != 0) {
+        ASSERT_TRUE(q.put(payload(next, 10 + rng() % 60)));
+        expected.push_back(next++);
+      } else {
+        std::string out;
+        if (expected.empty()) {
+          ASSERT_FALSE(q.pop(out));
+        } else {
+          ASSERT_TRUE(q.pop(out));
+          ASSERT_EQ(seqOf(out), expected.front());
+          expected.pop_front();
+        }
+      }
+    }
+    ASSERT_EQ(q.depth(), static_cast<int64_t>(expected.size()));
+  }
+  DiskQueue q(opts(300));
+  auto got = drain(q);
+  EXPECT_EQ(got, std::vector<int64_t>(expected.begin(), expected.end()));
+  EXPECT_TRUE(takeErrors().empty());
+}
+
+TEST_F(DiskQueueTest, SyncEveryWritesMetadataAfterThatManyWritesAndReads) {
+  DiskQueue q(opts(1 << 20, 3));
+  ASSERT_TRUE(q.put(payload(0)));
+  ASSERT_TRUE(q.put(payload(1)));
+  EXPECT_FALSE(fs::exists(meta()));
+  ASSERT_TRUE(q.put(payload(2)));
+  ASSERT_TRUE(fs::exists(meta()));
+  const int64_t pos = 8 + 3 * (8 + 46);
+  EXPECT_EQ(readAll(meta()), "3\n0,0\n0," + std::to_string(pos) + "\n");
+  std::string out;
+  ASSERT_TRUE(q.pop(out));
+  ASSERT_TRUE(q.pop(out));
+  EXPECT_EQ(readAll(meta()), "3\n0,0\n0," + std::to_string(pos) + "\n");
+  ASSERT_TRUE(q.pop(out));  // third op since the last sync
+  EXPECT_EQ(readAll(meta()), "0\n0," + std::to_string(pos) + "\n0," + std::to_string(pos) + "\n");
+}
+
+TEST_F(DiskQueueTest, WithOnSyncDueADueSyncIsReportedOnceAndRunByTheOwner) {
+  int reported = 0;
+  DiskQueueOptions o = opts(1 << 20, 3);
+  o.onSyncDue = [&reported] { ++reported; };
+  DiskQueue q(o);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.put(payload(i)));
+  EXPECT_EQ(reported, 1);                // due at the third put; asked once, not per put
+  EXPECT_FALSE(fs::exists(meta()));      // and not synced by the putting thread
+  q.syncIfNeeded();                      // the owner's syncer thread
+  const int64_t pos = 8 + 5 * (8 + 46);
+  EXPECT_EQ(readAll(meta()), "5\n0,0\n0," + std::to_string(pos) + "\n");
+  std::string out;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.pop(out));
+  EXPECT_EQ(reported, 2);  // reads count too, and a new request follows the sync
+  EXPECT_EQ(readAll(meta()).substr(0, 2), "5\n");
+  q.syncIfNeeded();
+  EXPECT_EQ(readAll(meta()).substr(0, 2), "2\n");
+  q.syncIfNeeded();  // nothing owed: no request outstanding, the next due op asks again
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(q.pop(out));
+  ASSERT_TRUE(q.put(payload(9)));
+  EXPECT_EQ(reported, 3);
+}
+
+TEST_F(DiskQueueTest, ALateBackgroundSyncAfterDeleteWritesNothing) {
+  DiskQueueOptions o = opts(1 << 20, 2);
+  o.onSyncDue = [] {};
+  DiskQueue q(o);
+  ASSERT_TRUE(q.put(payload(0)));
+  ASSERT_TRUE(q.put(payload(1)));
+  q.deleteAll();
+  q.syncIfNeeded();  // the syncer ran late
+  q.sync();
+  EXPECT_FALSE(fs::exists(meta()));
+  EXPECT_FALSE(fs::exists(q.segmentPath(0)));
+}
+
+TEST_F(DiskQueueTest, SyncEveryOneMakesEachPutVisibleToARecoveryWithoutClose) {
+  DiskQueue q(opts(400, 1));
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(q.put(payload(i)));
+    // What a kill -9 right now would leave: copy the files while the queue is open.
+    test::TempDir snap;
+    for (const auto& name : listNames(dir.path())) fs::copy_file(dir.file(name), snap.file(name));
+    DiskQueueOptions o = opts(400, 1);
+    o.dataPath = snap.path();
+    DiskQueue copy(o);
+    EXPECT_EQ(copy.depth(), i + 1);
+    EXPECT_EQ(drain(copy), range(0, i + 1));
+    EXPECT_EQ(readAll(meta()).substr(0, std::to_string(i + 1).size() + 1), std::to_string(i + 1) + "\n");
+  }
+}
+
+TEST_F(DiskQueueTest, UnsyncedWritesSurviveACrashBecauseRecoveryScansTheData) {
+  DiskQueue q(opts(400, 1000000));
+  for (int i = 0; i < 25; ++i) ASSERT_TRUE(q.put(payload(i)));
+  ASSERT_TRUE(fs::exists(meta()));  // written at the last roll, so it lags the data
+  EXPECT_NE(readAll(meta()).substr(0, 3), "25\n");
+  test::TempDir snap;
+  for (const auto& name : listNames(dir.path())) fs::copy_file(dir.file(name), snap.file(name));
+  DiskQueueOptions o = opts(400, 1000000);
+  o.dataPath = snap.path();
+  DiskQueue copy(o);
+  EXPECT_EQ(copy.depth(), 25);
+  EXPECT_EQ(drain(copy), range(0, 25));
+}
+
+TEST_F(DiskQueueTest, SyncIfDueWaitsForTheSyncTimeoutAndForActivity) {
+  auto fake = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::time_point{});
+  DiskQueueOptions o = opts(1 << 20, 1000000);
+  o.syncTimeout = std::chrono::seconds(2);
+  o.clock = [fake] { return *fake; };
+  DiskQueue q(o);
+  ASSERT_TRUE(q.put(payload(0)));
+  *fake += std::chrono::seconds(1);
+  q.syncIfDue();
+  EXPECT_FALSE(fs::exists(meta()));
+  *fake += std::chrono::seconds(1);
+  q.syncIfDue();
+  ASSERT_TRUE(fs::exists(meta()));
+  EXPECT_EQ(readAll(meta()).substr(0, 2), "1\n");
+  fs::remove(meta());
+  *fake += std::chrono::seconds(10);
+  q.syncIfDue();  // nothing happened since: no sync
+  EXPECT_FALSE(fs::exists(meta()));
+}
+
+TEST_F(DiskQueueTest, MigratesAnOriginalFormatDirectory) {
+  std::string f0 = originalRecord(payload(0)) + originalRecord(payload(1)) + originalRecord(payload(2));
+  std::string f1 = originalRecord(payload(3)) + originalRecord(payload(4, 500));
+  writeAll(seg(0), f0);
+  writeAll(seg(1), f1);
+  // Reader already consumed record 0; go-diskqueue's metadata text.
+  writeAll(meta(), "4\n0," + std::to_string(4 + 46) + "\n1," + std::to_string(f1.size()) + "\n");
+  {
+    DiskQueue q(opts(1 << 20, 1));
+    EXPECT_EQ(q.depth(), 4);
+    ASSERT_TRUE(q.put(payload(5)));  // goes to a new-format segment, not after the old records
+    EXPECT_EQ(readAll(seg(1)), f1);
+    ASSERT_TRUE(fs::exists(seg(2)));
+    EXPECT_EQ(getUint32(readAll(seg(2)).data()), kDiskQueueMagic);
+    std::string out;
+    ASSERT_TRUE(q.pop(out));
+    EXPECT_EQ(out, payload(1));
+  }
+  DiskQueue q(opts(1 << 20, 1));
+  EXPECT_EQ(q.depth(), 4);
+  EXPECT_EQ(drain(q), range(2, 6));
+  EXPECT_FALSE(fs::exists(seg(0)));
+  EXPECT_FALSE(fs::exists(seg(1)));
+  EXPECT_TRUE(takeErrors().empty());
+}
+
+TEST_F(DiskQueueTest, MigratesAnOriginalDirectoryWithoutMetadata) {
+  writeAll(seg(3), originalRecord(payload(0)) + originalRecord(payload(1)));
+  writeAll(seg(4), originalRecord(payload(2)));
+  DiskQueue q(opts());
+  EXPECT_EQ(q.depth(), 3);
+  ASSERT_TRUE(q.put(payload(3)));
+  EXPECT_TRUE(fs::exists(seg(5)));
+  EXPECT_EQ(drain(q), range(0, 4));
+}
+
+TEST_F(DiskQueueTest, OriginalFormatBadLengthLosesOnlyTheRestOfThatFile) {
+  std::string good = originalRecord(payload(0)) + originalRecord(payload(1));
+  std::string bad = "\x7f\xff\xff\xff" + payload(99);
+  writeAll(seg(0), good + bad);
+  writeAll(seg(1), originalRecord(payload(2)));
+  DiskQueue q(opts());
+  EXPECT_EQ(drain(q), (std::vector<int64_t>{0, 1, 2}));
+  auto errs = takeErrors();
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_NE(errs[0].find(seg(0)), std::string::npos) << errs[0];
+  EXPECT_NE(errs[0].find("offset " + std::to_string(good.size())), std::string::npos) << errs[0];
+  EXPECT_EQ(readAll(seg(0) + ".bad." + std::to_string(good.size())), bad);
+}
+
+TEST_F(DiskQueueTest, TornFinalRecordIsDroppedAndWritingContinues) {
+  {
+    DiskQueue q(opts(1 << 20, 1));
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.put(payload(i)));
+  }
+  const std::string whole = readAll(seg(0));
+  // A crash in the middle of the sixth record: header and half its payload reached the disk.
+  std::string rec(8, '\0');
+  std::string p = payload(5);
+  putUint32(rec.data(), static_cast<uint32_t>(p.size()));
+  rec += p.substr(0, 20);
+  writeAll(seg(0), whole + rec);
+  DiskQueue q(opts(1 << 20, 1));
+  EXPECT_EQ(q.depth(), 5);
+  auto errs = takeErrors();
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_NE(errs[0].find("torn"), std::string::npos);
+  EXPECT_EQ(fs::file_size(seg(0)), whole.size());
+  ASSERT_TRUE(q.put(payload(6)));
+  EXPECT_EQ(drain(q), (std::vector<int64_t>{0, 1, 2, 3, 4, 6}));
+  EXPECT_TRUE(takeErrors().empty());
+}
+
+TEST_F(DiskQueueTest, GarbledMiddleRecordIsTheOnlyOneLostAndIsReportedWithFileAndOffset) {
+  {
+    DiskQueue q(opts(1 << 20, 1));
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(q.put(payload(i)));
+  }
+  const int64_t recSize = 8 + 46;
+  const int64_t off = 8 + 4 * recSize;
+  std::string data = readAll(seg(0));
+  data[static_cast<std::size_t>(off + 8 + 30)] ^= 0x40;  // flip a body bit of record 4
+  writeAll(seg(0), data);
+  DiskQueue q(opts(1 << 20, 1));
+  EXPECT_EQ(drain(q), (std::vector<int64_t>{0, 1, 2, 3, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(q.depth(), 0);
+  auto errs = takeErrors();
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_NE(errs[0].find(seg(0)), std::string::npos) << errs[0];
+  EXPECT_NE(errs[0].find("offset " + std::to_string(off) + " (" + std::to_string(recSize) + " bytes"),
+            std::string::npos)
+      << errs[0];
+  EXPECT_EQ(readAll(seg(0) + ".bad." + std::to_string(off)), data.substr(off, recSize));
+}
+
+TEST_F(DiskQueueTest, GarbledLengthResyncsAtTheNextGoodRecord) {
+  {
+    DiskQueue q(opts(1 << 20, 1));
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(q.put(payload(i, 20 + i)));
+  }
+  std::string data = readAll(seg(0));
+  int64_t off = 8 + (8 + 46) + (8 + 47);  // record 2
+  putUint32(data.data() + off, 0x00001000);  // in range, wrong: runs into the following records
+  writeAll(seg(0), data);
+  DiskQueue q(opts(1 << 20, 1));
+  EXPECT_EQ(drain(q), (std::vector<int64_t>{0, 1, 3, 4, 5}));
+  auto errs = takeErrors();
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_NE(errs[0].find("offset " + std::to_string(off) + " (" + std::to_string(8 + 48) + " bytes"),
+            std::string::npos)
+      << errs[0];
+}
+
+TEST_F(DiskQueueTest, StaleMetadataIsCorrectedByScanningTheData) {
+  std::string old;
+  {
+    DiskQueue q(opts(300, 1000000));
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(q.put(payload(i)));
+    std::string out;
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.pop(out));
+    q.sync();
+    old = readAll(meta());
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(q.pop(out));
+    for (int i = 10; i < 25; ++i) ASSERT_TRUE(q.put(payload(i)));
+  }
+  writeAll(meta(), old);
+  DiskQueue q(opts(300, 1000000));
+  // At-least-once: the two pops after the stale metadata are delivered again.
+  EXPECT_EQ(q.depth(), 22);
+  EXPECT_EQ(drain(q), range(3, 25));
+  EXPECT_TRUE(takeErrors().empty());
+}
+
+TEST_F(DiskQueueTest, StaleMetadataNamingADeletedReadSegmentMovesToTheNextOne) {
+  std::string old;
+  {
+    DiskQueue q(opts(300, 1000000));
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(q.put(payload(i)));
+    std::string out;
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.pop(out));
+    q.sync();
+    old = readAll(meta());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.pop(out));  // finishes segment 0, which is deleted
+    for (int i = 10; i < 25; ++i) ASSERT_TRUE(q.put(payload(i)));
+  }
+  EXPECT_FALSE(fs::exists(seg(0)));
+  writeAll(meta(), old);
+  DiskQueue q(opts(300, 1000000));
+  EXPECT_EQ(q.depth(), 20);
+  EXPECT_EQ(drain(q), range(5, 25));
+}
+
+TEST_F(DiskQueueTest, MetadataPastTheEndOfTheDataIsIgnored) {
+  {
+    DiskQueue q(opts(1 << 20, 1));
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(q.put(payload(i)));
+  }
+  writeAll(meta(), "40\n0,0\n0,99999\n");
+  DiskQueue q(opts(1 << 20, 1));
+  EXPECT_EQ(q.depth(), 4);
+  EXPECT_EQ(drain(q), range(0, 4));
+}
+
+TEST_F(DiskQueueTest, MissingMetadataRecoversFromTheSegments) {
+  {
+    DiskQueue q(opts(200, 1));
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(q.put(payload(i)));
+    std::string out;
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(q.pop(out));
+  }
+  fs::remove(meta());
+  DiskQueue q(opts(200, 1));
+  // Segment 1 (records 3..5) is the oldest left; record 3 comes again.
+  EXPECT_EQ(drain(q), range(3, 10));
+}
+
+TEST_F(DiskQueueTest, ChangedMaxBytesPerFileAcrossRestart) {
+  std::vector<std::string> before;
+  {
+    DiskQueue q(opts(1000, 1000));
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(q.put(payload(i)));
+  }
+  {
+    DiskQueue q(opts(200, 1000));
+    before = listNames(dir.path());
+    for (int i = 20; i < 40; ++i) ASSERT_TRUE(q.put(payload(i)));
+    std::string out;
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.pop(out));
+  }
+  for (const auto& name : listNames(dir.path())) {
+    if (std::find(before.begin(), before.end(), name) == before.end() && name.ends_with(".dat") &&
+        name.find("meta") == std::string::npos) {
+      EXPECT_LE(fs::file_size(dir.file(name)), 200u) << name;
+    }
+  }
+  {
+    DiskQueue q(opts(5000, 1000));
+    EXPECT_EQ(q.depth(), 35);
+    for (int i = 40; i < 60; ++i) ASSERT_TRUE(q.put(payload(i)));
+  }
+  DiskQueue q(opts(300, 1000));
+  EXPECT_EQ(drain(q), range(5, 60));
+  EXPECT_TRUE(takeErrors().empty());
+}
+
+TEST_F(DiskQueueTest, LargeRecordAtRollWithReaderCaughtUp) {
+  DiskQueue q(opts(300, 1000));
+  std::string out;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.put(payload(i)));  // 8 + 3*54 = 170 bytes
+  EXPECT_EQ(drain(q), range(0, 3));
+  ASSERT_TRUE(q.put(payload(3, 200)));  // 234-byte record: rolls while the reader sits at the end
+  EXPECT_EQ(q.depth(), 1);
+  ASSERT_TRUE(q.pop(out));
+  EXPECT_EQ(out, payload(3, 200));
+  ASSERT_TRUE(q.put(payload(4, 1000)));  // bigger than a whole file: gets one to itself
+  ASSERT_TRUE(q.put(payload(5)));
+  EXPECT_EQ(drain(q), range(4, 6));
+  EXPECT_EQ(q.depth(), 0);
+  q.sync();
+  EXPECT_EQ(listNames(dir.path()), (std::vector<std::string>{"topic.diskqueue.000003.dat",
+                                                              "topic.diskqueue.meta.dat"}));
+  EXPECT_TRUE(takeErrors().empty());
+}
+
+TEST_F(DiskQueueTest, EmptyDropsEveryRecordAndFileAndStaysUsable) {
+  DiskQueue q(opts(200, 1));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(q.put(payload(i)));
+  std::string out;
+  ASSERT_TRUE(q.pop(out));
+  q.empty();
+  EXPECT_EQ(q.depth(), 0);
+  EXPECT_FALSE(q.pop(out));
+  EXPECT_TRUE(listNames(dir.path()).empty());
+  ASSERT_TRUE(q.put(payload(10)));
+  ASSERT_TRUE(q.put(payload(11)));
+  EXPECT_EQ(q.depth(), 2);
+  ASSERT_TRUE(q.pop(out));
+  EXPECT_EQ(seqOf(out), 10);
+  q.close();
+  DiskQueue again(opts(200, 1));
+  EXPECT_EQ(drain(again), (std::vector<int64_t>{11}));
+}
+
+TEST_F(DiskQueueTest, DeleteAllRemovesTheFilesAndClosesTheQueue) {
+  DiskQueueOptions other = opts();
+  other.name = "topic:channel";
+  DiskQueue neighbour(other);
+  ASSERT_TRUE(neighbour.put(payload(0)));
+  DiskQueue q(opts(200, 1));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(q.put(payload(i)));
+  q.deleteAll();
+  EXPECT_FALSE(q.put(payload(10)));
+  for (const auto& name : listNames(dir.path())) EXPECT_EQ(name.rfind("topic:channel.", 0), 0u) << name;
+  EXPECT_EQ(drain(neighbour), (std::vector<int64_t>{0}));
+}
+
+TEST_F(DiskQueueTest, CloseIsIdempotentAndStopsPutAndPop) {
+  DiskQueue q(opts());
+  ASSERT_TRUE(q.put(payload(0)));
+  q.close();
+  q.close();
+  std::string out, err;
+  EXPECT_FALSE(q.pop(out));
+  EXPECT_FALSE(q.put(payload(1), &err));
+  EXPECT_EQ(err, "exiting");
+}
+
+TEST_F(DiskQueueTest, ThrowsWhenTheDataPathIsNotADirectory) {
+  writeAll(dir.file("plain"), "x");
+  DiskQueueOptions o = opts();
+  o.dataPath = dir.file("plain");
+  EXPECT_THROW(DiskQueue q(o), std::runtime_error);
+}
+
+TEST_F(DiskQueueTest, UnsupportedSegmentVersionIsSetAsideAndReadingGoesOn) {
+  {
+    DiskQueue q(opts(200, 1));
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(q.put(payload(i)));  // segments 0 and 1
+  }
+  std::string data = readAll(seg(0));
+  putUint16(data.data() + 4, 99);
+  writeAll(seg(0), data);
+  DiskQueue q(opts(200, 1));
+  EXPECT_EQ(drain(q), range(3, 6));
+  auto errs = takeErrors();
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_NE(errs[0].find("unsupported segment version"), std::string::npos) << errs[0];
+  EXPECT_EQ(readAll(seg(0) + ".bad.0"), data);
+}
+
+TEST_F(DiskQueueTest, ConcurrentWritersEachKeepTheirOwnOrder) {
+  constexpr int kWriters = 4, kEach = 20000;
+  DiskQueue q(opts(32 * 1024, 500));
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w)
+    writers.emplace_back([&q, w] {
+      for (int i = 0; i < kEach; ++i) ASSERT_TRUE(q.put(payload(int64_t(w) << 32 | i)));
+    });
+  std::vector<int64_t> next(kWriters, 0);
+  int total = 0;
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (total < kWriters * kEach && std::chrono::steady_clock::now() < deadline) {
+    if (!q.pop(out)) {
+      std::this_thread::yield();
+      continue;
+    }
+    int64_t s = seqOf(out);
+    int w = static_cast<int>(s >> 32);
+    ASSERT_EQ(s & 0xffffffff, next[static_cast<std::size_t>(w)]++);
+    ++total;
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(total, kWriters * kEach);
+  EXPECT_EQ(q.depth(), 0);
+}
+
+// Restores RLIMIT_FSIZE and SIGXFSZ even when an assertion returns early.
+struct FileSizeLimit {
+  explicit FileSizeLimit(rlim_t bytes) {
+    getrlimit(RLIMIT_FSIZE, &old);
+    oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim = old;
+    lim.rlim_cur = bytes;
+    setrlimit(RLIMIT_FSIZE, &lim);
+  }
+  ~FileSizeLimit() { restore(); }
+  void restore() {
+    if (restored) return;
+    restored = true;
+    setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, oldHandler);
+  }
+  struct rlimit old {};
+  void (*oldHandler)(int) = nullptr;
+  bool restored = false;
+};
+
+TEST_F(DiskQueueTest, WriteFailureMakesPutFailAndUnhealthyUntilAWriteSucceeds) {
+  DiskQueue q(opts(1 << 20, 1000000));
+  std::vector<int64_t> accepted;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(q.put(payload(i, 100)));  // 134-byte records
+    accepted.push_back(i);
+  }
+  std::string err;
+  int failures = 0;
+  {
+    FileSizeLimit limit(8 + 6 * 134 + 50);  // record 5 fits, record 6 is cut off mid-write
+    for (int i = 5; i < 9; ++i) {
+      if (q.put(payload(i, 100), &err))
+        accepted.push_back(i);
+      else
+        ++failures;
+    }
+    EXPECT_EQ(failures, 3);
+    EXPECT_FALSE(q.healthy());
+    EXPECT_NE(err.find(seg(0)), std::string::npos) << err;
+    EXPECT_FALSE(q.lastError().empty());
+    EXPECT_EQ(fs::file_size(seg(0)), 8u + 6 * 134);  // the partial record was cut off
+  }
+  ASSERT_TRUE(q.put(payload(9, 100), &err)) << err;
+  accepted.push_back(9);
+  EXPECT_TRUE(q.healthy());
+  EXPECT_TRUE(q.lastError().empty());
+  EXPECT_EQ(q.depth(), static_cast<int64_t>(accepted.size()));
+  EXPECT_EQ(drain(q), accepted);
+  q.close();
+  takeErrors();
+  DiskQueue again(opts(1 << 20, 1000000));
+  EXPECT_EQ(again.depth(), 0);
+  EXPECT_TRUE(takeErrors().empty());
+}
+
+TEST_F(DiskQueueTest, ConcurrentWriterAndReaderKeepOrderAndCount) {
+  constexpr int64_t kCount = 200000;
+  DiskQueue q(opts(64 * 1024, 2500));
+  std::atomic<bool> writerDone{false};
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int64_t i = 0; i < kCount; ++i) {
+      std::string err;
+      if (!q.put(payload(i, static_cast<std::size_t>(i % 97)), &err)) {
+        ADD_FAILURE() << "put " << i << ": " << err;
+        break;
+      }
+    }
+    writerDone = true;
+  });
+  std::thread syncer([&] {
+    while (!stop) {
+      q.syncIfDue();
+      (void)q.depth();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  int64_t expected = 0;
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (expected < kCount && std::chrono::steady_clock::now() < deadline) {
+    if (!q.pop(out)) {
+      if (writerDone && !q.pop(out)) break;
+      if (out.empty()) {
+        std::this_thread::yield();
+        continue;
+      }
+    }
+    ASSERT_EQ(seqOf(out), expected);
+    ASSERT_EQ(out.size(), kMessageHeaderLength + static_cast<std::size_t>(expected % 97));
+    ++expected;
+    out.clear();
+  }
+  writer.join();
+  stop = true;
+  syncer.join();
+  EXPECT_EQ(expected, kCount);
+  EXPECT_EQ(q.depth(), 0);
+  EXPECT_FALSE(q.pop(out));
+  EXPECT_TRUE(takeErrors().empty());
+  q.sync();
+  EXPECT_LE(listNames(dir.path()).size(), 2u);  // the write file and the metadata
+}
+
+// ---- commits, retained segments, batches taken back (fuzzing probe findings) ----
+
+TEST_F(DiskQueueTest, PopNoSyncIsRecordedBySyncsOnlyOnceCommitted) {
+  {
+    DiskQueue q(opts(1 << 20, 1));
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.put(payload(i)));
+    std::string out;
+    DiskQueue::Position at;
+    ASSERT_TRUE(q.popNoSync(out, &at));
+    EXPECT_EQ(at.fileNum, 0);
+    EXPECT_EQ(at.pos, kDiskQueueFileHeaderSize);
+    ASSERT_TRUE(q.popNoSync(out));
+    q.sync();  // e.g. a publisher's sync while the owner has not journaled the pops yet
+    EXPECT_EQ(readAll(meta()), "3\n0,0\n0," + std::to_string(8 + 3 * (8 + 46)) + "\n");  // as opened
+    std::string again;
+    ASSERT_TRUE(q.readRecord(at.fileNum, at.pos, again));
+    EXPECT_EQ(seqOf(again), 0);
+    q.commitReads(q.readPosition());
+    q.sync();
+    EXPECT_EQ(readAll(meta()), "1\n0," + std::to_string(8 + 2 * (8 + 46)) + "\n0," + std::to_string(8 + 3 * (8 + 46)) + "\n");
+  }
+  DiskQueue q(opts(1 << 20, 1));
+  EXPECT_EQ(drain(q), range(2, 3));
+}
+
+TEST_F(DiskQueueTest, RetainedSegmentOutlivesReadingSyncAndRecovery) {
+  DiskQueue::Position first;
+  {
+    DiskQueue q(opts(100, 1));  // one 54-byte record per segment
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.put(payload(i)));
+    std::string out;
+    ASSERT_TRUE(q.popNoSync(out, &first));
+    ASSERT_TRUE(q.popNoSync(out));  // segment 0 is finished
+    q.retainSegments({0});
+    q.commitReads(q.readPosition());
+    q.sync();
+    EXPECT_TRUE(fs::exists(seg(0)));
+  }
+  {
+    DiskQueueOptions o = opts(100, 1);
+    o.retainedSegments = {0};
+    DiskQueue q(o);
+    EXPECT_TRUE(fs::exists(seg(0)));
+    std::string out;
+    ASSERT_TRUE(q.readRecord(first.fileNum, first.pos, out));
+    EXPECT_EQ(seqOf(out), 0);
+    EXPECT_EQ(drain(q), range(2, 3));
+    q.retainSegments({});
+    q.sync();
+    EXPECT_FALSE(fs::exists(seg(0)));
+    std::string err;
+    EXPECT_FALSE(q.readRecord(first.fileNum, first.pos, out, &err));
+    EXPECT_NE(err.find(seg(0)), std::string::npos) << err;
+  }
+  takeErrors();
+}
+
+TEST_F(DiskQueueTest, ReadRecordRejectsAPositionThatHoldsNoRecord) {
+  DiskQueue q(opts(1 << 20, 1));
+  ASSERT_TRUE(q.put(payload(0)));
+  std::string out, err;
+  EXPECT_FALSE(q.readRecord(0, kDiskQueueFileHeaderSize + 1, out, &err));
+  EXPECT_NE(err.find("no valid record at offset 9"), std::string::npos) << err;
+}
+
+// The metadata path taken by a directory: every metadata write fails, data writes do not.
+struct MetadataBlocked {
+  explicit MetadataBlocked(std::string p) : path(std::move(p)) {
+    fs::remove(path);
+    fs::create_directory(path);
+  }
+  ~MetadataBlocked() { fs::remove_all(path); }
+  std::string path;
+};
+
+TEST_F(DiskQueueTest, PutWhoseSyncFailsIsTakenBackAndNeverDelivered) {
+  DiskQueue q(opts(150, 1));  // two records per segment: batches below roll
+  ASSERT_TRUE(q.put(payload(0)));
+  const auto size0 = fs::file_size(seg(0));
+  std::string err;
+  {
+    MetadataBlocked blocked(meta());
+    EXPECT_FALSE(q.put(payload(1), &err));
+    EXPECT_NE(err.find("write metadata"), std::string::npos) << err;
+    for (int i = 2; i < 6; ++i) ASSERT_TRUE(q.append(payload(i)));
+    EXPECT_FALSE(q.flush(&err));  // a batch across three segments
+    EXPECT_FALSE(q.healthy());
+    EXPECT_EQ(q.depth(), 1);
+    EXPECT_EQ(fs::file_size(seg(0)), size0);
+    EXPECT_FALSE(fs::exists(seg(1)));
+    EXPECT_FALSE(fs::exists(seg(2)));
+  }
+  ASSERT_TRUE(q.put(payload(6), &err)) << err;
+  EXPECT_TRUE(q.healthy());
+  EXPECT_EQ(drain(q), (std::vector<int64_t>{0, 6}));
+  q.close();
+  takeErrors();
+  DiskQueue again(opts(150, 1));
+  EXPECT_EQ(again.depth(), 0);
+}
+
+TEST_F(DiskQueueTest, AbortTakesBackAPreparedBatch) {
+  DiskQueue q(opts(1 << 20, 1000));
+  ASSERT_TRUE(q.put(payload(0)));
+  for (int i = 1; i < 4; ++i) ASSERT_TRUE(q.append(payload(i)));
+  ASSERT_TRUE(q.prepare());
+  std::string out;
+  ASSERT_TRUE(q.pop(out));
+  EXPECT_FALSE(q.pop(out));  // prepared, not published
+  q.abort();
+  EXPECT_EQ(fs::file_size(seg(0)), 8u + 54);
+  ASSERT_TRUE(q.append(payload(4)));
+  ASSERT_TRUE(q.prepare());
+  EXPECT_EQ(q.publish(), 1);
+  ASSERT_TRUE(q.pop(out));
+  EXPECT_EQ(seqOf(out), 4);
+}
+
+TEST_F(DiskQueueTest, HealthIsReportedToTheOwnerAndComesBackWithASuccessfulSync) {
+  std::vector<std::string> reports;
+  DiskQueueOptions o = opts(1 << 20, 1000);
+  o.onHealth = [&](const std::string& e) { reports.push_back(e); };
+  DiskQueue q(o);
+  ASSERT_TRUE(q.put(payload(0)));
+  {
+    MetadataBlocked blocked(meta());
+    q.sync();
+    EXPECT_FALSE(q.healthy());
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_NE(reports[0].find("write metadata"), std::string::npos) << reports[0];
+  }
+  q.sync();  // a retry, as the owner's syncIfDue() would run it
+  EXPECT_TRUE(q.healthy());
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[1], "");
+  takeErrors();
+}
+
+TEST_F(DiskQueueTest, ReadSegmentsAreRemovedEvenWhenTheMetadataCannotBeWritten) {
+  DiskQueue q(opts(100, 1000));  // one record per segment
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(q.put(payload(i)));
+  std::string out;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.popNoSync(out));  // segments 0 and 1 fully read
+  q.commitReads(q.readPosition());
+  {
+    MetadataBlocked blocked(meta());  // a full disk: only deleting read segments frees space
+    q.sync();
+    EXPECT_FALSE(fs::exists(seg(0)));
+    EXPECT_FALSE(fs::exists(seg(1)));
+  }
+  q.close();
+  auto errs = takeErrors();
+  ASSERT_FALSE(errs.empty());
+  EXPECT_NE(errs[0].find("removing 2 fully read segments first"), std::string::npos) << errs[0];
+  DiskQueue again(opts(100, 1000));
+  EXPECT_EQ(drain(again), range(3, 4));
+}
+
+TEST_F(DiskQueueTest, ReadPositionPastTheEndOfItsSegmentIsLoggedWithTheSkippedCount) {
+  {
+    DiskQueue q(opts(300, 1));  // five 54-byte records per segment
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(q.put(payload(i)));
+  }
+  writeAll(meta(), "8\n0,5000\n1,170\n");
+  DiskQueue q(opts(300, 1));
+  auto errs = takeErrors();
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_NE(errs[0].find("read position 5000 is past the end of " + seg(0)), std::string::npos) << errs[0];
+  EXPECT_NE(errs[0].find("skipping 5 records (270 bytes)"), std::string::npos) << errs[0];
+  EXPECT_EQ(drain(q), range(5, 8));
+}
+
+}  // namespace
+}  // namespace nsq
