@@ -19,7 +19,6 @@
 #include "nsq/base/names.h"
 #include "nsqd/client_session.h"
 #include "nsqd/clock.h"
-#include "nsqd/nsqd.h"
 #include "nsqd/topic.h"
 
 namespace nsq::nsqd {
@@ -28,41 +27,19 @@ namespace {
 bool later(const auto& a, const auto& b) { return a.deadline > b.deadline; }
 }  // namespace
 
-Channel::Channel(Nsqd& nsqd, Topic& topic, std::string name)
-    : nsqd_(nsqd), name_(std::move(name)), topicName_(topic.name()), ephemeral_(isEphemeral(name_)) {
-  const NsqdOptions& o = nsqd_.options();
+Channel::Channel(StorageContext& ctx, Topic& topic, std::string name)
+    : ctx_(ctx), name_(std::move(name)), topicName_(topic.name()), ephemeral_(isEphemeral(name_)),
+      backlog_(ctx_, topicName_ + ":" + name_, !ephemeral_, "channel(" + topicName_ + ":" + name_ + ")",
+               Backlog::PopCommit::AfterJournal) {
+  const NsqdOptions& o = ctx_.options();
   if (auto targets = makeQuantileTargets(o.e2eProcessingLatencyPercentiles))
     e2e_ = std::make_unique<LatencyWindow>(std::move(targets), o.e2eProcessingLatencyWindowTime.count(), monoNanos());
-  if (!ephemeral_) {
-    // The journal first: the segments it refers to must survive the disk queue's recovery.
-    journal_ = std::make_unique<MessageJournal>(journalOptions(nsqd_.options(), topicName_ + ":" + name_));
-    auto segments = restoreJournal();
-    disk_ = nsqd_.makeDiskQueue(topicName_ + ":" + name_, std::move(segments));
-    refsVersion_ = journal_->refsVersion();
-  }
+  restoreJournal();
 }
 
-std::vector<int64_t> Channel::restoreJournal() {
-  const DiskQueueOptions diskOpts = nsqd_.diskQueueOptions(topicName_ + ":" + name_);
-  std::size_t gone = 0;
-  auto resolve = [&](MessageJournal::Entry& e) {
-    std::string payload, err;
-    Message m;
-    if (!DiskQueue::readRecord(diskOpts, e.segment, e.offset, payload, &err) || !Message::parsePayload(payload, m) ||
-        m.id != e.msg.id) {
-      ++gone;  // finished before the crash (its DONE was not yet written), or the file was damaged
-      return false;
-    }
-    m.attempts = e.msg.attempts;
-    e.msg = std::move(m);
-    return true;
-  };
-  auto entries = journal_->recover(resolve);
-  if (gone > 0)
-    logWarn("channel(", topicName_, ":", name_, "): ", std::to_string(gone),
-            " journaled in-flight messages no longer found in the disk queue (finished before a crash, "
-            "or their segment was removed); not restored");
-  if (entries.empty()) return journal_->referencedSegments();
+void Channel::restoreJournal() {
+  auto entries = backlog_.open();
+  if (entries.empty()) return;
   const int64_t wallNow = wallNanos(), monoNow = monoNanos();
   std::size_t deferred = 0;
   for (auto& e : entries) {
@@ -71,56 +48,24 @@ std::vector<int64_t> Channel::restoreJournal() {
       std::push_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
       ++deferred;
     } else {
-      memory_.push(std::move(e.msg));  // due, or was in flight: deliver again, attempts kept
+      backlog_.push(std::move(e.msg));  // due, or was in flight: deliver again, attempts kept
     }
   }
   deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
   logInfo("channel(", topicName_, ":", name_, "): restored ", std::to_string(entries.size()),
           " messages from its journal (", std::to_string(deferred), " deferred)");
-  return journal_->referencedSegments();
-}
-
-bool Channel::flushJournalLocked(std::string* error, std::optional<DiskQueue::Position>* commit) {
-  std::string err;
-  const bool wasDirty = journal_->dirty();
-  if (!journal_->flush(&err)) {
-    // Retried by every pull and scan while the disk is full: logged once per outage.
-    if (!wasDirty)
-      logError("channel(", topicName_, ":", name_, "): journal write failed - ", err, " (retrying)");
-    nsqd_.setHealth(journal_->path(), err);
-    if (error) *error = err;
-    return false;
-  }
-  if (wasDirty) logInfo("channel(", topicName_, ":", name_, "): journal written again");
-  nsqd_.clearHealth(journal_->path());
-  if (disk_) {
-    // Keep the segments the journal refers to before any commit lets a sync delete them.
-    if (journal_->refsVersion() != refsVersion_) {
-      refsVersion_ = journal_->refsVersion();
-      disk_->retainSegments(journal_->referencedSegments());
-    }
-    if (commit) *commit = disk_->readPosition();
-  }
-  return true;
 }
 
 Channel::~Channel() = default;
 
-bool Channel::prepare(std::string* error, Syncs* syncs) {
+Error Channel::prepare(SyncScope& syncs) {
   std::lock_guard lock(mu_);
-  if (disk_ && !disk_->prepare(error)) return false;
-  if (journal_ && journal_->pending()) {
-    if (!flushJournalLocked(error)) return false;
-    if (auto s = journal_->takeSync()) syncs->push_back(std::move(s));
-  }
-  return true;
+  return backlog_.prepare(syncs);
 }
 
 void Channel::commit() {
   std::lock_guard lock(mu_);
-  std::size_t n = staged_.size() + (disk_ ? static_cast<std::size_t>(disk_->publish()) : 0);
-  for (auto& m : staged_) memory_.push(std::move(m));
-  staged_.clear();
+  std::size_t n = backlog_.commit();
   for (auto& d : stagedDeferred_) {
     deferred_.push_back(std::move(d));
     std::push_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
@@ -133,42 +78,19 @@ void Channel::commit() {
 
 void Channel::abort() {
   std::lock_guard lock(mu_);
-  staged_.clear();
-  if (disk_) disk_->abort();
-  if (journal_ && !stagedDeferred_.empty()) {
-    for (const auto& d : stagedDeferred_) journal_->remove(d.msg.id);
-    if (journal_->pending()) flushJournalLocked(nullptr);  // else the next pull or scan writes it
-  }
+  backlog_.abort();  // takes the staged deferred messages back out of the journal too
   stagedDeferred_.clear();
 }
 
-bool Channel::popLocked(Message& out, bool& fromDisk, DiskQueue::Position* at) {
-  fromDisk = false;
-  if (memory_.pop(out)) return true;
-  if (disk_ && disk_->depth() > 0) {
-    std::string payload;
-    while (disk_->popNoSync(payload, at)) {  // the caller journals, then commits the pop
-      fromDisk = true;
-      if (Message::parsePayload(payload, out)) return true;
-      logError("channel(", topicName_, ":", name_, "): dropped undecodable disk record of ",
-               std::to_string(payload.size()), " bytes");
-    }
-  }
-  return false;
-}
-
-bool Channel::put(Message msg, int64_t deferNs, std::string* error) {
+Error Channel::put(Message msg, int64_t deferNs) {
   std::lock_guard lock(mu_);
-  if (exiting()) {
-    if (error) *error = "exiting";
-    return false;
-  }
+  if (exiting()) return {ErrorCode::PubFailed, "exiting"};
   if (deferNs > 0) {
-    if (journal_) journal_->add(msg, wallNanos() + deferNs);  // written by prepare()
+    backlog_.stageDeferred(msg, wallNanos() + deferNs);  // journaled by prepare()
     stagedDeferred_.push_back({monoNanos() + deferNs, std::move(msg)});
-    return true;
+    return {};
   }
-  return nsqd_.storeMessage(memory_.size(), staged_, disk_.get(), scratch_, std::move(msg), error);
+  return backlog_.stage(std::move(msg));
 }
 
 void Channel::wakeWaitersLocked(std::size_t n) {
@@ -183,7 +105,7 @@ void Channel::wakeWaitersLocked(std::size_t n) {
 Error Channel::addClient(const std::shared_ptr<ClientSession>& client) {
   std::lock_guard lock(mu_);
   if (exiting()) return {ErrorCode::SubFailed, "SUB failed exiting"};
-  int64_t max = nsqd_.options().maxChannelConsumers;
+  int64_t max = ctx_.options().maxChannelConsumers;
   if (max > 0 && static_cast<int64_t>(clients_.size()) >= max)
     return {ErrorCode::SubFailed, "SUB failed consumers for " + topicName_ + ":" + name_ +
                                       " exceeds limit of " + std::to_string(max)};
@@ -211,15 +133,14 @@ ClientSession* Channel::findClientLocked(uint64_t id) const {
 }
 
 void Channel::pull(ClientSession& client, std::vector<Message>& out) {
-  std::unique_ptr<MessageJournal::Sync> sync;
-  std::optional<DiskQueue::Position> commit;
+  SyncScope syncs;  // handed to the syncer after the lock is released
   {
     std::lock_guard lock(mu_);
     if (exiting()) return;
     // After a failed journal write, retry it before popping more (its live set may be empty
     // by now, and then the rewrite needs no disk space), so a full disk cannot hold back the
     // commits of the pops it has already seen finished.
-    if (journal_ && journal_->dirty()) flushJournalLocked(nullptr, &commit);
+    if (backlog_.journalDirty()) backlog_.flushJournal();
     int64_t window = client.readyCount() - client.inFlight.load(std::memory_order_relaxed);
     if (window <= 0) return;
     if (paused()) {
@@ -233,15 +154,14 @@ void Channel::pull(ClientSession& client, std::vector<Message>& out) {
     int sampleRate = client.sampleRate();
     thread_local std::minstd_rand rng(std::random_device{}());
     Message msg;
-    bool fromDisk = false;
-    DiskQueue::Position at;
-    while (window > 0 && popLocked(msg, fromDisk, &at)) {
-      if (fromDisk && journal_ && journal_->contains(msg.id)) {
+    Backlog::Popped where;
+    while (window > 0 && backlog_.pop(msg, &where)) {
+      if (where.fromDisk && backlog_.journaled(msg.id)) {
         // A crash left it both in the disk queue and in the journal; the journal's copy is live.
         continue;
       }
       if (sampleRate > 0 && static_cast<int>(rng() % 100) > sampleRate) {  // sampled out
-        if (journal_) journal_->remove(msg.id);
+        backlog_.forget(msg.id);
         continue;
       }
       msg.attempts++;
@@ -252,12 +172,7 @@ void Channel::pull(ClientSession& client, std::vector<Message>& out) {
                 " already in flight, dropping duplicate");
         continue;
       }
-      if (journal_) {
-        if (fromDisk)
-          journal_->addRef(msg, at.fileNum, at.pos, 0);  // the disk queue keeps the record
-        else if (journal_->contains(msg.id))
-          journal_->update(msg.id, msg.attempts, 0);
-      }
+      backlog_.journalInFlight(msg, where);
       out.push_back(std::move(msg));
       --window;
     }
@@ -268,17 +183,14 @@ void Channel::pull(ClientSession& client, std::vector<Message>& out) {
         client.waiting = true;
         waiting_.push_back(&client);
       }
-    } else if (memory_.size() > 0 || (disk_ && disk_->depth() > 0)) {
+    } else if (backlog_.depth() > 0) {
       wakeWaitersLocked(1);  // more left than this client could take: pass the baton
     }
-    if (journal_) {
-      if (journal_->pending()) flushJournalLocked(nullptr, &commit);
-      sync = journal_->takeSync();
-    }
+    // Journal first (written here, fsynced by the syncer if due), then the disk queue may
+    // commit and record the pops.
+    backlog_.flushJournal();
+    backlog_.syncLater(syncs);
   }
-  // Journal first (written above, fsynced by the syncer if due), then the disk queue may commit
-  // and record the pops.
-  nsqd_.journalThenDisk(std::move(sync), commit ? disk_ : nullptr, commit);
 }
 
 InFlightTable::Entry* Channel::ownedLocked(ClientSession& client, const MessageId& id, const char* cmd,
@@ -326,7 +238,7 @@ void Channel::finishBatch(ClientSession& client, std::span<const MessageId> ids,
       }
       client.finishCount.fetch_add(1, std::memory_order_relaxed);
       // Buffered: written with the next pull or scan. Lost in a crash, it costs a redelivery.
-      if (journal_) journal_->remove(id);
+      backlog_.forget(id);
       done.push_back(std::move(m));
     }
   }
@@ -339,7 +251,7 @@ void Channel::finishBatch(ClientSession& client, std::span<const MessageId> ids,
 
 ErrorCode Channel::requeue(ClientSession& client, const MessageId& id, int64_t delayNs,
                            std::string* desc) {
-  std::unique_ptr<MessageJournal::Sync> sync;
+  SyncScope syncs;  // handed to the syncer after the lock is released
   {
     std::lock_guard lock(mu_);
     Message m;
@@ -348,24 +260,17 @@ ErrorCode Channel::requeue(ClientSession& client, const MessageId& id, int64_t d
     requeueCount_.fetch_add(1, std::memory_order_relaxed);
     client.requeueCount.fetch_add(1, std::memory_order_relaxed);
     if (delayNs > 0) {
-      if (journal_) {
-        int64_t due = wallNanos() + delayNs;
-        if (journal_->contains(id))
-          journal_->update(id, m.attempts, due);
-        else
-          journal_->add(m, due);
-        flushJournalLocked(nullptr);  // on failure the delay is kept in memory only
-        sync = journal_->takeSync();
-      }
+      backlog_.journalDeferred(m, wallNanos() + delayNs);
+      backlog_.flushJournal();  // on failure the delay is kept in memory only
+      backlog_.syncLater(syncs);
       deferred_.push_back({monoNanos() + delayNs, std::move(m)});
       std::push_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
       deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
     } else {
-      memory_.push(std::move(m));  // an accepted message is never refused: may pass the mark
+      backlog_.push(std::move(m));  // an accepted message is never refused: may pass the mark
       wakeWaitersLocked(1);
     }
   }
-  nsqd_.journalThenDisk(std::move(sync), nullptr);
   return ErrorCode::None;
 }
 
@@ -374,17 +279,15 @@ ErrorCode Channel::touch(ClientSession& client, const MessageId& id, std::string
   InFlightTable::Entry* e = ownedLocked(client, id, "TOUCH", desc);
   if (!e) return ErrorCode::TouchFailed;
   int64_t now = monoNanos();
-  int64_t cap = e->deliveredMono + nsqd_.options().maxMsgTimeout.count();
+  int64_t cap = e->deliveredMono + ctx_.options().maxMsgTimeout.count();
   inFlight_.setDeadline(e, std::min(now + client.msgTimeoutNs(), cap));
   return ErrorCode::None;
 }
 
 bool Channel::processTimeouts(int64_t nowMono) {
   std::vector<std::shared_ptr<ClientSession>> toWake;
-  std::unique_ptr<MessageJournal::Sync> sync;
-  std::optional<DiskQueue::Position> commit;
+  SyncScope syncs;  // handed to the syncer after the lock is released, before the wakes
   bool work = false;
-  bool diskDue = false;
   {
     std::lock_guard lock(mu_);
     if (exiting()) return false;
@@ -396,12 +299,12 @@ bool Channel::processTimeouts(int64_t nowMono) {
           if (c.get() == owner) toWake.push_back(c);
       }
       timeoutCount_.fetch_add(1, std::memory_order_relaxed);
-      memory_.push(inFlight_.take(e));
+      backlog_.push(inFlight_.take(e));
       ++requeued;
     }
     while (!deferred_.empty() && deferred_.front().deadline <= nowMono) {
       std::pop_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
-      memory_.push(std::move(deferred_.back().msg));
+      backlog_.push(std::move(deferred_.back().msg));
       deferred_.pop_back();
       ++requeued;
     }
@@ -411,13 +314,10 @@ bool Channel::processTimeouts(int64_t nowMono) {
       deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
       wakeWaitersLocked(requeued);
     }
-    if (journal_) {
-      if (journal_->pending()) flushJournalLocked(nullptr, &commit);  // FINs since the last pull
-      sync = journal_->takeSync();
-    }
-    diskDue = disk_ && (commit || disk_->syncDue());
+    backlog_.flushJournal();  // FINs since the last pull
+    backlog_.syncLater(syncs);
   }
-  nsqd_.journalThenDisk(std::move(sync), diskDue ? disk_ : nullptr, commit);
+  syncs.handOff();
   for (auto& c : toWake) c->wake();
   return work;
 }
@@ -434,13 +334,7 @@ void Channel::empty() {
   std::vector<std::shared_ptr<ClientSession>> toWake;
   {
     std::lock_guard lock(mu_);
-    memory_.clear();
-    if (disk_) disk_->empty();
-    if (journal_) {
-      journal_->clear();
-      nsqd_.clearHealth(journal_->path());
-      refsVersion_ = journal_->refsVersion();
-    }
+    backlog_.empty();
     inFlight_.forEach([this](const InFlightTable::Entry& e) {
       if (ClientSession* owner = findClientLocked(e.clientId))
         owner->inFlight.fetch_sub(1, std::memory_order_relaxed);
@@ -463,39 +357,18 @@ void Channel::close(bool deleteData) {
     for (auto* c : waiting_) c->waiting = false;
     waiting_.clear();
     if (deleteData) {
-      memory_.clear();
       inFlight_.clear();
       deferred_.clear();
-      if (disk_) disk_->deleteAll();
-      if (journal_) {
-        journal_->removeFile();
-        nsqd_.clearHealth(journal_->path());
-      }
-    } else if (disk_) {
+      backlog_.deleteData();
+    } else if (backlog_.durable()) {
       // Graceful stop: what the journal holds (deferred messages with their due time, in-flight
       // ones from disk) stays there; everything else goes to the disk queue, attempts kept.
-      Message msg;
-      std::string err;
-      auto spill = [&](const Message& m) {
-        if (journal_ && journal_->contains(m.id)) return;
-        scratch_.clear();
-        m.appendPayload(scratch_);
-        if (!disk_->put(scratch_, &err))
-          logError("channel(", topicName_, ":", name_, "): failed to persist message on exit - ", err);
-      };
-      while (memory_.pop(msg)) spill(msg);
-      inFlight_.forEach([&](const InFlightTable::Entry& e) { spill(e.msg); });
-      for (auto& d : deferred_) spill(d.msg);
+      backlog_.spillMemory();
+      inFlight_.forEach([&](const InFlightTable::Entry& e) { backlog_.spill(e.msg); });
+      for (auto& d : deferred_) backlog_.spill(d.msg);
       inFlight_.clear();
       deferred_.clear();
-      if (journal_ && !journal_->close(&err)) {
-        logError("channel(", topicName_, ":", name_, "): failed to write journal on exit - ", err);
-      } else {
-        // Everything popped is journaled (and fsynced) or finished: the final sync may record it.
-        disk_->retainSegments(journal_ ? journal_->referencedSegments() : std::vector<int64_t>{});
-        disk_->commitReads(disk_->readPosition());
-      }
-      disk_->close();
+      backlog_.close();
     }
     inFlightCount_.store(0);
     deferredCount_.store(0);
@@ -508,8 +381,8 @@ ChannelStats Channel::stats(bool withClients) const {
   {
     std::lock_guard lock(mu_);
     s.name = name_;
-    s.backendDepth = disk_ ? disk_->depth() : 0;
-    s.depth = static_cast<int64_t>(memory_.size()) + s.backendDepth;
+    s.backendDepth = backlog_.diskDepth();
+    s.depth = backlog_.depth();
     s.inFlightCount = static_cast<int64_t>(inFlight_.size());
     s.deferredCount = static_cast<int64_t>(deferred_.size());
     s.messageCount = messageCount_.load();
@@ -535,7 +408,7 @@ bool Channel::collectE2e(QuantileSummary& into, double* sumNs) const {
 
 int64_t Channel::depth() const {
   std::lock_guard lock(mu_);
-  return static_cast<int64_t>(memory_.size()) + (disk_ ? disk_->depth() : 0);
+  return backlog_.depth();
 }
 
 std::size_t Channel::clientCount() const {

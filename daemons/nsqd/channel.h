@@ -25,16 +25,14 @@
 
 #include "nsq/protocol/error.h"
 #include "nsq/protocol/message.h"
-#include "nsq/storage/disk_queue.h"
+#include "nsqd/backlog.h"
 #include "nsqd/in_flight_table.h"
-#include "nsqd/memory_queue.h"
-#include "nsqd/message_journal.h"
+#include "nsqd/queue_context.h"
 #include "nsqd/quantile.h"
 
 namespace nsq::nsqd {
 
 class ClientSession;
-class Nsqd;
 class Topic;
 
 struct ClientStats;
@@ -55,7 +53,8 @@ struct ChannelStats {
 
 class Channel {
  public:
-  Channel(Nsqd& nsqd, Topic& topic, std::string name);
+  // ctx outlives the channel (nsqd implements it).
+  Channel(StorageContext& ctx, Topic& topic, std::string name);
   ~Channel();
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
@@ -66,16 +65,16 @@ class Channel {
   bool exiting() const { return exiting_.load(std::memory_order_acquire); }
 
   // A publish in three steps, so that an error reply means nothing was stored: put() stages a
-  // copy of a topic message (memory first, then the disk queue's batch; deferNs > 0: for the
+  // copy of a topic message in the channel's backlog (Backlog::stage; deferNs > 0: for the
   // deferred heap and the journal) where no consumer sees it yet; prepare() writes the disk batch
   // and the journal (and runs a sync that is owed inline); then commit() makes everything
-  // visible, or abort() takes it all back. put() and prepare() return false (with *error) when
-  // the message could be stored nowhere; the caller then calls abort(). The topic calls them
-  // under its lock, once per publish or drain pass. A journal fsync that comes due is appended
-  // to *syncs for the caller to run once it has dropped its own locks. Any thread.
-  using Syncs = std::vector<std::unique_ptr<MessageJournal::Sync>>;
-  bool put(Message msg, int64_t deferNs, std::string* error);
-  bool prepare(std::string* error, Syncs* syncs);
+  // visible, or abort() takes it all back. put() and prepare() return an error (PubFailed, with
+  // "exiting" or the storage error text) when the message could be stored nowhere; the caller
+  // then calls abort(). The topic calls them under its lock, once per publish or drain pass. A
+  // journal fsync that comes due goes into syncs, which the caller hands to the syncer once it
+  // has dropped its own locks. Any thread.
+  [[nodiscard]] Error put(Message msg, int64_t deferNs);
+  [[nodiscard]] Error prepare(SyncScope& syncs);
   void commit();
   void abort();
 
@@ -122,12 +121,7 @@ class Channel {
   };
 
   // All below: mu_ held.
-  bool popLocked(Message& out, bool& fromDisk, DiskQueue::Position* at);
-  std::vector<int64_t> restoreJournal();  // returns the segments its entries refer to
-  // Writes the journal's buffered records. On success every message popped from the disk queue
-  // so far is journaled (or finished), so *commit gets the read position the pops may be
-  // committed up to; failures set /ping unhealthy until a later flush works.
-  bool flushJournalLocked(std::string* error, std::optional<DiskQueue::Position>* commit = nullptr);
+  void restoreJournal();  // places the backlog's journaled messages (deferred heap or memory)
   void wakeWaitersLocked(std::size_t n);
   ClientSession* findClientLocked(uint64_t id) const;
   // The in-flight entry for id if this client owns it; else nullptr with *desc set.
@@ -136,24 +130,19 @@ class Channel {
   ErrorCode takeInFlightLocked(ClientSession& client, const MessageId& id, const char* cmd,
                                std::string* desc, Message& out);
 
-  Nsqd& nsqd_;
+  StorageContext& ctx_;
   const std::string name_;
   const std::string topicName_;
   const bool ephemeral_;
 
   mutable std::mutex mu_;
-  MemoryQueue memory_;
-  std::shared_ptr<DiskQueue> disk_;  // null for #ephemeral
-  std::unique_ptr<MessageJournal> journal_;  // null for #ephemeral
+  Backlog backlog_;  // memory + disk queue + journal (deferred and disk-popped in-flight)
   InFlightTable inFlight_;
   std::vector<Deferred> deferred_;  // min-heap by deadline
-  std::vector<Message> staged_;           // put() for memory, until commit()
   std::vector<Deferred> stagedDeferred_;  // put() with a delay, until commit()
-  uint64_t refsVersion_ = 0;              // journal_->refsVersion() last given to disk_
   std::vector<std::shared_ptr<ClientSession>> clients_;
   std::vector<ClientSession*> waiting_;
   std::size_t nextWake_ = 0;
-  std::string scratch_;
   // FIN latencies (now - publish time); null when percentiles are off. Has its own lock, taken
   // after mu_ is released.
   std::unique_ptr<LatencyWindow> e2e_;

@@ -451,9 +451,9 @@ std::shared_ptr<Topic> ClientSession::topicFor(std::string_view name) {
 Error ClientSession::publish(std::string_view topicName, const std::vector<std::string_view>& bodies,
                              int64_t deferNs, ErrorCode failCode, const char* cmd) {
   auto topic = topicFor(topicName);
-  std::string error = "exiting";
-  if (!topic || !topic->publish(bodies, deferNs, &error))
-    return {failCode, std::string(cmd) + " failed " + error};
+  if (!topic) return {failCode, std::string(cmd) + " failed exiting"};
+  if (Error error = topic->publish(bodies, deferNs, failCode))
+    return {error.code, std::string(cmd) + " failed " + error.description};
   {
     std::lock_guard lock(infoMutex_);
     pubCounts_[cachedTopicName_] += bodies.size();

@@ -288,11 +288,12 @@ bool deferParam(Call& c, int64_t& deferNs) {
   return true;
 }
 
-HttpReply publish(Call& c, Topic& topic, const std::vector<std::string_view>& bodies, int64_t deferNs) {
-  std::string error;
-  if (topic.publish(bodies, deferNs, &error)) return text("OK");
+HttpReply publish(Call& c, Topic& topic, const std::vector<std::string_view>& bodies, int64_t deferNs,
+                  ErrorCode failCode) {
+  Error error = topic.publish(bodies, deferNs, failCode);
+  if (!error) return text("OK");
   if (c.nsqd.exiting() || topic.exiting()) return err(503, "EXITING");
-  logError("HTTP: publish to topic ", topic.name(), " failed - ", error);
+  logError("HTTP: publish to topic ", topic.name(), " failed - ", error.description);
   return err(500, "INTERNAL_ERROR");
 }
 
@@ -308,7 +309,7 @@ HttpReply doPub(Call& c) {
   if (auto e = topicFromQuery(c, topic, true)) return *e;
   int64_t deferNs = 0;
   if (!deferParam(c, deferNs)) return err(400, "INVALID_DEFER");
-  return publish(c, *topic, {std::string_view(body)}, deferNs);
+  return publish(c, *topic, {std::string_view(body)}, deferNs, deferNs > 0 ? ErrorCode::DpubFailed : ErrorCode::PubFailed);
 }
 
 HttpReply doMpub(Call& c) {
@@ -349,7 +350,7 @@ HttpReply doMpub(Call& c) {
       bodies.push_back(line);
     }
   }
-  return publish(c, *topic, bodies, deferNs);
+  return publish(c, *topic, bodies, deferNs, ErrorCode::MpubFailed);
 }
 
 // --- /stats --------------------------------------------------------------------------------

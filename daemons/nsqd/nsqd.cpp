@@ -1,4 +1,21 @@
-// Nsqd: lifecycle, topic registry, listeners, queue scanner and nsqd.dat.
+// Nsqd: lifecycle and wiring. It owns the topic registry, the TCP listener, the IO loops, the
+// HTTP API, the queue scanner, the syncer, /ping health (health.cpp) and nsqd.dat (metadata.cpp),
+// and relays topology changes to nsqlookupd. Storage policy lives in each queue's Backlog.
+//
+// Threading model (fixed thread counts):
+//   - main: start() and stop();
+//   - accept thread: accepts TCP connections and hands each to an IO loop, round robin;
+//   - N IO loops (--io-threads, default min(cores, 8)): every client's reads, commands and
+//     writes, non-blocking over epoll; a subscribed client pulls messages on its own loop;
+//   - HTTP: an event loop reads requests, a fixed worker pool runs the handlers;
+//   - the queue scanner: expires in-flight and deferred messages, moves topic backlogs into
+//     channels and runs time-based syncs, one pass per --queue-scan-interval (at once while
+//     there is work);
+//   - the syncer: runs every fsync (journals, disk queues, nsqd.dat writes from IO threads) in
+//     the order handed over, so no lock holder waits for the disk;
+//   - lookupd registrar, auth workers and the statsd pusher, each with its own threads.
+// Locks: topicsMutex_ (registry) > a topic's lock > its channels' locks; none is held across a
+// socket write or an fsync.
 #include "nsqd/nsqd.h"
 
 #include <arpa/inet.h>
@@ -10,21 +27,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <random>
-#include <sstream>
 #include <stdexcept>
 
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
 #include "nsq/base/number.h"
-#include "nsq/version.h"
 #include "nsqd/auth.h"
 #include "nsqd/channel.h"
 #include "nsqd/client_session.h"
@@ -97,71 +108,12 @@ std::string peerAddress(const sockaddr_storage& ss) {
 }  // namespace
 
 Nsqd::Nsqd(NsqdOptions opts)
-    : opts_(std::move(opts)), startTime_(wallNanos() / 1'000'000'000), syncer_(opts_.syncEvery > 1) {}
+    : opts_(std::move(opts)), startTime_(wallNanos() / 1'000'000'000), metadata_(opts_.dataPath),
+      syncer_(opts_.syncEvery > 1) {}
 
 Nsqd::~Nsqd() { stop(); }
 
-DiskQueueOptions Nsqd::diskQueueOptions(const std::string& queueName) const {
-  DiskQueueOptions o;
-  o.dataPath = opts_.dataPath;
-  o.name = queueName;
-  o.maxBytesPerFile = opts_.maxBytesPerFile;
-  o.minMsgSize = static_cast<int32_t>(kMessageHeaderLength);
-  o.maxMsgSize = static_cast<int32_t>(opts_.maxMsgSize + static_cast<int64_t>(kMessageHeaderLength));
-  o.syncEvery = opts_.syncEvery;
-  o.syncTimeout = opts_.syncTimeout;
-  o.logError = [](const std::string& text) { logError("DISKQUEUE: ", text); };
-  return o;
-}
-
-std::shared_ptr<DiskQueue> Nsqd::makeDiskQueue(const std::string& queueName, std::vector<int64_t> retained) {
-  auto o = diskQueueOptions(queueName);
-  o.retainedSegments = std::move(retained);
-  o.onHealth = [this, source = "diskqueue(" + queueName + ")"](const std::string& error) {
-    if (error.empty())
-      clearHealth(source);
-    else
-      setHealth(source, error);
-  };
-  // The callback needs the queue it belongs to, which exists only after construction; it is
-  // first called from a put or pop, after the assignment below.
-  auto self = std::make_shared<std::weak_ptr<DiskQueue>>();
-  o.onSyncDue = [this, self] {
-    syncer_.run([w = *self] {
-      if (auto q = w.lock()) q->syncIfNeeded();
-    });
-  };
-  auto q = std::make_shared<DiskQueue>(std::move(o));
-  *self = q;
-  return q;
-}
-
-void Nsqd::journalThenDisk(std::unique_ptr<MessageJournal::Sync> journal, std::shared_ptr<DiskQueue> disk,
-                           std::optional<DiskQueue::Position> commit) {
-  if (!journal && !disk) return;
-  syncer_.run([j = std::shared_ptr<MessageJournal::Sync>(std::move(journal)), d = std::move(disk), commit] {
-    if (j && !j->run()) return;  // the pops stay uncommitted: a crash redelivers, never loses
-    if (!d) return;
-    if (commit) d->commitReads(*commit);
-    d->syncIfNeeded();
-  });
-}
-
 void Nsqd::wakeScanner() { scanCv_.notify_all(); }
-
-bool Nsqd::storeMessage(std::size_t memorySize, std::vector<Message>& staged, DiskQueue* disk,
-                        std::string& scratch, Message&& msg, std::string* error) {
-  auto limit = static_cast<std::size_t>(opts_.memQueueSize);
-  if (!disk) limit = std::max<std::size_t>(limit, 1);
-  if (memorySize + staged.size() < limit) {
-    staged.push_back(std::move(msg));
-    return true;
-  }
-  if (!disk) return true;  // #ephemeral: overflow is discarded
-  scratch.clear();
-  msg.appendPayload(scratch);
-  return disk->append(scratch, error);  // health: the queue reports to setHealth()
-}
 
 void Nsqd::lockDataPath() {
   std::filesystem::create_directories(opts_.dataPath);
@@ -327,7 +279,7 @@ std::shared_ptr<Topic> Nsqd::getTopic(const std::string& name) {
     std::unique_lock lock(topicsMutex_);
     auto it = topics_.find(name);
     if (it != topics_.end()) return it->second;
-    topic = std::make_shared<Topic>(*this, name);
+    topic = std::make_shared<Topic>(*this, *this, name);
     topics_.emplace(name, topic);
   }
   logInfo("TOPIC(", name, "): created");
@@ -389,30 +341,6 @@ std::vector<std::shared_ptr<Topic>> Nsqd::topics() const {
   return out;
 }
 
-void Nsqd::setHealth(const std::string& source, const std::string& error) {
-  std::lock_guard lock(healthMutex_);
-  healthErrors_[source] = {++healthSeq_, error};
-  healthy_.store(false);
-}
-
-void Nsqd::clearHealth(const std::string& source) {
-  if (healthy()) return;
-  std::lock_guard lock(healthMutex_);
-  if (healthErrors_.erase(source) == 0) return;
-  if (healthErrors_.empty()) {
-    healthy_.store(true);
-    logInfo("NSQ: healthy again (", source, " works)");
-  }
-}
-
-std::string Nsqd::health() const {
-  std::lock_guard lock(healthMutex_);
-  const std::pair<uint64_t, std::string>* latest = nullptr;
-  for (const auto& [source, e] : healthErrors_)
-    if (!latest || e.first > latest->first) latest = &e;
-  return latest ? "NOK - " + latest->second : "OK";
-}
-
 void Nsqd::persistMetadataLater() {
   if (metadataQueued_.exchange(true)) return;  // a queued write will see this change too
   syncer_.run([this] {
@@ -452,93 +380,30 @@ void Nsqd::channelDeleted(const std::string& topic, const std::string& channel) 
 void Nsqd::persistMetadata() {
   std::lock_guard lock(metadataMutex_);
   if (loadingMetadata_) return;
-  Poco::JSON::Object root;
-  Poco::JSON::Array topicsJson;
+  std::vector<TopicMetadata> state;
   for (const auto& topic : topics()) {
     if (topic->ephemeral()) continue;
-    Poco::JSON::Object t;
-    t.set("name", topic->name());
-    t.set("paused", topic->paused());
-    Poco::JSON::Array chans;
-    for (const auto& c : topic->channels()) {
-      if (c->ephemeral()) continue;
-      Poco::JSON::Object cj;
-      cj.set("name", c->name());
-      cj.set("paused", c->paused());
-      chans.add(cj);
-    }
-    t.set("channels", chans);
-    topicsJson.add(t);
+    TopicMetadata t{topic->name(), topic->paused(), {}};
+    for (const auto& c : topic->channels())
+      if (!c->ephemeral()) t.channels.push_back({c->name(), c->paused()});
+    state.push_back(std::move(t));
   }
-  root.set("topics", topicsJson);
-  root.set("version", std::string(NSQ_VERSION));
-  std::ostringstream out;
-  root.stringify(out);
-  std::string data = out.str();
-  // An HTTP create persists at once and the topology hook queues a write too; the same
-  // contents are not written (and fsynced) twice.
-  if (data == lastMetadata_) return;
-  std::string path = opts_.dataPath + "/nsqd.dat";
-  std::string tmp = path + "." + std::to_string(std::random_device{}()) + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    logError("NSQ: failed to write metadata ", tmp, " - ", std::strerror(errno));
-    return;
-  }
-  bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    logError("NSQ: failed to write metadata ", path, " - ", std::strerror(errno));
-    ::unlink(tmp.c_str());
-    return;
-  }
-  lastMetadata_ = std::move(data);
-}
-
-void Nsqd::syncJournalsLater(std::vector<std::unique_ptr<MessageJournal::Sync>>& syncs) {
-  for (auto& s : syncs) journalThenDisk(std::move(s), nullptr);
-  syncs.clear();
+  (void)metadata_.save(state);  // a failure is logged; the next change writes it again
 }
 
 void Nsqd::loadMetadata() {
-  std::string path = opts_.dataPath + "/nsqd.dat";
-  std::ifstream in(path);
-  if (!in) return;
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (buf.str().empty()) return;
-  Poco::JSON::Object::Ptr root;
-  try {
-    root = Poco::JSON::Parser().parse(buf.str()).extract<Poco::JSON::Object::Ptr>();
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": failed to parse metadata - " + e.what());
-  }
+  std::vector<TopicMetadata> state;
   {
     std::lock_guard lock(metadataMutex_);
+    state = metadata_.load();
     loadingMetadata_ = true;
   }
-  auto topicsJson = root->getArray("topics");
-  for (std::size_t i = 0; topicsJson && i < topicsJson->size(); ++i) {
-    auto t = topicsJson->getObject(static_cast<unsigned>(i));
-    if (!t) continue;
-    std::string name = t->optValue<std::string>("name", "");
-    if (!isValidTopicName(name) || isEphemeral(name)) {
-      logWarn("NSQ: skipping creation of invalid topic ", name);
-      continue;
-    }
-    auto topic = getTopic(name);
-    if (t->optValue<bool>("paused", false)) topic->pause();
-    auto chans = t->getArray("channels");
-    for (std::size_t j = 0; chans && j < chans->size(); ++j) {
-      auto c = chans->getObject(static_cast<unsigned>(j));
-      if (!c) continue;
-      std::string cname = c->optValue<std::string>("name", "");
-      if (!isValidChannelName(cname) || isEphemeral(cname)) {
-        logWarn("NSQ: skipping creation of invalid channel ", cname);
-        continue;
-      }
-      auto channel = topic->getChannel(cname);
-      if (channel && c->optValue<bool>("paused", false)) channel->pause();
+  for (const auto& t : state) {
+    auto topic = getTopic(t.name);
+    if (t.paused) topic->pause();
+    for (const auto& c : t.channels) {
+      auto channel = topic->getChannel(c.name);
+      if (channel && c.paused) channel->pause();
     }
   }
   std::lock_guard lock(metadataMutex_);

@@ -1,6 +1,8 @@
 #pragma once
-// Nsqd: the broker. Owns the topic map, the TCP listener and IO loops, the HTTP API, the queue
-// scanner and the metadata file (nsqd.dat). See main.cpp for the threading model.
+// Nsqd: the broker's lifecycle and wiring. Owns the topic map, the TCP listener and IO loops,
+// the HTTP API, the queue scanner, the syncer, /ping health and the metadata file (nsqd.dat);
+// topics and channels see it only through StorageContext and TopologyEvents (queue_context.h).
+// The threading model is at the top of nsqd.cpp.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -16,10 +18,10 @@
 
 #include <Poco/Net/Context.h>
 
-#include "nsq/storage/disk_queue.h"
-#include "nsqd/memory_queue.h"
-#include "nsqd/message_journal.h"
+#include "nsqd/health.h"
+#include "nsqd/metadata.h"
 #include "nsqd/options.h"
+#include "nsqd/queue_context.h"
 #include "nsqd/syncer.h"
 
 namespace nsq::nsqd {
@@ -32,10 +34,10 @@ class StatsdPusher;
 class IoLoop;
 class Topic;
 
-class Nsqd {
+class Nsqd final : public StorageContext, public TopologyEvents {
  public:
   explicit Nsqd(NsqdOptions opts);
-  ~Nsqd();
+  ~Nsqd() override;
   Nsqd(const Nsqd&) = delete;
   Nsqd& operator=(const Nsqd&) = delete;
 
@@ -46,7 +48,7 @@ class Nsqd {
   // deferred message is written to disk. Idempotent.
   void stop();
 
-  const NsqdOptions& options() const { return opts_; }
+  const NsqdOptions& options() const override { return opts_; }
   int tcpPort() const { return tcpPort_; }
   int httpPort() const { return httpPort_; }
   int httpsPort() const { return httpsPort_; }  // 0 without cert+key or --https-address
@@ -60,40 +62,19 @@ class Nsqd {
   // Topic registry. getTopic creates on first use (nullptr while exiting).
   std::shared_ptr<Topic> getTopic(const std::string& name);
   std::shared_ptr<Topic> findTopic(const std::string& name) const;
-  bool deleteTopic(const std::string& name);  // false if absent
+  bool deleteTopic(const std::string& name) override;  // false if absent
   std::vector<std::shared_ptr<Topic>> topics() const;  // sorted by name
 
-  // Options for a topic's or channel's disk queue.
-  DiskQueueOptions diskQueueOptions(const std::string& queueName) const;
-  // A topic's or channel's disk queue, its due syncs run by syncer() and its health reported to
-  // setHealth(). retained: segments the owner's journal refers to (DiskQueue::retainSegments).
-  std::shared_ptr<DiskQueue> makeDiskQueue(const std::string& queueName, std::vector<int64_t> retained = {});
-  // Where fsyncs run (see syncer.h); journalThenDisk() queues a journal fsync and, if it
-  // succeeds, commits the disk queue's reads up to *commit (when given) and runs its owed sync
-  // (journal and disk may each be null).
-  Syncer& syncer() { return syncer_; }
-  void journalThenDisk(std::unique_ptr<MessageJournal::Sync> journal, std::shared_ptr<DiskQueue> disk,
-                       std::optional<DiskQueue::Position> commit = std::nullopt);
-  // journalThenDisk() for each journal fsync a publish or drain collected; empties syncs.
-  void syncJournalsLater(std::vector<std::unique_ptr<MessageJournal::Sync>>& syncs);
+  // Where fsyncs run (see syncer.h).
+  Syncer& syncer() override { return syncer_; }
   // Asks the scanner for a pass now (a topic has a backlog to move into a new channel).
-  void wakeScanner();
-
-  // Stores a message a topic or channel accepted: into staged (the caller moves it to its
-  // memory queue once the publish is prepared) while memorySize + staged stays below
-  // --mem-queue-size (an #ephemeral queue, disk == nullptr, keeps at least a one-message
-  // hand-off slot and drops the overflow), else appended to the disk queue's batch (scratch is
-  // the caller's encode buffer), which DiskQueue::prepare()/publish() complete. false with
-  // *error when the disk write fails. Caller holds its queue lock.
-  bool storeMessage(std::size_t memorySize, std::vector<Message>& staged, DiskQueue* disk,
-                    std::string& scratch, Message&& msg, std::string* error);
+  void wakeScanner() override;
 
   // Health: NOK while any source (a disk queue, a journal) has a failed write or sync that no
   // later write or sync of the same source has made good. Any thread.
-  void setHealth(const std::string& source, const std::string& error);
-  void clearHealth(const std::string& source);  // cheap when the source is not failing
-  std::string health() const;  // "OK" or "NOK - <error>" (the latest failure)
-  bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
+  HealthSink& healthSink() override { return health_; }
+  std::string health() const { return health_.text(); }  // "OK" or "NOK - <error>" (the latest)
+  bool healthy() const { return health_.healthy(); }
 
   // Writes nsqd.dat (topics, channels, paused state). Any thread. persistMetadataLater() has
   // the syncer do it (coalesced), for callers on IO threads.
@@ -103,8 +84,8 @@ class Nsqd {
   // never with a topic or channel lock held.
   void topicCreated(const std::shared_ptr<Topic>& topic);
   void topicDeleted(const std::string& topic);
-  void channelCreated(const std::string& topic, const std::string& channel);
-  void channelDeleted(const std::string& topic, const std::string& channel);
+  void channelCreated(const std::string& topic, const std::string& channel) override;
+  void channelDeleted(const std::string& topic, const std::string& channel) override;
 
   // nsqlookupd TCP addresses in use; setting them connects new ones and drops removed ones.
   std::vector<std::string> lookupdAddresses() const;
@@ -129,16 +110,13 @@ class Nsqd {
   int64_t startTime_;
   std::atomic<bool> exiting_{false};
   std::atomic<bool> started_{false};
-  std::atomic<bool> healthy_{true};
-  mutable std::mutex healthMutex_;
-  std::map<std::string, std::pair<uint64_t, std::string>> healthErrors_;  // source -> (seq, error)
-  uint64_t healthSeq_ = 0;
+  Health health_;
 
   mutable std::shared_mutex topicsMutex_;
   std::unordered_map<std::string, std::shared_ptr<Topic>> topics_;
   std::mutex metadataMutex_;
   bool loadingMetadata_ = false;
-  std::string lastMetadata_;  // what nsqd.dat holds (guarded by metadataMutex_)
+  MetadataFile metadata_;  // guarded by metadataMutex_
 
   int listenFd_ = -1;
   int tcpPort_ = 0;

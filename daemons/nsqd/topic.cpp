@@ -10,17 +10,14 @@
 #include "nsq/base/names.h"
 #include "nsqd/channel.h"
 #include "nsqd/clock.h"
-#include "nsqd/nsqd.h"
 
 namespace nsq::nsqd {
 
-Topic::Topic(Nsqd& nsqd, std::string name)
-    : nsqd_(nsqd), name_(std::move(name)), ephemeral_(isEphemeral(name_)),
-      guids_(nsqd.options().nodeId) {
-  if (ephemeral_) return;
-  disk_ = nsqd_.makeDiskQueue(name_);
-  journal_ = std::make_unique<MessageJournal>(journalOptions(nsqd_.options(), name_));
-  for (auto& e : journal_->recover()) deferredWaiting_.push_back({std::move(e.msg), e.wallDeadline});
+Topic::Topic(StorageContext& ctx, TopologyEvents& events, std::string name)
+    : ctx_(ctx), events_(events), name_(std::move(name)), ephemeral_(isEphemeral(name_)),
+      backlog_(ctx_, name_, !ephemeral_, "TOPIC(" + name_ + ")", Backlog::PopCommit::AtHandOff),
+      guids_(ctx_.options().nodeId) {
+  for (auto& e : backlog_.open()) deferredWaiting_.push_back({std::move(e.msg), e.wallDeadline});
   if (!deferredWaiting_.empty())
     logInfo("TOPIC(", name_, "): restored ", std::to_string(deferredWaiting_.size()),
             " deferred messages from its journal");
@@ -28,49 +25,44 @@ Topic::Topic(Nsqd& nsqd, std::string name)
 
 Topic::~Topic() = default;
 
-bool Topic::distributeLocked(Message&& msg, int64_t deferNs, std::string* error) {
+Error Topic::distributeLocked(Message&& msg, int64_t deferNs) {
   std::size_t n = channels_.size();
   std::size_t i = 0;
-  bool ok = true;
+  Error first;
   for (auto& [name, channel] : channels_) {
     bool last = ++i == n;
-    ok &= channel->put(last ? std::move(msg) : Message(msg), deferNs, error);
+    Error e = channel->put(last ? std::move(msg) : Message(msg), deferNs);
+    if (e && !first) first = std::move(e);
   }
-  return ok;
+  return first;
 }
 
-bool Topic::finishChannelsLocked(std::string* error, Syncs& syncs) {
-  bool ok = true;
-  for (auto& [name, channel] : channels_)
-    if (!(ok = channel->prepare(error, &syncs))) break;
-  for (auto& [name, channel] : channels_) ok ? channel->commit() : channel->abort();
-  return ok;
+void Topic::finishChannelsLocked(Error& error, SyncScope& syncs) {
+  for (auto& [name, channel] : channels_) {
+    if (error) break;
+    error = channel->prepare(syncs);
+  }
+  for (auto& [name, channel] : channels_) error ? channel->abort() : channel->commit();
 }
 
-bool Topic::publish(const std::vector<std::string_view>& bodies, int64_t deferNs,
-                    std::string* error) {
-  Syncs syncs;  // journal fsyncs, handed to the syncer after the topic lock is released
-  bool ok = publishLocked(bodies, deferNs, error, syncs);
-  nsqd_.syncJournalsLater(syncs);
-  return ok;
+Error Topic::publish(const std::vector<std::string_view>& bodies, int64_t deferNs, ErrorCode failCode) {
+  SyncScope syncs;  // journal fsyncs, handed to the syncer after the topic lock is released
+  Error error = publishLocked(bodies, deferNs, syncs);
+  if (error) error.code = failCode;
+  return error;
 }
 
-bool Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs,
-                          std::string* error, Syncs& syncs) {
+Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs, SyncScope& syncs) {
   std::lock_guard lock(mu_);
-  if (exiting()) {
-    if (error) *error = "exiting";
-    return false;
-  }
+  if (exiting()) return {ErrorCode::PubFailed, "exiting"};
   int64_t now = wallNanos();
   bool hold = paused() || !started_.load(std::memory_order_acquire) || channels_.empty();
-  // Nothing becomes visible before everything is stored: messages for the topic's memory queue
-  // wait in `staged`, disk records in the disk queue's unpublished batch, channel copies in the
-  // channels' staging (Channel::put); on any failure all of it is taken back.
-  std::vector<Message> staged;
+  // Nothing becomes visible before everything is stored: messages wait staged in the topic's
+  // backlog (Backlog::stage) or in the channels' (Channel::put); on any failure all of it is
+  // taken back.
   const std::size_t heldBefore = deferredWaiting_.size();
   uint64_t bytes = 0;
-  bool ok = true;
+  Error error;
   for (auto body : bodies) {
     Message msg;
     msg.id = MessageId::fromGuid(guids_.next());
@@ -78,47 +70,26 @@ bool Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t d
     msg.body = Body(body);
     bytes += body.size();
     if (!hold) {
-      ok = distributeLocked(std::move(msg), deferNs, error);
-    } else if (deferNs > 0 && journal_) {
-      journal_->add(msg, now + deferNs);  // waits with its due time, in memory and journal
-      deferredWaiting_.push_back({std::move(msg), now + deferNs});
-    } else if (deferNs > 0 && memory_.size() + staged.size() + deferredWaiting_.size() <
-                                  static_cast<std::size_t>(nsqd_.options().memQueueSize)) {
+      error = distributeLocked(std::move(msg), deferNs);
+    } else if (deferNs > 0 && (backlog_.durable() || backlog_.memoryHasRoom(deferredWaiting_.size()))) {
+      backlog_.stageDeferred(msg, now + deferNs);  // waits with its due time, in memory and journal
       deferredWaiting_.push_back({std::move(msg), now + deferNs});
     } else {
-      // #ephemeral over the mark: discarded
-      ok = nsqd_.storeMessage(memory_.size(), staged, disk_.get(), scratch_, std::move(msg), error);
+      error = backlog_.stage(std::move(msg));
     }
-    if (!ok) break;
+    if (error) break;
   }
-  if (ok && disk_) ok = disk_->prepare(error);
-  if (ok && journal_ && journal_->pending()) {
-    std::string err;
-    if ((ok = journal_->flush(&err))) {
-      nsqd_.clearHealth(journal_->path());
-      if (auto s = journal_->takeSync()) syncs.push_back(std::move(s));
-    } else {
-      logError("TOPIC(", name_, "): journal write failed - ", err);
-      nsqd_.setHealth(journal_->path(), err);
-      if (error) *error = err;
-    }
-  }
-  if (!hold) ok = finishChannelsLocked(ok ? error : nullptr, syncs) && ok;
-  if (!ok) {
-    if (disk_) disk_->abort();
-    if (journal_) {
-      for (std::size_t i = heldBefore; i < deferredWaiting_.size(); ++i) journal_->remove(deferredWaiting_[i].msg.id);
-      std::string err;
-      if (journal_->pending() && !journal_->flush(&err)) nsqd_.setHealth(journal_->path(), err);
-    }
+  if (!error) error = backlog_.prepare(syncs);
+  if (!hold) finishChannelsLocked(error, syncs);
+  if (error) {
+    backlog_.abort();
     deferredWaiting_.resize(heldBefore);
-    return false;
+    return error;
   }
-  if (disk_) disk_->publish();
-  for (auto& m : staged) memory_.push(std::move(m));
+  backlog_.commit();
   messageCount_.fetch_add(bodies.size(), std::memory_order_relaxed);
   messageBytes_.fetch_add(bytes, std::memory_order_relaxed);
-  return true;
+  return {};
 }
 
 std::shared_ptr<Channel> Topic::getChannel(const std::string& name, bool* created) {
@@ -131,13 +102,13 @@ std::shared_ptr<Channel> Topic::getChannel(const std::string& name, bool* create
       if (created) *created = false;
       return it->second;
     }
-    channel = std::make_shared<Channel>(nsqd_, *this, name);
+    channel = std::make_shared<Channel>(ctx_, *this, name);
     channels_.emplace(name, channel);
     if (created) *created = true;
     logInfo("TOPIC(", name_, "): new channel(", name, ")");
   }
   drainSoon();
-  nsqd_.channelCreated(name_, name);
+  events_.channelCreated(name_, name);
   return channel;
 }
 
@@ -167,76 +138,53 @@ bool Topic::deleteChannel(const std::string& name) {
   }
   logInfo("TOPIC(", name_, "): deleting channel ", name);
   channel->close(true);
-  nsqd_.channelDeleted(name_, name);
-  if (lastOfEphemeralTopic) nsqd_.deleteTopic(name_);
+  events_.channelDeleted(name_, name);
+  if (lastOfEphemeralTopic) events_.deleteTopic(name_);
   return true;
 }
 
 bool Topic::drain(std::size_t budget) {
   std::lock_guard lock(mu_);
+  // Declared after the lock: handed to the syncer before the lock is released, so a later pass
+  // cannot queue its commit ahead of this pass's channel journal fsyncs.
+  SyncScope syncs;
   if (exiting()) return false;
   if (paused() || !started_.load(std::memory_order_acquire) || channels_.empty()) {
     // Holding its messages, the topic still owes its time-based syncs (and the retry of a
     // failed write's sync, which is what clears /ping once the disk works again).
-    if (disk_ && disk_->syncDue()) nsqd_.journalThenDisk(nullptr, disk_);
+    backlog_.syncLater(syncs);
     return false;
   }
   bool moved = false;
-  std::string error;
-  Syncs syncs;
   const int64_t wallNow = wallNanos();
+  // Each channel keeps what it could store; one that failed (full disk) loses this pass's
+  // copies, as a failed put always did (its error is logged below).
   for (auto& w : deferredWaiting_) {
     MessageId id = w.msg.id;
-    distributeLocked(std::move(w.msg), std::max<int64_t>(0, w.wallDeadline - wallNow), &error);
-    if (journal_) journal_->remove(id);
+    (void)distributeLocked(std::move(w.msg), std::max<int64_t>(0, w.wallDeadline - wallNow));
+    backlog_.forget(id);
     moved = true;
   }
   deferredWaiting_.clear();
   Message msg;
-  while (budget > 0 && memory_.pop(msg)) {
-    distributeLocked(std::move(msg), 0, &error);
+  while (budget > 0 && backlog_.pop(msg)) {
+    (void)distributeLocked(std::move(msg), 0);
     --budget;
     moved = true;
   }
-  std::string payload;
-  bool popped = false;
-  while (budget > 0 && disk_ && disk_->popNoSync(payload)) {
-    popped = true;
-    if (!Message::parsePayload(payload, msg)) continue;
-    distributeLocked(std::move(msg), 0, &error);
-    --budget;
-    moved = true;
-  }
-  // Each channel keeps what it could store; one that failed (full disk) loses this pass's
-  // copies, as a failed put always did.
   for (auto& [name, channel] : channels_) {
-    std::string err;
-    if (channel->prepare(&err, &syncs)) {
-      channel->commit();
-    } else {
+    if (Error e = channel->prepare(syncs)) {
       channel->abort();
-      logError("TOPIC(", name_, "): failed to move messages to channel ", name, " - ", err);
-    }
-  }
-  // The channels stored the popped messages (written above), so the pops may be committed. The
-  // channels' journal fsyncs are queued before this topic's journal fsync and the sync that
-  // lets its disk queue record the pops (the syncer runs them in this order).
-  std::optional<DiskQueue::Position> commit;
-  if (popped) commit = disk_->readPosition();
-  nsqd_.syncJournalsLater(syncs);
-  std::unique_ptr<MessageJournal::Sync> journalSync;
-  if (journal_ && journal_->pending()) {
-    std::string err;
-    if (journal_->flush(&err)) {
-      nsqd_.clearHealth(journal_->path());
+      logError("TOPIC(", name_, "): failed to move messages to channel ", name, " - ", e.description);
     } else {
-      logError("TOPIC(", name_, "): journal write failed - ", err);
-      nsqd_.setHealth(journal_->path(), err);
+      channel->commit();
     }
-    journalSync = journal_->takeSync();
   }
-  bool diskOwed = disk_ && (popped || disk_->syncDue());
-  nsqd_.journalThenDisk(std::move(journalSync), diskOwed ? disk_ : nullptr, commit);
+  // The channels stored the popped messages, so the pops may be committed. The channels'
+  // journal fsyncs are queued before this topic's journal fsync and the sync that lets its disk
+  // queue record the pops (the syncer runs them in this order).
+  backlog_.flushJournal();
+  backlog_.syncLater(syncs);
   return moved;
 }
 
@@ -247,7 +195,7 @@ void Topic::start() {
 
 void Topic::drainSoon() {
   // A bounded part here (the caller may be an IO thread), the rest by the scanner in passes.
-  if (drain(kInlineDrain)) nsqd_.wakeScanner();
+  if (drain(kInlineDrain)) events_.wakeScanner();
 }
 
 void Topic::pause() { paused_.store(true); }
@@ -259,13 +207,8 @@ void Topic::unpause() {
 
 void Topic::empty() {
   std::lock_guard lock(mu_);
-  memory_.clear();
   deferredWaiting_.clear();
-  if (disk_) disk_->empty();
-  if (journal_) {
-    journal_->clear();
-    nsqd_.clearHealth(journal_->path());
-  }
+  backlog_.empty();
 }
 
 void Topic::close(bool deleteData) {
@@ -278,31 +221,11 @@ void Topic::close(bool deleteData) {
   }
   for (auto& [n, c] : channels) c->close(deleteData);
   std::lock_guard lock(mu_);
-  if (deleteData) {
-    memory_.clear();
-    deferredWaiting_.clear();
-    if (disk_) disk_->deleteAll();
-    if (journal_) {
-      journal_->removeFile();
-      nsqd_.clearHealth(journal_->path());
-    }
-    return;
-  }
-  if (!disk_) return;
-  Message msg;
-  std::string err;
-  auto spill = [&](const Message& m) {
-    scratch_.clear();
-    m.appendPayload(scratch_);
-    if (!disk_->put(scratch_, &err))
-      logError("TOPIC(", name_, "): failed to persist message on exit - ", err);
-  };
-  deferredWaiting_.clear();  // they are in the journal, due times included
-  while (memory_.pop(msg)) spill(msg);
-  disk_->commitReads(disk_->readPosition());  // drain() stored whatever it popped in the channels
-  if (journal_ && !journal_->close(&err))
-    logError("TOPIC(", name_, "): failed to write journal on exit - ", err);
-  disk_->close();
+  deferredWaiting_.clear();  // deleted, or in the journal with their due times
+  if (deleteData)
+    backlog_.deleteData();
+  else
+    backlog_.close();  // memory to disk; drain() stored whatever it popped in the channels
 }
 
 TopicStats Topic::stats(const std::string& channelFilter, bool withClients) const {
@@ -311,8 +234,8 @@ TopicStats Topic::stats(const std::string& channelFilter, bool withClients) cons
   {
     std::lock_guard lock(mu_);
     s.name = name_;
-    s.backendDepth = disk_ ? disk_->depth() : 0;
-    s.depth = static_cast<int64_t>(memory_.size() + deferredWaiting_.size()) + s.backendDepth;
+    s.backendDepth = backlog_.diskDepth();
+    s.depth = backlog_.depth() + static_cast<int64_t>(deferredWaiting_.size());
     s.messageCount = messageCount_.load();
     s.messageBytes = messageBytes_.load();
     s.paused = paused();
@@ -322,7 +245,7 @@ TopicStats Topic::stats(const std::string& channelFilter, bool withClients) cons
   std::optional<QuantileSummary> e2e;
   double e2eSum = 0;
   if (!chans.empty())
-    if (auto targets = makeQuantileTargets(nsqd_.options().e2eProcessingLatencyPercentiles)) e2e.emplace(targets);
+    if (auto targets = makeQuantileTargets(ctx_.options().e2eProcessingLatencyPercentiles)) e2e.emplace(targets);
   for (const auto& c : chans) {
     if (channelFilter.empty() || c->name() == channelFilter) s.channels.push_back(c->stats(withClients));
     if (e2e) c->collectE2e(*e2e, &e2eSum);
@@ -333,8 +256,7 @@ TopicStats Topic::stats(const std::string& channelFilter, bool withClients) cons
 
 int64_t Topic::depth() const {
   std::lock_guard lock(mu_);
-  return static_cast<int64_t>(memory_.size() + deferredWaiting_.size()) +
-         (disk_ ? disk_->depth() : 0);
+  return backlog_.depth() + static_cast<int64_t>(deferredWaiting_.size());
 }
 
 }  // namespace nsq::nsqd

@@ -13,17 +13,16 @@
 #include <string_view>
 #include <vector>
 
+#include "nsq/protocol/error.h"
 #include "nsq/protocol/message.h"
-#include "nsq/storage/disk_queue.h"
+#include "nsqd/backlog.h"
 #include "nsqd/guid.h"
-#include "nsqd/memory_queue.h"
-#include "nsqd/message_journal.h"
+#include "nsqd/queue_context.h"
 #include "nsqd/quantile.h"
 
 namespace nsq::nsqd {
 
 class Channel;
-class Nsqd;
 struct ChannelStats;
 
 struct TopicStats {
@@ -41,7 +40,8 @@ struct TopicStats {
 
 class Topic {
  public:
-  Topic(Nsqd& nsqd, std::string name);
+  // ctx and events outlive the topic (nsqd implements both).
+  Topic(StorageContext& ctx, TopologyEvents& events, std::string name);
   ~Topic();
   Topic(const Topic&) = delete;
   Topic& operator=(const Topic&) = delete;
@@ -50,10 +50,11 @@ class Topic {
   bool ephemeral() const { return ephemeral_; }
   bool exiting() const { return exiting_.load(std::memory_order_acquire); }
 
-  // Publishes bodies, all or nothing: false with *error (topic exiting, a disk or journal write
-  // or the sync a write owes failed) means none of them was stored or can be delivered.
-  // deferNs > 0 defers each.
-  bool publish(const std::vector<std::string_view>& bodies, int64_t deferNs, std::string* error);
+  // Publishes bodies, all or nothing: an error (topic exiting, a disk or journal write or the
+  // sync a write owes failed) means none of them was stored or can be delivered. It carries
+  // failCode (the caller's PubFailed, MpubFailed or DpubFailed) and the reason ("exiting" or
+  // the storage error text). deferNs > 0 defers each. Any thread.
+  [[nodiscard]] Error publish(const std::vector<std::string_view>& bodies, int64_t deferNs, ErrorCode failCode);
 
   // Channel registry. getChannel creates on first use (nullptr while exiting).
   std::shared_ptr<Channel> getChannel(const std::string& name, bool* created = nullptr);
@@ -85,25 +86,24 @@ class Topic {
     Message msg;
     int64_t wallDeadline;  // unix ns when it is due
   };
-  using Syncs = std::vector<std::unique_ptr<MessageJournal::Sync>>;
-  bool publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs,
-                     std::string* error, Syncs& syncs);
-  // Prepares what this publish or drain pass staged in the channels (Channel::prepare), then
-  // commits it, or aborts it everywhere when any channel failed. Returns false with *error then.
-  bool finishChannelsLocked(std::string* error, Syncs& syncs);
-  bool distributeLocked(Message&& msg, int64_t deferNs, std::string* error);
+  // Below: mu_ held. Storage errors carry ErrorCode::PubFailed; publish() sets the caller's code.
+  [[nodiscard]] Error publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs, SyncScope& syncs);
+  // Prepares what this publish staged in the channels (Channel::prepare) unless error is set
+  // already, then commits it, or aborts it everywhere when error is set or a channel failed
+  // (error then holds that channel's error).
+  void finishChannelsLocked(Error& error, SyncScope& syncs);
+  // Stages a copy in every channel; the first channel's error if any could not store it.
+  [[nodiscard]] Error distributeLocked(Message&& msg, int64_t deferNs);
 
-  Nsqd& nsqd_;
+  StorageContext& ctx_;
+  TopologyEvents& events_;
   const std::string name_;
   const bool ephemeral_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Channel>> channels_;
-  MemoryQueue memory_;
+  Backlog backlog_;  // its journal holds deferredWaiting_
   std::vector<Waiting> deferredWaiting_;
-  std::shared_ptr<DiskQueue> disk_;
-  std::unique_ptr<MessageJournal> journal_;  // deferredWaiting_ on disk; null for #ephemeral
   GuidFactory guids_;
-  std::string scratch_;
   std::atomic<bool> paused_{false};
   std::atomic<bool> started_{false};
   std::atomic<bool> exiting_{false};

@@ -56,8 +56,8 @@ class ChannelTest : public ::testing::Test {
 
   void publish(const std::vector<std::string>& bodies, int64_t deferNs = 0) {
     std::vector<std::string_view> views(bodies.begin(), bodies.end());
-    std::string error;
-    ASSERT_TRUE(topic->publish(views, deferNs, &error)) << error;
+    Error error = topic->publish(views, deferNs, ErrorCode::PubFailed);
+    ASSERT_FALSE(error) << error.description;
   }
 
   std::vector<std::string> bodiesNumbered(int n, const std::string& prefix = "m") {
@@ -688,8 +688,7 @@ TEST_F(ChannelTest, ClosedChannelRefusesClientsAndPuts) {
   EXPECT_TRUE(channel->exiting());
   auto late = std::make_shared<ClientSession>(*nsqd, *loop, -1, nsqd->newClientId(), "127.0.0.1:2");
   EXPECT_EQ(channel->addClient(late).code, ErrorCode::SubFailed);
-  std::string error;
-  EXPECT_FALSE(channel->put(Message{}, 0, &error));
+  EXPECT_TRUE(channel->put(Message{}, 0));
   EXPECT_TRUE(pull(*client).empty());
 }
 
@@ -745,16 +744,18 @@ TEST_F(ChannelTest, PublishThatOneChannelCannotStoreIsStoredInNone) {
   fs::remove(blocked);
   fs::create_directory(blocked);  // c2's metadata cannot be written: its sync fails
   std::vector<std::string_view> views{"a", "b"};
-  std::string error;
-  EXPECT_FALSE(topic->publish(views, 0, &error));
-  EXPECT_NE(error.find("write metadata"), std::string::npos) << error;
+  Error error = topic->publish(views, 0, ErrorCode::PubFailed);
+  EXPECT_TRUE(error);
+  EXPECT_EQ(error.code, ErrorCode::PubFailed);
+  EXPECT_NE(error.description.find("write metadata"), std::string::npos) << error.description;
   EXPECT_FALSE(nsqd->healthy());
   EXPECT_TRUE(pull(*client).empty());
   EXPECT_EQ(stats().depth, 0);
   EXPECT_EQ(other->depth(), 0);
   EXPECT_EQ(stats().messageCount, 0u);
   fs::remove(blocked);
-  ASSERT_TRUE(topic->publish(views, 0, &error)) << error;
+  error = topic->publish(views, 0, ErrorCode::PubFailed);
+  ASSERT_FALSE(error) << error.description;
   EXPECT_TRUE(nsqd->healthy()) << nsqd->health();
   auto msgs = pull(*client);
   ASSERT_EQ(msgs.size(), 2u);

@@ -1,0 +1,276 @@
+// Backlog: one queue's storage, and the one place that decides memory or disk for a new message.
+// The choice worth knowing: nothing here waits for the disk under the owner's lock except the
+// writes themselves; every fsync (journal, then the disk queue's commit of the pops that journal
+// covers) leaves through a SyncScope, in the order durability needs, for the syncer to run.
+#include "nsqd/backlog.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "nsq/base/log.h"
+#include "nsqd/syncer.h"
+
+namespace nsq::nsqd {
+
+void SyncScope::add(Syncer& syncer, std::function<void()> task) {
+  syncer_ = &syncer;
+  tasks_.push_back(std::move(task));
+}
+
+void SyncScope::handOff() {
+  for (auto& task : tasks_) syncer_->run(std::move(task));
+  tasks_.clear();
+}
+
+DiskQueueOptions diskQueueOptions(const NsqdOptions& opts, const std::string& queueName) {
+  DiskQueueOptions o;
+  o.dataPath = opts.dataPath;
+  o.name = queueName;
+  o.maxBytesPerFile = opts.maxBytesPerFile;
+  o.minMsgSize = static_cast<int32_t>(kMessageHeaderLength);
+  o.maxMsgSize = static_cast<int32_t>(opts.maxMsgSize + static_cast<int64_t>(kMessageHeaderLength));
+  o.syncEvery = opts.syncEvery;
+  o.syncTimeout = opts.syncTimeout;
+  o.logError = [](const std::string& text) { logError("DISKQUEUE: ", text); };
+  return o;
+}
+
+Backlog::Backlog(StorageContext& ctx, std::string queueName, bool durable, std::string logName,
+                 PopCommit popCommit)
+    : ctx_(ctx), queueName_(std::move(queueName)), durable_(durable), logName_(std::move(logName)),
+      popCommit_(popCommit) {}
+
+Backlog::~Backlog() = default;
+
+std::vector<MessageJournal::Entry> Backlog::open() {
+  if (!durable_) return {};
+  // The journal first: the segments it refers to must survive the disk queue's recovery.
+  journal_ = std::make_unique<MessageJournal>(journalOptions(ctx_.options(), queueName_));
+  DiskQueueOptions o = diskQueueOptions(ctx_.options(), queueName_);
+  std::size_t gone = 0;
+  auto resolve = [&](MessageJournal::Entry& e) {
+    std::string payload, err;
+    Message m;
+    if (!DiskQueue::readRecord(o, e.segment, e.offset, payload, &err) || !Message::parsePayload(payload, m) ||
+        m.id != e.msg.id) {
+      ++gone;  // finished before the crash (its DONE was not yet written), or the file was damaged
+      return false;
+    }
+    m.attempts = e.msg.attempts;
+    e.msg = std::move(m);
+    return true;
+  };
+  auto entries = journal_->recover(resolve);
+  if (gone > 0)
+    logWarn(logName_, ": ", std::to_string(gone),
+            " journaled in-flight messages no longer found in the disk queue (finished before a crash, "
+            "or their segment was removed); not restored");
+
+  o.retainedSegments = journal_->referencedSegments();
+  refsVersion_ = journal_->refsVersion();
+  HealthSink& health = ctx_.healthSink();
+  o.onHealth = [&health, source = "diskqueue(" + queueName_ + ")"](const std::string& error) {
+    if (error.empty())
+      health.clearHealth(source);
+    else
+      health.setHealth(source, error);
+  };
+  // The callback needs the queue it belongs to, which exists only after construction; it is
+  // first called from a put or pop, after the assignment below.
+  auto self = std::make_shared<std::weak_ptr<DiskQueue>>();
+  o.onSyncDue = [&syncer = ctx_.syncer(), self] {
+    syncer.run([w = *self] {
+      if (auto q = w.lock()) q->syncIfNeeded();
+    });
+  };
+  disk_ = std::make_shared<DiskQueue>(std::move(o));
+  *self = disk_;
+  return entries;
+}
+
+bool Backlog::memoryHasRoom(std::size_t alsoHeld) const {
+  return memory_.size() + staged_.size() + alsoHeld < static_cast<std::size_t>(ctx_.options().memQueueSize);
+}
+
+Error Backlog::stage(Message&& msg) {
+  auto limit = static_cast<std::size_t>(ctx_.options().memQueueSize);
+  if (!disk_) limit = std::max<std::size_t>(limit, 1);
+  if (memory_.size() + staged_.size() < limit) {
+    staged_.push_back(std::move(msg));
+    return {};
+  }
+  if (!disk_) return {};  // #ephemeral: overflow is discarded
+  scratch_.clear();
+  msg.appendPayload(scratch_);
+  std::string err;
+  if (!disk_->append(scratch_, &err)) return {ErrorCode::PubFailed, std::move(err)};  // health: onHealth
+  return {};
+}
+
+void Backlog::stageDeferred(const Message& msg, int64_t wallDeadline) {
+  if (!journal_) return;
+  journal_->add(msg, wallDeadline);
+  stagedDeferred_.push_back(msg.id);
+}
+
+Error Backlog::prepare(SyncScope& syncs) {
+  std::string err;
+  if (disk_ && !disk_->prepare(&err)) return {ErrorCode::PubFailed, std::move(err)};
+  if (journal_ && journal_->pending())
+    if (Error e = writeJournal()) return e;
+  syncLater(syncs);
+  return {};
+}
+
+std::size_t Backlog::commit() {
+  std::size_t n = staged_.size() + (disk_ ? static_cast<std::size_t>(disk_->publish()) : 0);
+  for (auto& m : staged_) memory_.push(std::move(m));
+  staged_.clear();
+  stagedDeferred_.clear();
+  return n;
+}
+
+void Backlog::abort() {
+  staged_.clear();
+  if (disk_) disk_->abort();
+  if (journal_ && !stagedDeferred_.empty()) {
+    for (const auto& id : stagedDeferred_) journal_->remove(id);
+    flushJournal();  // on failure the next pull or scan writes it
+  }
+  stagedDeferred_.clear();
+}
+
+bool Backlog::pop(Message& out, Popped* where) {
+  if (where) where->fromDisk = false;
+  if (memory_.pop(out)) return true;
+  if (!disk_ || disk_->depth() <= 0) return false;
+  DiskQueue::Position at;
+  while (disk_->popNoSync(scratch_, &at)) {  // committed as the top of backlog.h says
+    popped_ = true;
+    if (where) {
+      where->fromDisk = true;
+      where->at = at;
+    }
+    if (Message::parsePayload(scratch_, out)) return true;
+    logError(logName_, ": dropped undecodable disk record of ", std::to_string(scratch_.size()), " bytes");
+  }
+  return false;
+}
+
+void Backlog::push(Message&& msg) { memory_.push(std::move(msg)); }
+
+void Backlog::journalInFlight(const Message& msg, const Popped& where) {
+  if (!journal_) return;
+  if (where.fromDisk)
+    journal_->addRef(msg, where.at.fileNum, where.at.pos, 0);  // the disk queue keeps the record
+  else if (journal_->contains(msg.id))
+    journal_->update(msg.id, msg.attempts, 0);
+}
+
+void Backlog::journalDeferred(const Message& msg, int64_t wallDeadline) {
+  if (!journal_) return;
+  if (journal_->contains(msg.id))
+    journal_->update(msg.id, msg.attempts, wallDeadline);
+  else
+    journal_->add(msg, wallDeadline);
+}
+
+void Backlog::forget(const MessageId& id) {
+  if (journal_) journal_->remove(id);
+}
+
+void Backlog::flushJournal() {
+  if (journal_ && journal_->pending()) (void)writeJournal();
+}
+
+Error Backlog::writeJournal() {
+  std::string err;
+  const bool wasDirty = journal_->dirty();
+  if (!journal_->flush(&err)) {
+    // Retried by every pull and scan while the disk is full: logged once per outage.
+    if (!wasDirty) logError(logName_, ": journal write failed - ", err, " (retrying)");
+    ctx_.healthSink().setHealth(journal_->path(), err);
+    return {ErrorCode::PubFailed, std::move(err)};
+  }
+  if (wasDirty) logInfo(logName_, ": journal written again");
+  ctx_.healthSink().clearHealth(journal_->path());
+  retainJournalRefs();
+  // Every message popped from the disk queue so far is journaled now (or finished).
+  if (disk_ && popCommit_ == PopCommit::AfterJournal) commit_ = disk_->readPosition();
+  return {};
+}
+
+void Backlog::retainJournalRefs() {
+  // Keep the segments the journal refers to before any commit lets a sync delete them.
+  if (!disk_ || journal_->refsVersion() == refsVersion_) return;
+  refsVersion_ = journal_->refsVersion();
+  disk_->retainSegments(journal_->referencedSegments());
+}
+
+void Backlog::syncLater(SyncScope& syncs) {
+  if (disk_ && popCommit_ == PopCommit::AtHandOff && popped_) commit_ = disk_->readPosition();
+  popped_ = false;
+  std::unique_ptr<MessageJournal::Sync> journal = journal_ ? journal_->takeSync() : nullptr;
+  std::optional<DiskQueue::Position> commit = std::exchange(commit_, std::nullopt);
+  std::shared_ptr<DiskQueue> disk = disk_ && (commit || disk_->syncDue()) ? disk_ : nullptr;
+  if (!journal && !disk) return;
+  syncs.add(ctx_.syncer(), [j = std::shared_ptr<MessageJournal::Sync>(std::move(journal)), d = std::move(disk), commit] {
+    if (j && !j->run()) return;  // the pops stay uncommitted: a crash redelivers, never loses
+    if (!d) return;
+    if (commit) d->commitReads(*commit);
+    d->syncIfNeeded();
+  });
+}
+
+void Backlog::spill(const Message& msg) {
+  if (!disk_ || journaled(msg.id)) return;  // the journal keeps it, due time included
+  scratch_.clear();
+  msg.appendPayload(scratch_);
+  std::string err;
+  if (!disk_->put(scratch_, &err)) logError(logName_, ": failed to persist message on exit - ", err);
+}
+
+void Backlog::spillMemory() {
+  if (!disk_) return;
+  Message msg;
+  while (memory_.pop(msg)) spill(msg);
+}
+
+void Backlog::close() {
+  if (!disk_) return;
+  spillMemory();
+  std::string err;
+  bool journalOk = true;
+  if (journal_ && !(journalOk = journal_->close(&err)))
+    logError(logName_, ": failed to write journal on exit - ", err);
+  // A topic's pops are in its channels; a channel's are journaled (and fsynced) or finished:
+  // the final sync may record them.
+  if (journalOk || popCommit_ == PopCommit::AtHandOff) {
+    disk_->retainSegments(journal_ ? journal_->referencedSegments() : std::vector<int64_t>{});
+    disk_->commitReads(disk_->readPosition());
+  }
+  disk_->close();
+}
+
+void Backlog::empty() {
+  memory_.clear();
+  commit_.reset();
+  popped_ = false;
+  if (disk_) disk_->empty();
+  if (journal_) {
+    journal_->clear();
+    ctx_.healthSink().clearHealth(journal_->path());
+    refsVersion_ = journal_->refsVersion();
+  }
+}
+
+void Backlog::deleteData() {
+  memory_.clear();
+  if (disk_) disk_->deleteAll();
+  if (journal_) {
+    journal_->removeFile();
+    ctx_.healthSink().clearHealth(journal_->path());
+  }
+}
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,168 @@
+#pragma once
+// Backlog: the storage of one queue, a topic's or a channel's. New messages go to a bounded
+// memory queue and, past --mem-queue-size, to the queue's disk queue (an #ephemeral queue has no
+// disk queue and drops the overflow). A journal (MessageJournal) keeps the messages the owner
+// holds outside both queues: deferred ones with their due time, and a channel's in-flight
+// messages that were popped from the disk queue (by reference; the disk queue keeps the segments
+// the journal refers to). Write failures of either file go to the health sink (/ping) and are
+// cleared by the next good write.
+//
+// Threads: not thread-safe; the owner calls everything under its own lock. The fsyncs a call
+// owes are collected in a SyncScope that hands them to the syncer once the owner's locks are
+// released (or when the owner calls handOff()).
+//
+// Crash ordering: a disk pop moves the disk queue's read position in memory only; the syncer
+// records it (DiskQueue::commitReads) only after the message is stored elsewhere: for a channel,
+// after a journal write that covers it and that journal's fsync; for a topic, once the owner
+// handed it to its channels (PopCommit). So a crash duplicates a message, never loses it.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nsq/protocol/error.h"
+#include "nsq/protocol/message.h"
+#include "nsq/storage/disk_queue.h"
+#include "nsqd/memory_queue.h"
+#include "nsqd/message_journal.h"
+#include "nsqd/queue_context.h"
+
+namespace nsq::nsqd {
+
+class Syncer;
+
+// Fsyncs collected under the owner's locks, handed to the syncer in the order they came when
+// handOff() is called or the scope ends. Declare it before the lock guard, so that it ends after
+// the lock is released. Not thread-safe.
+class SyncScope {
+ public:
+  SyncScope() = default;
+  ~SyncScope() { handOff(); }
+  SyncScope(const SyncScope&) = delete;
+  SyncScope& operator=(const SyncScope&) = delete;
+
+  void handOff();
+  bool empty() const { return tasks_.empty(); }
+
+ private:
+  friend class Backlog;
+  void add(Syncer& syncer, std::function<void()> task);
+
+  Syncer* syncer_ = nullptr;
+  std::vector<std::function<void()>> tasks_;
+};
+
+// The disk queue options for queue `queueName` ("topic" or "topic:channel") under nsqd's
+// --data-path, with its size limits and sync policy.
+DiskQueueOptions diskQueueOptions(const NsqdOptions& opts, const std::string& queueName);
+
+class Backlog {
+ public:
+  // When the disk pops may be recorded as done (see the top of the file).
+  enum class PopCommit {
+    AfterJournal,  // a channel: once a journal write covers them (their in-flight references)
+    AtHandOff,     // a topic: at every syncLater(), its caller having stored them in the channels
+  };
+
+  // queueName: "topic" or "topic:channel"; durable false: #ephemeral (memory only). logName
+  // prefixes log lines, e.g. "channel(t:c)". Opens nothing yet: call open().
+  Backlog(StorageContext& ctx, std::string queueName, bool durable, std::string logName, PopCommit popCommit);
+  ~Backlog();
+  Backlog(const Backlog&) = delete;
+  Backlog& operator=(const Backlog&) = delete;
+
+  // Replays the journal (references resolved from the disk queue's files; those no longer found
+  // are dropped with a warning) and then opens the disk queue, which keeps the segments the
+  // journal refers to. Returns the journal's live entries for the owner to place. Call once,
+  // before anything else; nothing to do for an ephemeral backlog.
+  std::vector<MessageJournal::Entry> open();
+
+  bool durable() const { return durable_; }
+  std::size_t memorySize() const { return memory_.size(); }
+  int64_t diskDepth() const { return disk_ ? disk_->depth() : 0; }
+  int64_t depth() const { return static_cast<int64_t>(memory_.size()) + diskDepth(); }
+  // Whether alsoHeld more messages beside the memory queue and this publish's staged ones stay
+  // below --mem-queue-size (an ephemeral topic's deferred messages are bounded by it).
+  bool memoryHasRoom(std::size_t alsoHeld) const;
+
+  // A publish in steps, so that an error reply means nothing was stored. stage() puts a
+  // message where no reader sees it yet: to be pushed to memory while the memory queue plus
+  // what is staged stays below --mem-queue-size (an ephemeral backlog keeps at least a
+  // one-message hand-off slot and drops the overflow), else into the disk queue's unpublished
+  // batch. stageDeferred() journals a message the owner holds with its wall-clock due time.
+  // prepare() writes the disk batch and the journal (a failure marks /ping unhealthy) and adds
+  // the journal fsync that came due to syncs; commit() then makes the staged messages visible
+  // and returns how many, or abort() takes everything staged back out (journal included).
+  // stage() and prepare() fail with ErrorCode::PubFailed and the storage error text; the caller
+  // then calls abort().
+  [[nodiscard]] Error stage(Message&& msg);
+  void stageDeferred(const Message& msg, int64_t wallDeadline);
+  [[nodiscard]] Error prepare(SyncScope& syncs);
+  std::size_t commit();
+  void abort();
+
+  // Where pop() took a message from.
+  struct Popped {
+    bool fromDisk = false;
+    DiskQueue::Position at;  // when fromDisk: where its record sits
+  };
+  // The oldest message: memory first, then the disk queue (its pop is recorded only as the top
+  // of the file says; undecodable records are logged and skipped). False when both are empty.
+  bool pop(Message& out, Popped* where = nullptr);
+  // Back into the memory queue (requeue, timeout, restore): never refused, may pass the mark.
+  void push(Message&& msg);
+
+  // The journal; every call is a no-op (or false) for an ephemeral backlog. Records are
+  // buffered until flushJournal() or prepare().
+  bool journaled(const MessageId& id) const { return journal_ && journal_->contains(id); }
+  // A message going in flight: by reference when it was popped from the disk queue, else its
+  // attempts updated if the journal holds it (a redelivered deferred message).
+  void journalInFlight(const Message& msg, const Popped& where);
+  // A message held until wallDeadline (REQ with a delay): added, or updated if journaled.
+  void journalDeferred(const Message& msg, int64_t wallDeadline);
+  void forget(const MessageId& id);  // finished, dropped or handed on
+  bool journalDirty() const { return journal_ && journal_->dirty(); }  // a write failed
+  // Writes the buffered journal records, if any. A failure is logged once per outage, marks
+  // /ping unhealthy and is retried by the next flush, which clears it.
+  void flushJournal();
+  // Adds to syncs the journal fsync that is due, then the disk queue's commit of the pops that
+  // may be recorded and the sync it owes (the syncer runs them in that order).
+  void syncLater(SyncScope& syncs);
+
+  // Graceful stop. spill() writes a message the owner holds to the disk queue unless the
+  // journal has it (attempts kept; failures logged); spillMemory() does so for the memory
+  // queue; close() spills the memory queue, writes and fsyncs the journal and closes the disk
+  // queue, recording every pop the journal covers. Nothing to do for an ephemeral backlog.
+  void spill(const Message& msg);
+  void spillMemory();
+  void close();
+  // Drops every message and the files' contents; the backlog stays usable.
+  void empty();
+  // Drops every message and removes the files (the queue is deleted).
+  void deleteData();
+
+ private:
+  Error writeJournal();  // flush; PubFailed with the error text on failure
+  void retainJournalRefs();
+
+  StorageContext& ctx_;
+  const std::string queueName_;
+  const bool durable_;
+  const std::string logName_;
+  const PopCommit popCommit_;
+
+  MemoryQueue memory_;
+  std::shared_ptr<DiskQueue> disk_;          // null for #ephemeral
+  std::unique_ptr<MessageJournal> journal_;  // null for #ephemeral
+  std::vector<Message> staged_;              // stage() for memory, until commit()
+  std::vector<MessageId> stagedDeferred_;    // stageDeferred(), until commit()
+  std::optional<DiskQueue::Position> commit_;  // pops the next syncLater() may record
+  bool popped_ = false;                        // a disk pop since the last syncLater()
+  uint64_t refsVersion_ = 0;                   // journal_->refsVersion() last given to disk_
+  std::string scratch_;                        // payload encode buffer
+};
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,46 @@
+#pragma once
+// The narrow views of nsqd that a topic, a channel and their backlogs get instead of Nsqd&:
+// what storage needs (options, where health goes, where fsyncs run) and the topology changes a
+// topic reports upward. Nsqd implements both; a test can pass small fakes.
+#include <string>
+
+#include "nsqd/options.h"
+
+namespace nsq::nsqd {
+
+class Syncer;
+
+// Where a queue reports its disk and journal write failures (/ping). Any thread.
+class HealthSink {
+ public:
+  virtual ~HealthSink() = default;
+  // source (a file or queue name) failed with error: NOK until clearHealth(source).
+  virtual void setHealth(const std::string& source, const std::string& error) = 0;
+  // A later write or sync of source worked. Cheap when source is not failing.
+  virtual void clearHealth(const std::string& source) = 0;
+};
+
+// What a topic's or channel's storage needs from the daemon. Lives as long as every topic.
+class StorageContext {
+ public:
+  virtual ~StorageContext() = default;
+  // nsqd's options (data path, mem-queue-size, sync policy, message size limits, ...).
+  virtual const NsqdOptions& options() const = 0;
+  virtual HealthSink& healthSink() = 0;
+  // Where journal fsyncs and due disk-queue syncs run, in the order handed over.
+  virtual Syncer& syncer() = 0;
+};
+
+// Topology notices a topic sends up. Any thread, never called with a topic or channel lock held.
+class TopologyEvents {
+ public:
+  virtual ~TopologyEvents() = default;
+  virtual void channelCreated(const std::string& topic, const std::string& channel) = 0;
+  virtual void channelDeleted(const std::string& topic, const std::string& channel) = 0;
+  // The last channel of an #ephemeral topic went away: the topic goes too. False if absent.
+  virtual bool deleteTopic(const std::string& topic) = 0;
+  // A topic has more backlog to move into its channels than it moved inline: scan soon.
+  virtual void wakeScanner() = 0;
+};
+
+}  // namespace nsq::nsqd

@@ -1,0 +1,204 @@
+// Backlog without nsqd: a small fake StorageContext (options, a health sink that records the
+// failing sources, a Syncer that runs each task on its caller) and one queue in a temp dir.
+#include "nsqd/backlog.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nsqd/clock.h"
+#include "nsqd/syncer.h"
+#include "support/test_support.h"
+
+namespace nsq::nsqd {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RecordingHealth final : public HealthSink {
+ public:
+  void setHealth(const std::string& source, const std::string& error) override { failing[source] = error; }
+  void clearHealth(const std::string& source) override { failing.erase(source); }
+  std::map<std::string, std::string> failing;
+};
+
+class FakeStorage final : public StorageContext {
+ public:
+  const NsqdOptions& options() const override { return opts; }
+  HealthSink& healthSink() override { return health; }
+  Syncer& syncer() override { return syncer_; }
+
+  NsqdOptions opts;
+  RecordingHealth health;
+
+ private:
+  Syncer syncer_{false};  // never started: tasks run on the caller
+};
+
+class BacklogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ctx.opts.dataPath = dir.path();
+    ctx.opts.memQueueSize = 2;
+  }
+
+  std::unique_ptr<Backlog> open(std::vector<MessageJournal::Entry>* entries = nullptr,
+                                bool durable = true) {
+    auto b = std::make_unique<Backlog>(ctx, "q", durable, "backlog(q)", Backlog::PopCommit::AfterJournal);
+    auto e = b->open();
+    if (entries) *entries = std::move(e);
+    return b;
+  }
+
+  Message message(const std::string& body) {
+    Message m;
+    m.id = MessageId::fromGuid(++guid);
+    m.timestamp = wallNanos();
+    m.body = Body(body);
+    return m;
+  }
+
+  // Stages, prepares and commits bodies; the first error if any (then aborts).
+  Error publish(Backlog& b, const std::vector<std::string>& bodies) {
+    SyncScope syncs;
+    Error error;
+    for (const auto& body : bodies)
+      if ((error = b.stage(message(body)))) break;
+    if (!error) error = b.prepare(syncs);
+    if (error)
+      b.abort();
+    else
+      b.commit();
+    return error;
+  }
+
+  std::vector<std::string> drain(Backlog& b) {
+    std::vector<std::string> out;
+    Message m;
+    while (b.pop(m)) out.emplace_back(m.body.view());
+    return out;
+  }
+
+  test::TempDir dir;
+  FakeStorage ctx;
+  uint64_t guid = 0;
+};
+
+TEST_F(BacklogTest, KeepsMessagesInMemoryUpToMemQueueSizeThenSpillsToDisk) {
+  auto b = open();
+  ASSERT_FALSE(publish(*b, {"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(b->memorySize(), 2u);
+  EXPECT_EQ(b->diskDepth(), 3);
+  EXPECT_EQ(b->depth(), 5);
+  EXPECT_EQ(drain(*b), (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(b->depth(), 0);
+}
+
+TEST_F(BacklogTest, StagedMessagesAreInvisibleUntilCommit) {
+  auto b = open();
+  SyncScope syncs;
+  ASSERT_FALSE(b->stage(message("a")));
+  ASSERT_FALSE(b->stage(message("b")));
+  ASSERT_FALSE(b->stage(message("c")));
+  ASSERT_FALSE(b->prepare(syncs));
+  EXPECT_EQ(b->depth(), 0);
+  EXPECT_EQ(b->commit(), 3u);
+  EXPECT_EQ(b->depth(), 3);
+}
+
+TEST_F(BacklogTest, AbortLeavesNothingInMemoryOnDiskOrInTheJournal) {
+  auto b = open();
+  Message deferred = message("later");
+  SyncScope syncs;
+  for (const char* body : {"a", "b", "c", "d"}) ASSERT_FALSE(b->stage(message(body)));
+  b->stageDeferred(deferred, wallNanos() + 60'000'000'000);
+  ASSERT_FALSE(b->prepare(syncs));
+  b->abort();
+  EXPECT_EQ(b->depth(), 0);
+  EXPECT_FALSE(b->journaled(deferred.id));
+  Message m;
+  EXPECT_FALSE(b->pop(m));
+  b->close();
+  b.reset();
+
+  std::vector<MessageJournal::Entry> entries;
+  auto again = open(&entries);
+  EXPECT_TRUE(entries.empty());
+  EXPECT_EQ(again->depth(), 0);
+}
+
+TEST_F(BacklogTest, EphemeralBacklogKeepsAHandOffSlotAndDropsTheOverflow) {
+  ctx.opts.memQueueSize = 0;
+  auto b = open(nullptr, /*durable=*/false);
+  ASSERT_FALSE(publish(*b, {"a", "b", "c"}));
+  EXPECT_EQ(drain(*b), (std::vector<std::string>{"a"}));
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+TEST_F(BacklogTest, FailingWriteMarksHealthAndALaterGoodWriteClearsIt) {
+  ctx.opts.memQueueSize = 0;
+  ctx.opts.syncEvery = 1;
+  auto b = open();
+  const std::string meta = dir.file("q.diskqueue.meta.dat");
+  fs::remove(meta);
+  fs::create_directory(meta);  // the metadata cannot be written: the sync a put owes fails
+
+  Error error = publish(*b, {"a"});
+  EXPECT_EQ(error.code, ErrorCode::PubFailed);
+  EXPECT_NE(error.description.find("write metadata"), std::string::npos) << error.description;
+  EXPECT_EQ(ctx.health.failing.count("diskqueue(q)"), 1u);
+  EXPECT_EQ(b->depth(), 0);
+
+  fs::remove(meta);
+  error = publish(*b, {"b"});
+  EXPECT_FALSE(error) << error.description;
+  EXPECT_TRUE(ctx.health.failing.empty());
+  EXPECT_EQ(drain(*b), (std::vector<std::string>{"b"}));
+}
+
+TEST_F(BacklogTest, DeferredAndDiskPoppedInFlightEntriesSurviveAReopen) {
+  ctx.opts.memQueueSize = 0;
+  auto b = open();
+  const int64_t due = wallNanos() + 3'600'000'000'000;
+  Message deferred = message("deferred");
+  {
+    SyncScope syncs;
+    b->stageDeferred(deferred, due);
+    ASSERT_FALSE(b->stage(message("on disk")));
+    ASSERT_FALSE(b->prepare(syncs));
+    b->commit();
+  }
+  Message inFlight;
+  Backlog::Popped where;
+  ASSERT_TRUE(b->pop(inFlight, &where));
+  EXPECT_TRUE(where.fromDisk);
+  inFlight.attempts = 1;
+  b->journalInFlight(inFlight, where);
+  b->flushJournal();
+  {
+    SyncScope syncs;
+    b->syncLater(syncs);
+  }
+  b->close();
+  b.reset();
+
+  std::vector<MessageJournal::Entry> entries;
+  auto again = open(&entries);
+  ASSERT_EQ(entries.size(), 2u);
+  std::map<std::string, MessageJournal::Entry> byBody;
+  for (auto& e : entries) byBody[std::string(e.msg.body.view())] = e;
+  ASSERT_EQ(byBody.count("deferred"), 1u);
+  EXPECT_EQ(byBody["deferred"].msg.id, deferred.id);
+  EXPECT_EQ(byBody["deferred"].wallDeadline, due);
+  ASSERT_EQ(byBody.count("on disk"), 1u);  // read back from the disk queue's kept segment
+  EXPECT_EQ(byBody["on disk"].msg.id, inFlight.id);
+  EXPECT_EQ(byBody["on disk"].msg.attempts, 1);
+  EXPECT_EQ(again->diskDepth(), 0);  // the pop was recorded: it is delivered from the journal only
+}
+
+}  // namespace
+}  // namespace nsq::nsqd
