@@ -393,7 +393,7 @@ void relayConnection(Relay& relay, int fd) {
         if (cmd.name == CommandName::Mpub || cmd.name == CommandName::Pub) {
           std::vector<std::string_view> bodies;
           if (cmd.name == CommandName::Pub) bodies.push_back(body);
-          else parseMpubBody(body, 1 << 30, 1 << 30, bodies);
+          else (void)parseMpubBody(body, 1 << 30, 1 << 30, bodies);  // all-or-nothing: a bad body relays none
           {
             std::lock_guard lock(relay.mu);
             for (auto b : bodies) relay.frames.push_back(frameOf(b));

@@ -17,7 +17,6 @@
 
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
-#include "nsqd/client_session.h"
 #include "nsqd/clock.h"
 #include "nsqd/topic.h"
 
@@ -95,44 +94,57 @@ Error Channel::put(Message msg, int64_t deferNs) {
 
 void Channel::wakeWaitersLocked(std::size_t n) {
   while (n-- > 0 && !waiting_.empty()) {
-    ClientSession* c = waiting_.back();
+    ConsumerState* c = waiting_.back();
     waiting_.pop_back();
     c->waiting = false;
-    c->wake();
+    c->consumer->wake();
   }
 }
 
-Error Channel::addClient(const std::shared_ptr<ClientSession>& client) {
+void Channel::setWaitingLocked(ConsumerState& state) {
+  if (state.waiting) return;
+  state.waiting = true;
+  waiting_.push_back(&state);
+}
+
+Error Channel::addClient(const std::shared_ptr<Consumer>& consumer) {
   std::lock_guard lock(mu_);
   if (exiting()) return {ErrorCode::SubFailed, "SUB failed exiting"};
   int64_t max = ctx_.options().maxChannelConsumers;
-  if (max > 0 && static_cast<int64_t>(clients_.size()) >= max)
+  if (max > 0 && static_cast<int64_t>(order_.size()) >= max)
     return {ErrorCode::SubFailed, "SUB failed consumers for " + topicName_ + ":" + name_ +
                                       " exceeds limit of " + std::to_string(max)};
-  clients_.push_back(client);
+  auto [it, added] = consumers_.try_emplace(consumer->id());
+  if (!added) return {};  // already subscribed
+  it->second.consumer = consumer;
+  order_.push_back(&it->second);
   return {};
 }
 
-bool Channel::removeClient(ClientSession* client) {
+bool Channel::removeClient(const Consumer& consumer) {
   std::lock_guard lock(mu_);
-  auto it = std::find_if(clients_.begin(), clients_.end(),
-                         [client](const auto& c) { return c.get() == client; });
-  if (it == clients_.end()) return false;
-  clients_.erase(it);
-  if (client->waiting) {
-    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), client), waiting_.end());
-    client->waiting = false;
-  }
-  return ephemeral_ && clients_.empty() && !exiting();
+  auto it = consumers_.find(consumer.id());
+  if (it == consumers_.end()) return false;
+  ConsumerState* state = &it->second;
+  std::erase(order_, state);
+  if (state->waiting) std::erase(waiting_, state);
+  // Its messages stay in inFlight_ and time out to the other consumers.
+  consumers_.erase(it);
+  return ephemeral_ && consumers_.empty() && !exiting();
 }
 
-ClientSession* Channel::findClientLocked(uint64_t id) const {
-  for (const auto& c : clients_)
-    if (c->id() == id) return c.get();
-  return nullptr;
+Channel::ConsumerState* Channel::findConsumerLocked(uint64_t id) {
+  auto it = consumers_.find(id);
+  return it == consumers_.end() ? nullptr : &it->second;
 }
 
-void Channel::pull(ClientSession& client, std::vector<Message>& out) {
+int64_t Channel::inFlightCount(uint64_t consumerId) const {
+  std::lock_guard lock(mu_);
+  auto it = consumers_.find(consumerId);
+  return it == consumers_.end() ? 0 : it->second.inFlight;
+}
+
+void Channel::pull(Consumer& client, std::vector<Message>& out) {
   SyncScope syncs;  // handed to the syncer after the lock is released
   {
     std::lock_guard lock(mu_);
@@ -141,13 +153,12 @@ void Channel::pull(ClientSession& client, std::vector<Message>& out) {
     // by now, and then the rewrite needs no disk space), so a full disk cannot hold back the
     // commits of the pops it has already seen finished.
     if (backlog_.journalDirty()) backlog_.flushJournal();
-    int64_t window = client.readyCount() - client.inFlight.load(std::memory_order_relaxed);
+    ConsumerState* state = findConsumerLocked(client.id());
+    if (!state) return;
+    int64_t window = client.readyCount() - state->inFlight;
     if (window <= 0) return;
     if (paused()) {
-      if (!client.waiting) {
-        client.waiting = true;
-        waiting_.push_back(&client);
-      }
+      setWaitingLocked(*state);
       return;
     }
     int64_t now = monoNanos();
@@ -176,13 +187,10 @@ void Channel::pull(ClientSession& client, std::vector<Message>& out) {
       out.push_back(std::move(msg));
       --window;
     }
-    client.inFlight.fetch_add(static_cast<int64_t>(out.size()), std::memory_order_relaxed);
+    state->inFlight += static_cast<int64_t>(out.size());
     inFlightCount_.store(static_cast<int64_t>(inFlight_.size()), std::memory_order_relaxed);
     if (window > 0) {
-      if (!client.waiting) {
-        client.waiting = true;
-        waiting_.push_back(&client);
-      }
+      setWaitingLocked(*state);
     } else if (backlog_.depth() > 0) {
       wakeWaitersLocked(1);  // more left than this client could take: pass the baton
     }
@@ -193,50 +201,47 @@ void Channel::pull(ClientSession& client, std::vector<Message>& out) {
   }
 }
 
-InFlightTable::Entry* Channel::ownedLocked(ClientSession& client, const MessageId& id, const char* cmd,
-                                           std::string* desc) {
+InFlightTable::Entry* Channel::ownedLocked(const Consumer& client, const MessageId& id, const char* cmd,
+                                           ErrorCode failCode, Error* err) {
   InFlightTable::Entry* e = inFlight_.find(id);
   if (!e) {
-    *desc = std::string(cmd) + " " + std::string(id.view()) + " failed ID not in flight";
+    *err = {failCode, std::string(cmd) + " " + std::string(id.view()) + " failed ID not in flight"};
   } else if (e->clientId != client.id()) {
-    *desc = std::string(cmd) + " " + std::string(id.view()) + " failed client does not own message";
+    *err = {failCode, std::string(cmd) + " " + std::string(id.view()) + " failed client does not own message"};
     e = nullptr;
   }
   return e;
 }
 
-ErrorCode Channel::takeInFlightLocked(ClientSession& client, const MessageId& id, const char* cmd,
-                                      std::string* desc, Message& out) {
-  InFlightTable::Entry* e = ownedLocked(client, id, cmd, desc);
-  if (!e) return std::string_view(cmd) == "FIN" ? ErrorCode::FinFailed : ErrorCode::ReqFailed;
+Error Channel::takeInFlightLocked(const Consumer& client, const MessageId& id, const char* cmd,
+                                  ErrorCode failCode, Message& out) {
+  Error err;
+  InFlightTable::Entry* e = ownedLocked(client, id, cmd, failCode, &err);
+  if (!e) return err;
   out = inFlight_.take(e);
   inFlightCount_.store(static_cast<int64_t>(inFlight_.size()), std::memory_order_relaxed);
-  client.inFlight.fetch_sub(1, std::memory_order_relaxed);
-  return ErrorCode::None;
+  if (ConsumerState* state = findConsumerLocked(client.id())) --state->inFlight;
+  return {};
 }
 
-ErrorCode Channel::finish(ClientSession& client, const MessageId& id, std::string* desc) {
-  std::vector<std::string> failures;
+Error Channel::finish(const Consumer& client, const MessageId& id) {
+  std::vector<Error> failures;
   finishBatch(client, std::span<const MessageId>(&id, 1), failures);
-  if (failures.empty()) return ErrorCode::None;
-  *desc = std::move(failures.front());
-  return ErrorCode::FinFailed;
+  if (failures.empty()) return {};
+  return std::move(failures.front());
 }
 
-void Channel::finishBatch(ClientSession& client, std::span<const MessageId> ids,
-                          std::vector<std::string>& failures) {
+void Channel::finishBatch(const Consumer& client, std::span<const MessageId> ids, std::vector<Error>& failures) {
   thread_local std::vector<Message> done;  // bodies released and latencies recorded after the lock
   done.clear();
   {
     std::lock_guard lock(mu_);
     for (const MessageId& id : ids) {
       Message m;
-      std::string desc;
-      if (takeInFlightLocked(client, id, "FIN", &desc, m) != ErrorCode::None) {
-        failures.push_back(std::move(desc));
+      if (Error err = takeInFlightLocked(client, id, "FIN", ErrorCode::FinFailed, m)) {
+        failures.push_back(std::move(err));
         continue;
       }
-      client.finishCount.fetch_add(1, std::memory_order_relaxed);
       // Buffered: written with the next pull or scan. Lost in a crash, it costs a redelivery.
       backlog_.forget(id);
       done.push_back(std::move(m));
@@ -249,16 +254,13 @@ void Channel::finishBatch(ClientSession& client, std::span<const MessageId> ids,
   done.clear();
 }
 
-ErrorCode Channel::requeue(ClientSession& client, const MessageId& id, int64_t delayNs,
-                           std::string* desc) {
+Error Channel::requeue(const Consumer& client, const MessageId& id, int64_t delayNs) {
   SyncScope syncs;  // handed to the syncer after the lock is released
   {
     std::lock_guard lock(mu_);
     Message m;
-    ErrorCode code = takeInFlightLocked(client, id, "REQ", desc, m);
-    if (code != ErrorCode::None) return code;
+    if (Error err = takeInFlightLocked(client, id, "REQ", ErrorCode::ReqFailed, m)) return err;
     requeueCount_.fetch_add(1, std::memory_order_relaxed);
-    client.requeueCount.fetch_add(1, std::memory_order_relaxed);
     if (delayNs > 0) {
       backlog_.journalDeferred(m, wallNanos() + delayNs);
       backlog_.flushJournal();  // on failure the delay is kept in memory only
@@ -271,21 +273,22 @@ ErrorCode Channel::requeue(ClientSession& client, const MessageId& id, int64_t d
       wakeWaitersLocked(1);
     }
   }
-  return ErrorCode::None;
+  return {};
 }
 
-ErrorCode Channel::touch(ClientSession& client, const MessageId& id, std::string* desc) {
+Error Channel::touch(const Consumer& client, const MessageId& id) {
   std::lock_guard lock(mu_);
-  InFlightTable::Entry* e = ownedLocked(client, id, "TOUCH", desc);
-  if (!e) return ErrorCode::TouchFailed;
+  Error err;
+  InFlightTable::Entry* e = ownedLocked(client, id, "TOUCH", ErrorCode::TouchFailed, &err);
+  if (!e) return err;
   int64_t now = monoNanos();
   int64_t cap = e->deliveredMono + ctx_.options().maxMsgTimeout.count();
   inFlight_.setDeadline(e, std::min(now + client.msgTimeoutNs(), cap));
-  return ErrorCode::None;
+  return {};
 }
 
 bool Channel::processTimeouts(int64_t nowMono) {
-  std::vector<std::shared_ptr<ClientSession>> toWake;
+  std::vector<std::shared_ptr<Consumer>> toWake;
   SyncScope syncs;  // handed to the syncer after the lock is released, before the wakes
   bool work = false;
   {
@@ -293,10 +296,9 @@ bool Channel::processTimeouts(int64_t nowMono) {
     if (exiting()) return false;
     std::size_t requeued = 0;
     for (InFlightTable::Entry* e; (e = inFlight_.earliest()) && e->deadline <= nowMono;) {
-      if (ClientSession* owner = findClientLocked(e->clientId)) {
-        owner->inFlight.fetch_sub(1, std::memory_order_relaxed);
-        for (const auto& c : clients_)
-          if (c.get() == owner) toWake.push_back(c);
+      if (ConsumerState* owner = findConsumerLocked(e->clientId)) {
+        --owner->inFlight;
+        toWake.push_back(owner->consumer);
       }
       timeoutCount_.fetch_add(1, std::memory_order_relaxed);
       backlog_.push(inFlight_.take(e));
@@ -331,31 +333,31 @@ void Channel::unpause() {
 }
 
 void Channel::empty() {
-  std::vector<std::shared_ptr<ClientSession>> toWake;
+  std::vector<std::shared_ptr<Consumer>> toWake;
   {
     std::lock_guard lock(mu_);
     backlog_.empty();
-    inFlight_.forEach([this](const InFlightTable::Entry& e) {
-      if (ClientSession* owner = findClientLocked(e.clientId))
-        owner->inFlight.fetch_sub(1, std::memory_order_relaxed);
-    });
     inFlight_.clear();
     deferred_.clear();
     inFlightCount_.store(0);
     deferredCount_.store(0);
-    toWake = clients_;
+    for (ConsumerState* c : order_) {
+      c->inFlight = 0;
+      toWake.push_back(c->consumer);
+    }
   }
   for (auto& c : toWake) c->wake();
 }
 
 void Channel::close(bool deleteData) {
-  std::vector<std::shared_ptr<ClientSession>> clients;
+  std::vector<std::shared_ptr<Consumer>> clients;
   {
     std::lock_guard lock(mu_);
     if (exiting_.exchange(true)) return;
-    clients.swap(clients_);
-    for (auto* c : waiting_) c->waiting = false;
+    for (ConsumerState* c : order_) clients.push_back(std::move(c->consumer));
     waiting_.clear();
+    order_.clear();
+    consumers_.clear();
     if (deleteData) {
       inFlight_.clear();
       deferred_.clear();
@@ -389,7 +391,8 @@ ChannelStats Channel::stats(bool withClients) const {
     s.requeueCount = requeueCount_.load();
     s.timeoutCount = timeoutCount_.load();
     s.paused = paused();
-    if (withClients) s.clients = clients_;
+    if (withClients)
+      for (const ConsumerState* c : order_) s.clients.push_back(c->consumer);
   }
   if (e2e_) {
     QuantileSummary summary(e2e_->targets());
@@ -413,7 +416,7 @@ int64_t Channel::depth() const {
 
 std::size_t Channel::clientCount() const {
   std::lock_guard lock(mu_);
-  return clients_.size();
+  return order_.size();
 }
 
 // Indexed binary min-heap over InFlight entries (each knows its slot), by deadline.

@@ -1,9 +1,10 @@
 #pragma once
 // Channel: one consumer group on a topic. Messages wait in a bounded memory queue that spills to
-// the channel's disk queue; delivery is pull-based: a subscribed client's IO thread calls pull()
-// to take as many messages as its RDY window allows, so a slow client never holds up the others
-// and no lock is held while bytes go to a socket. A client that finds nothing registers as
-// waiting and is woken by the next put().
+// the channel's disk queue; delivery is pull-based: a subscribed consumer's IO thread calls
+// pull() to take as many messages as its RDY window allows, so a slow client never holds up the
+// others and no lock is held while bytes go to a socket. A consumer that finds nothing registers
+// as waiting and is woken by the next put(). Consumers are seen through the small Consumer
+// interface; what the channel keeps per consumer (in flight, waiting) is its own, under mu_.
 //
 // In-flight messages sit in an InFlightTable (ID index plus deadline heap; FIN removes from the
 // heap in O(log n), so finished messages leave no garbage); deferred messages in a second heap.
@@ -21,21 +22,20 @@
 #include <span>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "nsq/protocol/error.h"
 #include "nsq/protocol/message.h"
 #include "nsqd/backlog.h"
+#include "nsqd/consumer.h"
 #include "nsqd/in_flight_table.h"
 #include "nsqd/queue_context.h"
 #include "nsqd/quantile.h"
 
 namespace nsq::nsqd {
 
-class ClientSession;
 class Topic;
-
-struct ClientStats;
 
 struct ChannelStats {
   std::string name;
@@ -47,7 +47,7 @@ struct ChannelStats {
   uint64_t requeueCount = 0;
   uint64_t timeoutCount = 0;
   bool paused = false;
-  std::vector<std::shared_ptr<ClientSession>> clients;
+  std::vector<std::shared_ptr<Consumer>> clients;  // in subscription order
   std::optional<LatencyPercentiles> e2e;  // nullopt without --e2e-processing-latency-percentile
 };
 
@@ -78,22 +78,29 @@ class Channel {
   void commit();
   void abort();
 
-  // Subscribes / unsubscribes a client. addClient fails when exiting or over
-  // --max-channel-consumers. removeClient returns true when this was the last client of an
-  // ephemeral channel (the caller then deletes the channel).
-  Error addClient(const std::shared_ptr<ClientSession>& client);
-  bool removeClient(ClientSession* client);
+  // Subscribes / unsubscribes a consumer. addClient fails (E_SUB_FAILED) when exiting or over
+  // --max-channel-consumers. removeClient returns true when this was the last consumer of an
+  // ephemeral channel (the caller then deletes the channel). The removed consumer's messages
+  // stay in flight until they time out (as upstream), then go to the next consumer. Any thread.
+  [[nodiscard]] Error addClient(const std::shared_ptr<Consumer>& consumer);
+  bool removeClient(const Consumer& consumer);
 
-  // Takes up to the client's open window (RDY - in flight) of messages into out, marking them in
-  // flight with the client's msg_timeout. Call on the client's IO thread.
-  void pull(ClientSession& client, std::vector<Message>& out);
+  // Takes up to the consumer's open window (RDY - its messages in flight) of messages into out,
+  // marking them in flight with its msg_timeout; when it could take more than there was, it is
+  // woken by the next put. Call on the consumer's IO thread; nothing for an unknown consumer.
+  void pull(Consumer& consumer, std::vector<Message>& out);
 
-  // FIN / REQ / TOUCH from the owning client. Return None or the E_*_FAILED code with *desc.
-  ErrorCode finish(ClientSession& client, const MessageId& id, std::string* desc);
-  // FIN for several IDs under one lock; the description of each failure is appended in order.
-  void finishBatch(ClientSession& client, std::span<const MessageId> ids, std::vector<std::string>& failures);
-  ErrorCode requeue(ClientSession& client, const MessageId& id, int64_t delayNs, std::string* desc);
-  ErrorCode touch(ClientSession& client, const MessageId& id, std::string* desc);
+  // FIN / REQ / TOUCH from the owning consumer: None, or E_FIN_FAILED / E_REQ_FAILED /
+  // E_TOUCH_FAILED with upstream's text ("FIN <id> failed ID not in flight", "... failed client
+  // does not own message"). Never throws. Any thread.
+  [[nodiscard]] Error finish(const Consumer& consumer, const MessageId& id);
+  // FIN for several IDs under one lock; each failure is appended to failures, in order.
+  void finishBatch(const Consumer& consumer, std::span<const MessageId> ids, std::vector<Error>& failures);
+  [[nodiscard]] Error requeue(const Consumer& consumer, const MessageId& id, int64_t delayNs);
+  [[nodiscard]] Error touch(const Consumer& consumer, const MessageId& id);
+
+  // How many of this channel's messages the consumer has in flight (0 for a stranger). Any thread.
+  int64_t inFlightCount(uint64_t consumerId) const;
 
   // Expires in-flight messages and releases due deferred ones; true if anything happened.
   bool processTimeouts(int64_t nowMono);
@@ -122,13 +129,21 @@ class Channel {
 
   // All below: mu_ held.
   void restoreJournal();  // places the backlog's journaled messages (deferred heap or memory)
+  // What the channel keeps per consumer. Pointers to it stay valid until removeClient.
+  struct ConsumerState {
+    std::shared_ptr<Consumer> consumer;
+    int64_t inFlight = 0;  // entries of inFlight_ whose clientId is this consumer's
+    bool waiting = false;  // in waiting_
+  };
+
   void wakeWaitersLocked(std::size_t n);
-  ClientSession* findClientLocked(uint64_t id) const;
-  // The in-flight entry for id if this client owns it; else nullptr with *desc set.
-  InFlightTable::Entry* ownedLocked(ClientSession& client, const MessageId& id, const char* cmd,
-                                    std::string* desc);
-  ErrorCode takeInFlightLocked(ClientSession& client, const MessageId& id, const char* cmd,
-                               std::string* desc, Message& out);
+  ConsumerState* findConsumerLocked(uint64_t id);
+  void setWaitingLocked(ConsumerState& state);
+  // The in-flight entry for id if this consumer owns it; else nullptr with *err set.
+  InFlightTable::Entry* ownedLocked(const Consumer& consumer, const MessageId& id, const char* cmd,
+                                    ErrorCode failCode, Error* err);
+  [[nodiscard]] Error takeInFlightLocked(const Consumer& consumer, const MessageId& id, const char* cmd,
+                                         ErrorCode failCode, Message& out);
 
   StorageContext& ctx_;
   const std::string name_;
@@ -140,8 +155,9 @@ class Channel {
   InFlightTable inFlight_;
   std::vector<Deferred> deferred_;  // min-heap by deadline
   std::vector<Deferred> stagedDeferred_;  // put() with a delay, until commit()
-  std::vector<std::shared_ptr<ClientSession>> clients_;
-  std::vector<ClientSession*> waiting_;
+  std::unordered_map<uint64_t, ConsumerState> consumers_;  // by Consumer::id()
+  std::vector<ConsumerState*> order_;    // subscription order, for stats and close
+  std::vector<ConsumerState*> waiting_;  // found nothing to pull: woken by put()
   std::size_t nextWake_ = 0;
   // FIN latencies (now - publish time); null when percentiles are off. Has its own lock, taken
   // after mu_ is released.

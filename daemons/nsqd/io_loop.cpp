@@ -168,10 +168,8 @@ void IoLoop::drainMailbox(int64_t now) {
     conns_.emplace(fd, std::move(client));
     count_.fetch_add(1, std::memory_order_relaxed);
   }
-  for (auto& c : wakes) {
-    c->wakePending.store(false, std::memory_order_release);
-    if (isOpen(c) && !guarded(*c, "pump", [&] { return c->pump(now); })) close(c);
-  }
+  for (auto& c : wakes)
+    if (isOpen(c) && !guarded(*c, "pump", [&] { return c->onWake(now); })) close(c);
   for (auto& [c, task] : tasks)
     if (isOpen(c) && !guarded(*c, "task", [&] { return task(now); })) close(c);
   for (auto& c : closes) close(c);

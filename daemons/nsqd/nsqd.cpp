@@ -331,6 +331,12 @@ std::vector<std::shared_ptr<ClientSession>> Nsqd::clients() const {
   return out;
 }
 
+std::vector<ClientStats> Nsqd::clientStats() const {
+  std::vector<ClientStats> out;
+  for (const auto& c : clients()) out.push_back(c->stats());
+  return out;
+}
+
 std::vector<std::shared_ptr<Topic>> Nsqd::topics() const {
   std::vector<std::shared_ptr<Topic>> out;
   {

@@ -28,6 +28,7 @@ namespace nsq::nsqd {
 
 class Authorizer;
 class ClientSession;
+struct ClientStats;
 class HttpApi;
 class LookupRegistrar;
 class StatsdPusher;
@@ -99,6 +100,8 @@ class Nsqd final : public StorageContext, public TopologyEvents {
   void registerClient(std::shared_ptr<ClientSession> client);
   void unregisterClient(uint64_t id);
   std::vector<std::shared_ptr<ClientSession>> clients() const;  // sorted by id
+  // Each live client's stats, sorted by id; taken outside the registry's lock.
+  std::vector<ClientStats> clientStats() const;
 
  private:
   void loadMetadata();

@@ -226,8 +226,7 @@ StatsSnapshot collectStats(const Nsqd& nsqd, const StatsFilter& filter) {
   // As upstream: a topic filter that matches nothing lists no producers either.
   bool topicMissing = !filter.topic.empty() && out.topics.empty();
   if (filter.includeClients && !topicMissing) {
-    for (const auto& client : nsqd.clients()) {
-      ClientStats c = client->stats();
+    for (ClientStats& c : nsqd.clientStats()) {
       if (c.pubCounts.empty()) continue;
       if (!filter.topic.empty())
         std::erase_if(c.pubCounts, [&](const auto& pc) { return pc.first != filter.topic; });

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "nsqd/channel.h"
-#include "nsqd/client_session.h"
+#include "nsqd/consumer.h"
 #include "nsqd/topic.h"
 
 namespace nsq::nsqd {

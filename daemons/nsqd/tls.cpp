@@ -1,4 +1,4 @@
-// TLS: the server context used by ClientSession's upgrade and the HTTPS listener. The context comes
+// TLS: the server context used by Transport's upgrade and the HTTPS listener. The context comes
 // from POCO (so the HTTPS listener can use it as is); its verification is then set directly on
 // the OpenSSL context, because the original's policies are Go's: "require" asks for any client
 // certificate without checking it, "require-verify" checks it against --tls-root-ca-file.

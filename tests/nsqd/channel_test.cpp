@@ -1,10 +1,11 @@
 // Channel without sockets: an Nsqd that is never started, a Topic and Channel from it, and
-// ClientSessions on an IoLoop that never runs (fd -1, never written). Drives publish, pull, FIN,
+// FakeConsumers (RDY and msg_timeout set by the test, wakes counted). Drives publish, pull, FIN,
 // REQ, TOUCH and processTimeouts with monotonic times far in the future to force expiry.
 #include "nsqd/channel.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -13,9 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "nsqd/client_session.h"
 #include "nsqd/clock.h"
-#include "nsqd/io_loop.h"
+#include "nsqd/consumer.h"
 #include "nsqd/nsqd.h"
 #include "nsqd/topic.h"
 #include "support/test_support.h"
@@ -28,6 +28,34 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kSecond = 1'000'000'000;
 
+// A consumer without a socket: the channel sees only what the interface gives it.
+class FakeConsumer : public Consumer {
+ public:
+  FakeConsumer(uint64_t id, int64_t rdy, int64_t msgTimeoutNs) : id_(id), rdy_(rdy), msgTimeoutNs_(msgTimeoutNs) {}
+  uint64_t id() const override { return id_; }
+  int64_t readyCount() const override { return rdy_.load(); }
+  int64_t msgTimeoutNs() const override { return msgTimeoutNs_; }
+  int sampleRate() const override { return 0; }
+  void wake() override { ++wakes; }
+  void requestClose() override { ++closeRequests; }
+  ClientStats stats() const override { return {}; }
+
+  void setReadyCount(int64_t n) { rdy_.store(n); }
+  std::atomic<int> wakes{0};
+  std::atomic<int> closeRequests{0};
+
+ private:
+  const uint64_t id_;
+  std::atomic<int64_t> rdy_;
+  const int64_t msgTimeoutNs_;
+};
+
+// A FIN/REQ/TOUCH result as its code, with the text in *desc.
+ErrorCode codeOf(Error err, std::string* desc) {
+  *desc = std::move(err.description);
+  return err.code;
+}
+
 class ChannelTest : public ::testing::Test {
  protected:
   // Builds nsqd, topic and channel; call once per test after adjusting opts.
@@ -35,7 +63,6 @@ class ChannelTest : public ::testing::Test {
     opts.dataPath = dir.path();
     opts.nodeId = 1;
     nsqd = std::make_unique<Nsqd>(opts);
-    loop = std::make_unique<IoLoop>(*nsqd, 0);
     topic = nsqd->getTopic(topicName);
     ASSERT_NE(topic, nullptr);
     channel = topic->getChannel(channelName);
@@ -46,9 +73,12 @@ class ChannelTest : public ::testing::Test {
     if (topic) topic->close(true);
   }
 
-  std::shared_ptr<ClientSession> addClient(int64_t rdy = 0) {
-    auto client = std::make_shared<ClientSession>(*nsqd, *loop, -1, nsqd->newClientId(), "127.0.0.1:1");
-    client->setReadyCount(rdy);
+  std::shared_ptr<FakeConsumer> newConsumer(int64_t rdy = 0) {
+    return std::make_shared<FakeConsumer>(nsqd->newClientId(), rdy, opts.msgTimeout.count());
+  }
+
+  std::shared_ptr<FakeConsumer> addClient(int64_t rdy = 0) {
+    auto client = newConsumer(rdy);
     Error err = channel->addClient(client);
     EXPECT_FALSE(err) << err.description;
     return client;
@@ -66,7 +96,7 @@ class ChannelTest : public ::testing::Test {
     return out;
   }
 
-  std::vector<Message> pull(ClientSession& client) {
+  std::vector<Message> pull(Consumer& client) {
     std::vector<Message> out;
     channel->pull(client, out);
     return out;
@@ -83,7 +113,6 @@ class ChannelTest : public ::testing::Test {
   test::TempDir dir;
   NsqdOptions opts;
   std::unique_ptr<Nsqd> nsqd;
-  std::unique_ptr<IoLoop> loop;
   std::shared_ptr<Topic> topic;
   std::shared_ptr<Channel> channel;
 };
@@ -106,12 +135,12 @@ TEST_F(ChannelTest, PullRespectsRdyWindowMinusInFlight) {
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(bodyOf(first[0]), "m0");
   EXPECT_EQ(bodyOf(first[1]), "m1");
-  EXPECT_EQ(client->inFlight.load(), 2);
+  EXPECT_EQ(channel->inFlightCount(client->id()), 2);
   EXPECT_TRUE(pull(*client).empty());  // window full: RDY is not decremented, in flight fills it
 
   std::string desc;
-  ASSERT_EQ(channel->finish(*client, first[0].id, &desc), ErrorCode::None) << desc;
-  EXPECT_EQ(client->inFlight.load(), 1);
+  ASSERT_EQ(codeOf(channel->finish(*client, first[0].id), &desc), ErrorCode::None) << desc;
+  EXPECT_EQ(channel->inFlightCount(client->id()), 1);
   auto second = pull(*client);
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(bodyOf(second[0]), "m2");
@@ -121,7 +150,7 @@ TEST_F(ChannelTest, PullRespectsRdyWindowMinusInFlight) {
   ASSERT_EQ(rest.size(), 2u);
   EXPECT_EQ(bodyOf(rest[0]), "m3");
   EXPECT_EQ(bodyOf(rest[1]), "m4");
-  EXPECT_EQ(client->inFlight.load(), 4);
+  EXPECT_EQ(channel->inFlightCount(client->id()), 4);
   EXPECT_EQ(stats().inFlightCount, 4);
   EXPECT_EQ(stats().depth, 0);
 }
@@ -180,7 +209,7 @@ TEST_F(ChannelTest, AttemptsIncrementOnEveryDelivery) {
   EXPECT_EQ(m1[0].attempts, 1);
 
   std::string desc;
-  ASSERT_EQ(channel->requeue(*client, m1[0].id, 0, &desc), ErrorCode::None) << desc;
+  ASSERT_EQ(codeOf(channel->requeue(*client, m1[0].id, 0), &desc), ErrorCode::None) << desc;
   auto m2 = pull(*client);
   ASSERT_EQ(m2.size(), 1u);
   EXPECT_EQ(m2[0].id, m1[0].id);
@@ -201,10 +230,9 @@ TEST_F(ChannelTest, FinRemovesFromFlight) {
   auto msgs = pull(*client);
   ASSERT_EQ(msgs.size(), 1u);
   std::string desc;
-  EXPECT_EQ(channel->finish(*client, msgs[0].id, &desc), ErrorCode::None);
+  EXPECT_EQ(codeOf(channel->finish(*client, msgs[0].id), &desc), ErrorCode::None);
   EXPECT_EQ(stats().inFlightCount, 0);
-  EXPECT_EQ(client->inFlight.load(), 0);
-  EXPECT_EQ(client->finishCount.load(), 1u);
+  EXPECT_EQ(channel->inFlightCount(client->id()), 0);
   // Finished means gone: nothing comes back after any timeout.
   EXPECT_FALSE(channel->processTimeouts(monoNanos() + 3600 * kSecond));
   EXPECT_TRUE(pull(*client).empty());
@@ -214,7 +242,7 @@ TEST_F(ChannelTest, FinOfUnknownIdFailsWithExactText) {
   init();
   auto client = addClient(1);
   std::string desc;
-  EXPECT_EQ(channel->finish(*client, unknownId(), &desc), ErrorCode::FinFailed);
+  EXPECT_EQ(codeOf(channel->finish(*client, unknownId()), &desc), ErrorCode::FinFailed);
   EXPECT_EQ(desc, "FIN 0000000000000abc failed ID not in flight");
 }
 
@@ -225,10 +253,9 @@ TEST_F(ChannelTest, SecondFinOfSameIdFails) {
   auto msgs = pull(*client);
   ASSERT_EQ(msgs.size(), 1u);
   std::string desc;
-  ASSERT_EQ(channel->finish(*client, msgs[0].id, &desc), ErrorCode::None);
-  EXPECT_EQ(channel->finish(*client, msgs[0].id, &desc), ErrorCode::FinFailed);
+  ASSERT_EQ(codeOf(channel->finish(*client, msgs[0].id), &desc), ErrorCode::None);
+  EXPECT_EQ(codeOf(channel->finish(*client, msgs[0].id), &desc), ErrorCode::FinFailed);
   EXPECT_EQ(desc, "FIN " + std::string(msgs[0].id.view()) + " failed ID not in flight");
-  EXPECT_EQ(client->finishCount.load(), 1u);
 }
 
 TEST_F(ChannelTest, FinReqTouchOfForeignMessageFailWithExactText) {
@@ -240,25 +267,25 @@ TEST_F(ChannelTest, FinReqTouchOfForeignMessageFailWithExactText) {
   ASSERT_EQ(msgs.size(), 1u);
   std::string id(msgs[0].id.view());
   std::string desc;
-  EXPECT_EQ(channel->finish(*other, msgs[0].id, &desc), ErrorCode::FinFailed);
+  EXPECT_EQ(codeOf(channel->finish(*other, msgs[0].id), &desc), ErrorCode::FinFailed);
   EXPECT_EQ(desc, "FIN " + id + " failed client does not own message");
-  EXPECT_EQ(channel->requeue(*other, msgs[0].id, 0, &desc), ErrorCode::ReqFailed);
+  EXPECT_EQ(codeOf(channel->requeue(*other, msgs[0].id, 0), &desc), ErrorCode::ReqFailed);
   EXPECT_EQ(desc, "REQ " + id + " failed client does not own message");
-  EXPECT_EQ(channel->touch(*other, msgs[0].id, &desc), ErrorCode::TouchFailed);
+  EXPECT_EQ(codeOf(channel->touch(*other, msgs[0].id), &desc), ErrorCode::TouchFailed);
   EXPECT_EQ(desc, "TOUCH " + id + " failed client does not own message");
   // Still in flight for the owner; the other client's counters are untouched.
-  EXPECT_EQ(other->inFlight.load(), 0);
+  EXPECT_EQ(channel->inFlightCount(other->id()), 0);
   EXPECT_EQ(stats().requeueCount, 0u);
-  EXPECT_EQ(channel->finish(*owner, msgs[0].id, &desc), ErrorCode::None) << desc;
+  EXPECT_EQ(codeOf(channel->finish(*owner, msgs[0].id), &desc), ErrorCode::None) << desc;
 }
 
 TEST_F(ChannelTest, ReqAndTouchOfUnknownIdFailWithExactText) {
   init();
   auto client = addClient(1);
   std::string desc;
-  EXPECT_EQ(channel->requeue(*client, unknownId(), 0, &desc), ErrorCode::ReqFailed);
+  EXPECT_EQ(codeOf(channel->requeue(*client, unknownId(), 0), &desc), ErrorCode::ReqFailed);
   EXPECT_EQ(desc, "REQ 0000000000000abc failed ID not in flight");
-  EXPECT_EQ(channel->touch(*client, unknownId(), &desc), ErrorCode::TouchFailed);
+  EXPECT_EQ(codeOf(channel->touch(*client, unknownId()), &desc), ErrorCode::TouchFailed);
   EXPECT_EQ(desc, "TOUCH 0000000000000abc failed ID not in flight");
 }
 
@@ -269,14 +296,13 @@ TEST_F(ChannelTest, ReqZeroRequeuesImmediately) {
   auto msgs = pull(*client);
   ASSERT_EQ(msgs.size(), 1u);
   std::string desc;
-  ASSERT_EQ(channel->requeue(*client, msgs[0].id, 0, &desc), ErrorCode::None) << desc;
+  ASSERT_EQ(codeOf(channel->requeue(*client, msgs[0].id, 0), &desc), ErrorCode::None) << desc;
   ChannelStats s = stats();
   EXPECT_EQ(s.requeueCount, 1u);
   EXPECT_EQ(s.inFlightCount, 0);
   EXPECT_EQ(s.deferredCount, 0);
   EXPECT_EQ(s.depth, 1);
-  EXPECT_EQ(client->requeueCount.load(), 1u);
-  EXPECT_EQ(client->inFlight.load(), 0);
+  EXPECT_EQ(channel->inFlightCount(client->id()), 0);
   auto again = pull(*client);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].id, msgs[0].id);
@@ -290,7 +316,7 @@ TEST_F(ChannelTest, ReqWithDelayDefersUntilTheDeadline) {
   ASSERT_EQ(msgs.size(), 1u);
   std::string desc;
   int64_t reqAt = monoNanos();
-  ASSERT_EQ(channel->requeue(*client, msgs[0].id, 5 * kSecond, &desc), ErrorCode::None) << desc;
+  ASSERT_EQ(codeOf(channel->requeue(*client, msgs[0].id, 5 * kSecond), &desc), ErrorCode::None) << desc;
   ChannelStats s = stats();
   EXPECT_EQ(s.deferredCount, 1);
   EXPECT_EQ(s.inFlightCount, 0);
@@ -320,9 +346,9 @@ TEST_F(ChannelTest, DeferredMessagesReleaseInDeadlineOrder) {
   ASSERT_EQ(msgs.size(), 3u);
   std::string desc;
   int64_t t0 = monoNanos();
-  ASSERT_EQ(channel->requeue(*client, msgs[0].id, 30 * kSecond, &desc), ErrorCode::None);
-  ASSERT_EQ(channel->requeue(*client, msgs[1].id, 10 * kSecond, &desc), ErrorCode::None);
-  ASSERT_EQ(channel->requeue(*client, msgs[2].id, 20 * kSecond, &desc), ErrorCode::None);
+  ASSERT_EQ(codeOf(channel->requeue(*client, msgs[0].id, 30 * kSecond), &desc), ErrorCode::None);
+  ASSERT_EQ(codeOf(channel->requeue(*client, msgs[1].id, 10 * kSecond), &desc), ErrorCode::None);
+  ASSERT_EQ(codeOf(channel->requeue(*client, msgs[2].id, 20 * kSecond), &desc), ErrorCode::None);
   EXPECT_EQ(stats().deferredCount, 3);
 
   EXPECT_TRUE(channel->processTimeouts(t0 + 15 * kSecond));
@@ -377,10 +403,10 @@ TEST_F(ChannelTest, TimeoutRequeuesAndKeepsAttempts) {
   EXPECT_EQ(s.inFlightCount, 0);
   EXPECT_EQ(s.depth, 1);
   EXPECT_EQ(s.requeueCount, 0u);
-  EXPECT_EQ(client->inFlight.load(), 0);
+  EXPECT_EQ(channel->inFlightCount(client->id()), 0);
 
   std::string desc;
-  EXPECT_EQ(channel->finish(*client, msgs[0].id, &desc), ErrorCode::FinFailed);  // expired
+  EXPECT_EQ(codeOf(channel->finish(*client, msgs[0].id), &desc), ErrorCode::FinFailed);  // expired
   EXPECT_EQ(desc, "FIN " + std::string(msgs[0].id.view()) + " failed ID not in flight");
 
   auto again = pull(*client);
@@ -399,18 +425,18 @@ TEST_F(ChannelTest, TimeoutsExpireOnlyUnfinishedMessages) {
   std::set<std::string> left;
   for (std::size_t i = 0; i < msgs.size(); ++i) {
     if (i % 3 == 0) {
-      ASSERT_EQ(channel->finish(*client, msgs[i].id, &desc), ErrorCode::None) << desc;
+      ASSERT_EQ(codeOf(channel->finish(*client, msgs[i].id), &desc), ErrorCode::None) << desc;
     } else {
       left.insert(bodyOf(msgs[i]));
       if (i % 3 == 1) {
-        ASSERT_EQ(channel->touch(*client, msgs[i].id, &desc), ErrorCode::None) << desc;
+        ASSERT_EQ(codeOf(channel->touch(*client, msgs[i].id), &desc), ErrorCode::None) << desc;
       }
     }
   }
   EXPECT_TRUE(channel->processTimeouts(monoNanos() + 3600 * kSecond));
   EXPECT_EQ(stats().timeoutCount, left.size());
   EXPECT_EQ(stats().inFlightCount, 0);
-  EXPECT_EQ(client->inFlight.load(), 0);
+  EXPECT_EQ(channel->inFlightCount(client->id()), 0);
   auto again = pull(*client);
   std::set<std::string> back;
   for (const auto& m : again) back.insert(bodyOf(m));
@@ -428,7 +454,7 @@ TEST_F(ChannelTest, TouchMovesTheDeadline) {
   ASSERT_EQ(msgs.size(), 1u);
   std::this_thread::sleep_for(200ms);
   std::string desc;
-  ASSERT_EQ(channel->touch(*client, msgs[0].id, &desc), ErrorCode::None) << desc;
+  ASSERT_EQ(codeOf(channel->touch(*client, msgs[0].id), &desc), ErrorCode::None) << desc;
   // The original deadline (pull + 10s) has passed at this time; the touched one (touch + 10s)
   // has not.
   EXPECT_FALSE(channel->processTimeouts(beforePull + 10 * kSecond + 100'000'000));
@@ -448,7 +474,7 @@ TEST_F(ChannelTest, TouchNeverPassesDeliveryPlusMaxMsgTimeout) {
   ASSERT_EQ(msgs.size(), 1u);
   std::this_thread::sleep_for(200ms);
   std::string desc;
-  ASSERT_EQ(channel->touch(*client, msgs[0].id, &desc), ErrorCode::None) << desc;
+  ASSERT_EQ(codeOf(channel->touch(*client, msgs[0].id), &desc), ErrorCode::None) << desc;
   // Capped at delivery + 10s, which is before afterPull + 10s + 1ms.
   EXPECT_TRUE(channel->processTimeouts(afterPull + 10 * kSecond + 1'000'000));
   EXPECT_EQ(stats().timeoutCount, 1u);
@@ -465,7 +491,7 @@ TEST_F(ChannelTest, EmptyClearsQueuedInFlightAndDeferred) {
   auto msgs = pull(*client);
   ASSERT_EQ(msgs.size(), 2u);
   std::string desc;
-  ASSERT_EQ(channel->requeue(*client, msgs[0].id, 60 * kSecond, &desc), ErrorCode::None);
+  ASSERT_EQ(codeOf(channel->requeue(*client, msgs[0].id, 60 * kSecond), &desc), ErrorCode::None);
   ChannelStats before = stats();
   EXPECT_EQ(before.inFlightCount, 1);
   EXPECT_EQ(before.deferredCount, 1);
@@ -478,8 +504,8 @@ TEST_F(ChannelTest, EmptyClearsQueuedInFlightAndDeferred) {
   EXPECT_EQ(s.backendDepth, 0);
   EXPECT_EQ(s.inFlightCount, 0);
   EXPECT_EQ(s.deferredCount, 0);
-  EXPECT_EQ(client->inFlight.load(), 0);
-  EXPECT_EQ(channel->finish(*client, msgs[1].id, &desc), ErrorCode::FinFailed);
+  EXPECT_EQ(channel->inFlightCount(client->id()), 0);
+  EXPECT_EQ(codeOf(channel->finish(*client, msgs[1].id), &desc), ErrorCode::FinFailed);
   EXPECT_FALSE(channel->processTimeouts(monoNanos() + 3600 * kSecond));
   EXPECT_TRUE(pull(*client).empty());
 
@@ -499,8 +525,8 @@ TEST_F(ChannelTest, PauseStopsDeliveryButNotFinReqTouch) {
   EXPECT_TRUE(channel->paused());
   EXPECT_TRUE(stats().paused);
   std::string desc;
-  EXPECT_EQ(channel->touch(*client, first[0].id, &desc), ErrorCode::None);
-  EXPECT_EQ(channel->finish(*client, first[0].id, &desc), ErrorCode::None);
+  EXPECT_EQ(codeOf(channel->touch(*client, first[0].id), &desc), ErrorCode::None);
+  EXPECT_EQ(codeOf(channel->finish(*client, first[0].id), &desc), ErrorCode::None);
   client->setReadyCount(10);
   EXPECT_TRUE(pull(*client).empty());
   EXPECT_EQ(stats().depth, 2);
@@ -527,9 +553,9 @@ TEST_F(ChannelTest, StatsCountersAreExact) {
   auto msgs = pull(*a);
   ASSERT_EQ(msgs.size(), 4u);
   std::string desc;
-  ASSERT_EQ(channel->finish(*a, msgs[0].id, &desc), ErrorCode::None);
-  ASSERT_EQ(channel->requeue(*a, msgs[1].id, 0, &desc), ErrorCode::None);
-  ASSERT_EQ(channel->requeue(*a, msgs[2].id, 60 * kSecond, &desc), ErrorCode::None);
+  ASSERT_EQ(codeOf(channel->finish(*a, msgs[0].id), &desc), ErrorCode::None);
+  ASSERT_EQ(codeOf(channel->requeue(*a, msgs[1].id, 0), &desc), ErrorCode::None);
+  ASSERT_EQ(codeOf(channel->requeue(*a, msgs[2].id, 60 * kSecond), &desc), ErrorCode::None);
   ChannelStats s1 = stats();
   EXPECT_EQ(s1.messageCount, 4u);  // requeues are not new messages
   EXPECT_EQ(s1.requeueCount, 2u);
@@ -546,9 +572,7 @@ TEST_F(ChannelTest, StatsCountersAreExact) {
   EXPECT_EQ(s2.inFlightCount, 0);
   EXPECT_EQ(s2.deferredCount, 0);
   EXPECT_EQ(s2.depth, 3);
-  EXPECT_EQ(a->finishCount.load(), 1u);
-  EXPECT_EQ(a->requeueCount.load(), 2u);
-  EXPECT_EQ(b->inFlight.load(), 0);
+  EXPECT_EQ(channel->inFlightCount(b->id()), 0);
 
   TopicStats ts = topic->stats("", false);
   EXPECT_EQ(ts.messageCount, 4u);
@@ -597,7 +621,7 @@ TEST_F(ChannelTest, AttemptsSurviveDiskSpill) {
   auto first = pull(*client);
   ASSERT_EQ(first.size(), 1u);
   std::string desc;
-  ASSERT_EQ(channel->requeue(*client, first[0].id, 0, &desc), ErrorCode::None);  // attempts 1
+  ASSERT_EQ(codeOf(channel->requeue(*client, first[0].id, 0), &desc), ErrorCode::None);  // attempts 1
   auto second = pull(*client);
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(second[0].attempts, 2);
@@ -605,7 +629,6 @@ TEST_F(ChannelTest, AttemptsSurviveDiskSpill) {
   topic->close(false);
   channel.reset();
   topic.reset();
-  loop.reset();
   nsqd.reset();
   init();
   auto again = addClient(1);
@@ -636,7 +659,7 @@ TEST_F(ChannelTest, EphemeralTopicAndChannelLeaveTheDataDirEmpty) {
   std::string desc;
   auto msgs = pull(*client);
   ASSERT_EQ(msgs.size(), 1u);
-  ASSERT_EQ(channel->requeue(*client, msgs[0].id, 0, &desc), ErrorCode::None);
+  ASSERT_EQ(codeOf(channel->requeue(*client, msgs[0].id, 0), &desc), ErrorCode::None);
   topic->close(false);
   EXPECT_TRUE(dataFiles().empty());
 }
@@ -645,17 +668,17 @@ TEST_F(ChannelTest, RemoveClientReportsLastClientOfEphemeralChannel) {
   init("t", "c#ephemeral");
   auto a = addClient(1);
   auto b = addClient(1);
-  EXPECT_FALSE(channel->removeClient(a.get()));
+  EXPECT_FALSE(channel->removeClient(*a));
   EXPECT_EQ(channel->clientCount(), 1u);
-  EXPECT_TRUE(channel->removeClient(b.get()));
+  EXPECT_TRUE(channel->removeClient(*b));
   EXPECT_EQ(channel->clientCount(), 0u);
-  EXPECT_FALSE(channel->removeClient(b.get()));  // not a member any more
+  EXPECT_FALSE(channel->removeClient(*b));  // not a member any more
 }
 
 TEST_F(ChannelTest, RemoveClientOfDurableChannelNeverAsksForDeletion) {
   init();
   auto a = addClient(1);
-  EXPECT_FALSE(channel->removeClient(a.get()));
+  EXPECT_FALSE(channel->removeClient(*a));
   EXPECT_EQ(channel->clientCount(), 0u);
 }
 
@@ -663,19 +686,99 @@ TEST_F(ChannelTest, RemovedWaitingClientIsForgotten) {
   init();
   auto a = addClient(5);
   EXPECT_TRUE(pull(*a).empty());  // registers as waiting
-  EXPECT_TRUE(a->waiting);
-  EXPECT_FALSE(channel->removeClient(a.get()));
-  EXPECT_FALSE(a->waiting);
-  a.reset();  // gone for good; a later put must not touch it
+  EXPECT_FALSE(channel->removeClient(*a));
   publish({"x"});
+  EXPECT_EQ(a->wakes.load(), 0);  // forgotten: the put wakes nobody
+  a.reset();  // gone for good; a later put must not touch it
+  publish({"y"});
+  EXPECT_EQ(stats().depth, 2);
+}
+
+TEST_F(ChannelTest, WaitingConsumerIsWokenByTheNextPut) {
+  init();
+  auto a = addClient(5);
+  EXPECT_TRUE(pull(*a).empty());  // nothing yet: waits
+  EXPECT_EQ(a->wakes.load(), 0);
+  publish({"x"});
+  EXPECT_EQ(a->wakes.load(), 1);
+  EXPECT_EQ(pull(*a).size(), 1u);
+}
+
+TEST_F(ChannelTest, PullForAConsumerThatIsNotSubscribedTakesNothing) {
+  init();
+  publish({"x"});
+  auto stranger = newConsumer(5);
+  EXPECT_TRUE(pull(*stranger).empty());
   EXPECT_EQ(stats().depth, 1);
+  EXPECT_EQ(channel->inFlightCount(stranger->id()), 0);
+}
+
+TEST_F(ChannelTest, FinFromAConsumerThatDoesNotOwnTheMessageKeepsItsCounts) {
+  init();
+  auto owner = addClient(1);
+  auto other = addClient(1);
+  publish({"x"});
+  auto msgs = pull(*owner);
+  ASSERT_EQ(msgs.size(), 1u);
+  Error err = channel->finish(*other, msgs[0].id);
+  EXPECT_EQ(err.code, ErrorCode::FinFailed);
+  EXPECT_FALSE(isFatal(err.code));
+  EXPECT_EQ(err.frameText(), "E_FIN_FAILED FIN " + std::string(msgs[0].id.view()) + " failed client does not own message");
+  EXPECT_EQ(channel->inFlightCount(owner->id()), 1);
+  EXPECT_EQ(channel->inFlightCount(other->id()), 0);
+  EXPECT_FALSE(channel->finish(*owner, msgs[0].id));
+  EXPECT_EQ(channel->inFlightCount(owner->id()), 0);
+}
+
+TEST_F(ChannelTest, RemovedConsumersMessagesStayInFlightUntilTheyTimeOut) {
+  init();
+  auto gone = addClient(2);
+  auto other = addClient(2);
+  publish(bodiesNumbered(2));
+  auto msgs = pull(*gone);
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_TRUE(pull(*other).empty());
+  EXPECT_FALSE(channel->removeClient(*gone));
+  EXPECT_EQ(stats().inFlightCount, 2);  // not requeued at once (as upstream)
+  EXPECT_EQ(channel->inFlightCount(gone->id()), 0);  // no longer a member
+  std::string desc;
+  EXPECT_EQ(codeOf(channel->finish(*gone, msgs[0].id), &desc), ErrorCode::None);  // still its message
+  const int wakesBefore = gone->wakes.load();
+  ASSERT_TRUE(channel->processTimeouts(monoNanos() + 3600 * kSecond));
+  EXPECT_EQ(gone->wakes.load(), wakesBefore);  // the removed consumer is left alone
+  EXPECT_EQ(stats().timeoutCount, 1u);
+  auto again = pull(*other);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, msgs[1].id);
+  EXPECT_EQ(again[0].attempts, 2);
+}
+
+TEST_F(ChannelTest, TimeoutWakesTheOwner) {
+  init();
+  auto a = addClient(1);
+  publish({"x"});
+  ASSERT_EQ(pull(*a).size(), 1u);
+  const int before = a->wakes.load();
+  ASSERT_TRUE(channel->processTimeouts(monoNanos() + 3600 * kSecond));
+  EXPECT_GT(a->wakes.load(), before);
+  EXPECT_EQ(channel->inFlightCount(a->id()), 0);
+}
+
+TEST_F(ChannelTest, ClosingTheChannelAsksEveryConsumerToClose) {
+  init();
+  auto a = addClient(1);
+  auto b = addClient(1);
+  topic->close(true);
+  EXPECT_EQ(a->closeRequests.load(), 1);
+  EXPECT_EQ(b->closeRequests.load(), 1);
+  EXPECT_EQ(channel->clientCount(), 0u);
 }
 
 TEST_F(ChannelTest, MaxChannelConsumersLimitsSubscriptions) {
   opts.maxChannelConsumers = 1;
   init();
   addClient(1);
-  auto extra = std::make_shared<ClientSession>(*nsqd, *loop, -1, nsqd->newClientId(), "127.0.0.1:2");
+  auto extra = newConsumer(1);
   Error err = channel->addClient(extra);
   EXPECT_EQ(err.code, ErrorCode::SubFailed);
   EXPECT_EQ(err.description, "SUB failed consumers for t:c exceeds limit of 1");
@@ -686,7 +789,7 @@ TEST_F(ChannelTest, ClosedChannelRefusesClientsAndPuts) {
   auto client = addClient(1);
   topic->close(true);
   EXPECT_TRUE(channel->exiting());
-  auto late = std::make_shared<ClientSession>(*nsqd, *loop, -1, nsqd->newClientId(), "127.0.0.1:2");
+  auto late = newConsumer(1);
   EXPECT_EQ(channel->addClient(late).code, ErrorCode::SubFailed);
   EXPECT_TRUE(channel->put(Message{}, 0));
   EXPECT_TRUE(pull(*client).empty());
@@ -709,7 +812,7 @@ TEST_F(ChannelTest, DrainingFromDiskJournalsReferencesNotBodiesAndRestoresThem) 
   ASSERT_TRUE(fs::exists(journal));
   EXPECT_LT(fs::file_size(journal), 20u * 100) << "the journal copied message bodies";
   std::string desc;
-  for (int i = 0; i < 10; ++i) ASSERT_EQ(channel->finish(*client, msgs[i].id, &desc), ErrorCode::None) << desc;
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(codeOf(channel->finish(*client, msgs[i].id), &desc), ErrorCode::None) << desc;
   channel->processTimeouts(monoNanos());
   EXPECT_FALSE(fs::exists(dir.file("t:c.diskqueue.000000.dat")));  // all finished: deleted
   EXPECT_TRUE(fs::exists(dir.file("t:c.diskqueue.000005.dat")));   // read, but in flight: kept
@@ -717,7 +820,6 @@ TEST_F(ChannelTest, DrainingFromDiskJournalsReferencesNotBodiesAndRestoresThem) 
   topic->close(false);
   channel.reset();
   topic.reset();
-  loop.reset();
   nsqd.reset();
   init();
   auto again = addClient(20);
@@ -729,7 +831,7 @@ TEST_F(ChannelTest, DrainingFromDiskJournalsReferencesNotBodiesAndRestoresThem) 
     EXPECT_EQ(m.attempts, 2);
   }
   EXPECT_EQ(got, want);
-  for (const auto& m : back) ASSERT_EQ(channel->finish(*again, m.id, &desc), ErrorCode::None) << desc;
+  for (const auto& m : back) ASSERT_EQ(codeOf(channel->finish(*again, m.id), &desc), ErrorCode::None) << desc;
   channel->processTimeouts(monoNanos());
   for (int n = 5; n < 9; ++n) EXPECT_FALSE(fs::exists(dir.file("t:c.diskqueue.00000" + std::to_string(n) + ".dat"))) << n;
 }

@@ -40,7 +40,9 @@ constexpr bool isFatal(ErrorCode code) {
 }
 
 // A code with its human description; the error frame body is "<E_CODE> <description>".
-struct Error {
+// The data-plane result in nsqd (Channel/Topic up to ClientSession): [[nodiscard]], so a
+// failure cannot be dropped silently; only the session turns it into an E_* frame.
+struct [[nodiscard]] Error {
   ErrorCode code = ErrorCode::None;
   std::string description;
 
