@@ -213,14 +213,14 @@ InFlightTable::Entry* Channel::ownedLocked(const Consumer& client, const Message
   return e;
 }
 
-Error Channel::takeInFlightLocked(const Consumer& client, const MessageId& id, const char* cmd,
-                                  ErrorCode failCode, Message& out) {
+Error Channel::takeInFlightLocked(const Consumer& client, ConsumerState* state, const MessageId& id,
+                                  const char* cmd, ErrorCode failCode, Message& out) {
   Error err;
   InFlightTable::Entry* e = ownedLocked(client, id, cmd, failCode, &err);
   if (!e) return err;
   out = inFlight_.take(e);
   inFlightCount_.store(static_cast<int64_t>(inFlight_.size()), std::memory_order_relaxed);
-  if (ConsumerState* state = findConsumerLocked(client.id())) --state->inFlight;
+  if (state) --state->inFlight;
   return {};
 }
 
@@ -236,9 +236,10 @@ void Channel::finishBatch(const Consumer& client, std::span<const MessageId> ids
   done.clear();
   {
     std::lock_guard lock(mu_);
+    ConsumerState* state = findConsumerLocked(client.id());
     for (const MessageId& id : ids) {
       Message m;
-      if (Error err = takeInFlightLocked(client, id, "FIN", ErrorCode::FinFailed, m)) {
+      if (Error err = takeInFlightLocked(client, state, id, "FIN", ErrorCode::FinFailed, m)) {
         failures.push_back(std::move(err));
         continue;
       }
@@ -259,7 +260,8 @@ Error Channel::requeue(const Consumer& client, const MessageId& id, int64_t dela
   {
     std::lock_guard lock(mu_);
     Message m;
-    if (Error err = takeInFlightLocked(client, id, "REQ", ErrorCode::ReqFailed, m)) return err;
+    if (Error err = takeInFlightLocked(client, findConsumerLocked(client.id()), id, "REQ", ErrorCode::ReqFailed, m))
+      return err;
     requeueCount_.fetch_add(1, std::memory_order_relaxed);
     if (delayNs > 0) {
       backlog_.journalDeferred(m, wallNanos() + delayNs);

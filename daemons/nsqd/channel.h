@@ -142,8 +142,9 @@ class Channel {
   // The in-flight entry for id if this consumer owns it; else nullptr with *err set.
   InFlightTable::Entry* ownedLocked(const Consumer& consumer, const MessageId& id, const char* cmd,
                                     ErrorCode failCode, Error* err);
-  [[nodiscard]] Error takeInFlightLocked(const Consumer& consumer, const MessageId& id, const char* cmd,
-                                         ErrorCode failCode, Message& out);
+  // Takes id out of flight for its owner; state is the owner's entry (null once removed).
+  [[nodiscard]] Error takeInFlightLocked(const Consumer& consumer, ConsumerState* state, const MessageId& id,
+                                         const char* cmd, ErrorCode failCode, Message& out);
 
   StorageContext& ctx_;
   const std::string name_;

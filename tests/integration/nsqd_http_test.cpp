@@ -531,6 +531,33 @@ TEST_F(NsqdHttp, StatsShapeWithSubscribedClientAndProducer) {
   EXPECT_EQ(stats()->getArray("producers")->size(), 0u);
 }
 
+TEST_F(NsqdHttp, ClientCountersFollowDeliveriesFinsAndRequeues) {
+  auto consumer = subscribe("t", "c");
+  for (const char* body : {"a", "b", "c"}) expectOk(post("/pub?topic=t", body), "OK");
+  consumer->send("RDY 3\n");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto [type, data] = readFrame(*consumer);
+    ASSERT_EQ(type, 2) << data;
+    ids.push_back(data.substr(10, 16));
+  }
+  consumer->send("FIN " + ids[0] + "\nREQ " + ids[1] + " 0\n");
+  auto [type, again] = readFrame(*consumer);  // the requeued message, delivered a second time
+  ASSERT_EQ(type, 2) << again;
+  EXPECT_EQ(again.substr(10, 16), ids[1]);
+
+  auto channel = channelStats("t", "c");
+  ASSERT_TRUE(channel);
+  EXPECT_EQ(channel->getValue<int>("in_flight_count"), 2);
+  EXPECT_EQ(channel->getValue<int>("requeue_count"), 1);
+  auto client = channel->getArray("clients")->getObject(0);
+  EXPECT_EQ(client->getValue<int>("ready_count"), 3);
+  EXPECT_EQ(client->getValue<int>("in_flight_count"), 2);
+  EXPECT_EQ(client->getValue<int>("message_count"), 4);
+  EXPECT_EQ(client->getValue<int>("finish_count"), 1);
+  EXPECT_EQ(client->getValue<int>("requeue_count"), 1);
+}
+
 TEST_F(NsqdHttp, StatsFiltersAndSorting) {
   for (const char* t : {"zeta", "alpha", "mid"}) expectOk(post(std::string("/topic/create?topic=") + t));
   for (const char* c : {"c2", "c1"}) expectOk(post(std::string("/channel/create?topic=mid&channel=") + c));
