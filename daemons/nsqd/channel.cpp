@@ -189,7 +189,7 @@ void Channel::pull(ClientSession& client, std::vector<Message>& out) {
     // Journal first (written here, fsynced by the syncer if due), then the disk queue may
     // commit and record the pops.
     backlog_.flushJournal();
-    backlog_.syncLater(syncs);
+    backlog_.syncLater(syncs, /*dueDiskSync=*/false);
   }
 }
 
@@ -262,7 +262,7 @@ ErrorCode Channel::requeue(ClientSession& client, const MessageId& id, int64_t d
     if (delayNs > 0) {
       backlog_.journalDeferred(m, wallNanos() + delayNs);
       backlog_.flushJournal();  // on failure the delay is kept in memory only
-      backlog_.syncLater(syncs);
+      backlog_.syncJournalLater(syncs);
       deferred_.push_back({monoNanos() + delayNs, std::move(m)});
       std::push_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
       deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
@@ -315,7 +315,7 @@ bool Channel::processTimeouts(int64_t nowMono) {
       wakeWaitersLocked(requeued);
     }
     backlog_.flushJournal();  // FINs since the last pull
-    backlog_.syncLater(syncs);
+    backlog_.syncLater(syncs, /*dueDiskSync=*/true);
   }
   syncs.handOff();
   for (auto& c : toWake) c->wake();
