@@ -118,7 +118,7 @@ Error Backlog::prepare(SyncScope& syncs) {
   if (disk_ && !disk_->prepare(&err)) return {ErrorCode::PubFailed, std::move(err)};
   if (journal_ && journal_->pending())
     if (Error e = writeJournal()) return e;
-  syncLater(syncs);
+  syncJournalLater(syncs);
   return {};
 }
 
@@ -207,12 +207,18 @@ void Backlog::retainJournalRefs() {
   disk_->retainSegments(journal_->referencedSegments());
 }
 
-void Backlog::syncLater(SyncScope& syncs) {
+void Backlog::syncJournalLater(SyncScope& syncs) {
+  if (!journal_) return;
+  if (auto journal = journal_->takeSync())
+    syncs.add(ctx_.syncer(), [j = std::shared_ptr<MessageJournal::Sync>(std::move(journal))] { (void)j->run(); });
+}
+
+void Backlog::syncLater(SyncScope& syncs, bool dueDiskSync) {
   if (disk_ && popCommit_ == PopCommit::AtHandOff && popped_) commit_ = disk_->readPosition();
   popped_ = false;
   std::unique_ptr<MessageJournal::Sync> journal = journal_ ? journal_->takeSync() : nullptr;
   std::optional<DiskQueue::Position> commit = std::exchange(commit_, std::nullopt);
-  std::shared_ptr<DiskQueue> disk = disk_ && (commit || disk_->syncDue()) ? disk_ : nullptr;
+  std::shared_ptr<DiskQueue> disk = disk_ && (commit || (dueDiskSync && disk_->syncDue())) ? disk_ : nullptr;
   if (!journal && !disk) return;
   syncs.add(ctx_.syncer(), [j = std::shared_ptr<MessageJournal::Sync>(std::move(journal)), d = std::move(disk), commit] {
     if (j && !j->run()) return;  // the pops stay uncommitted: a crash redelivers, never loses

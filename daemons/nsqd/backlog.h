@@ -129,8 +129,12 @@ class Backlog {
   // /ping unhealthy and is retried by the next flush, which clears it.
   void flushJournal();
   // Adds to syncs the journal fsync that is due, then the disk queue's commit of the pops that
-  // may be recorded and the sync it owes (the syncer runs them in that order).
-  void syncLater(SyncScope& syncs);
+  // may be recorded with the sync that commit owes (the syncer runs them in that order). With
+  // dueDiskSync also a disk sync owed without a commit (time-based, or the retry of a failed
+  // one): the scanner's passes ask for it, the hot paths leave it to the disk queue's onSyncDue.
+  void syncLater(SyncScope& syncs, bool dueDiskSync);
+  // Only the journal fsync that is due (publish, REQ): the pops wait for the next syncLater().
+  void syncJournalLater(SyncScope& syncs);
 
   // Graceful stop. spill() writes a message the owner holds to the disk queue unless the
   // journal has it (attempts kept; failures logged); spillMemory() does so for the memory

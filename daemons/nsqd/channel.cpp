@@ -197,7 +197,7 @@ void Channel::pull(Consumer& client, std::vector<Message>& out) {
     // Journal first (written here, fsynced by the syncer if due), then the disk queue may
     // commit and record the pops.
     backlog_.flushJournal();
-    backlog_.syncLater(syncs);
+    backlog_.syncLater(syncs, /*dueDiskSync=*/false);
   }
 }
 
@@ -266,7 +266,7 @@ Error Channel::requeue(const Consumer& client, const MessageId& id, int64_t dela
     if (delayNs > 0) {
       backlog_.journalDeferred(m, wallNanos() + delayNs);
       backlog_.flushJournal();  // on failure the delay is kept in memory only
-      backlog_.syncLater(syncs);
+      backlog_.syncJournalLater(syncs);
       deferred_.push_back({monoNanos() + delayNs, std::move(m)});
       std::push_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
       deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
@@ -319,7 +319,7 @@ bool Channel::processTimeouts(int64_t nowMono) {
       wakeWaitersLocked(requeued);
     }
     backlog_.flushJournal();  // FINs since the last pull
-    backlog_.syncLater(syncs);
+    backlog_.syncLater(syncs, /*dueDiskSync=*/true);
   }
   syncs.handOff();
   for (auto& c : toWake) c->wake();

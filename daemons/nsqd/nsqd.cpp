@@ -2,20 +2,32 @@
 // HTTP API, the queue scanner, the syncer, /ping health (health.cpp) and nsqd.dat (metadata.cpp),
 // and relays topology changes to nsqlookupd. Storage policy lives in each queue's Backlog.
 //
-// Threading model (fixed thread counts):
-//   - main: start() and stop();
-//   - accept thread: accepts TCP connections and hands each to an IO loop, round robin;
-//   - N IO loops (--io-threads, default min(cores, 8)): every client's reads, commands and
-//     writes, non-blocking over epoll; a subscribed client pulls messages on its own loop;
-//   - HTTP: an event loop reads requests, a fixed worker pool runs the handlers;
-//   - the queue scanner: expires in-flight and deferred messages, moves topic backlogs into
-//     channels and runs time-based syncs, one pass per --queue-scan-interval (at once while
-//     there is work);
-//   - the syncer: runs every fsync (journals, disk queues, nsqd.dat writes from IO threads) in
-//     the order handed over, so no lock holder waits for the disk;
-//   - lookupd registrar, auth workers and the statsd pusher, each with its own threads.
-// Locks: topicsMutex_ (registry) > a topic's lock > its channels' locks; none is held across a
-// socket write or an fsync.
+// Threading model (fixed thread counts)
+// - main thread: parses options, starts Nsqd, then waits in sigwait() for SIGINT/SIGTERM and
+//   runs the graceful stop.
+// - 1 accept thread: blocking accept() on the TCP listener; each new socket goes round robin
+//   to an IoLoop.
+// - N IoLoop threads (--io-threads, default one per core, max 8): epoll over non-blocking
+//   client sockets. A connection stays on one loop for life; its commands run there, and
+//   message delivery is pulled by that same thread from the channel (Channel::pull), so no lock
+//   is ever held across a socket write and a slow client only slows itself.
+// - 1 scanner thread: every 100 ms expires in-flight messages, releases deferred ones, moves
+//   waiting topic messages into channels (10,000 per pass, passes back to back while there is
+//   a backlog) and notices time-based syncs that are due.
+// - 1 syncer thread (syncer.h): runs every fsync (disk queues, journals, nsqd.dat after a
+//   topic/channel appears), so no IO thread and no queue lock ever waits for the disk. With
+//   --sync-every=1 syncs stay on the thread that wrote, before the OK.
+// - HTTP and HTTPS: one event-loop thread per listener (nsq::http::Server) reads whole requests
+//   with a deadline and size caps (--http-read-timeout, --http-max-connections), then a fixed
+//   pool of 8 threads shared by both runs the handlers; a slow client never holds a thread.
+// - Auth (only with --auth-http-address): up to 8 worker threads, started as queries need them,
+//   run the blocking auth server requests for AUTH and expired authorizations; each result goes
+//   back to the client's IoLoop through its mailbox (auth.h).
+// Cross-thread signals (a put waking a waiting consumer, a timeout freeing a window) go through
+// the target loop's mailbox: a mutex-guarded vector and an eventfd.
+// Lock order: a topic's lock, then its channels' locks (publish, drain); topicsMutex_ guards
+// only the registry. No lock is held across a socket write; fsyncs leave the locks through a
+// SyncScope (backlog.h), except with --sync-every=1, where they run where the write happened.
 #include "nsqd/nsqd.h"
 
 #include <arpa/inet.h>

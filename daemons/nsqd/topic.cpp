@@ -152,7 +152,7 @@ bool Topic::drain(std::size_t budget) {
   if (paused() || !started_.load(std::memory_order_acquire) || channels_.empty()) {
     // Holding its messages, the topic still owes its time-based syncs (and the retry of a
     // failed write's sync, which is what clears /ping once the disk works again).
-    backlog_.syncLater(syncs);
+    backlog_.syncLater(syncs, /*dueDiskSync=*/true);
     return false;
   }
   bool moved = false;
@@ -184,7 +184,7 @@ bool Topic::drain(std::size_t budget) {
   // journal fsyncs are queued before this topic's journal fsync and the sync that lets its disk
   // queue record the pops (the syncer runs them in this order).
   backlog_.flushJournal();
-  backlog_.syncLater(syncs);
+  backlog_.syncLater(syncs, /*dueDiskSync=*/true);
   return moved;
 }
 

@@ -181,7 +181,7 @@ TEST_F(BacklogTest, DeferredAndDiskPoppedInFlightEntriesSurviveAReopen) {
   b->flushJournal();
   {
     SyncScope syncs;
-    b->syncLater(syncs);
+    b->syncLater(syncs, /*dueDiskSync=*/false);
   }
   b->close();
   b.reset();
