@@ -12,10 +12,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <random>
 
 #include "nsq/base/crc32c.h"
 #include "nsq/base/log.h"
+#include "nsq/base/posix_io.h"
 #include "nsq/storage/disk_queue.h"
 #include "nsqd/options.h"
 
@@ -27,33 +27,6 @@ constexpr int64_t kAddFixed = 1 + 8;             // type, wall deadline; then th
 constexpr int64_t kUpdateSize = 1 + 8 + 2 + 16;  // type, wall deadline, attempts, id
 constexpr int64_t kDoneSize = 1 + 16;            // type, id
 constexpr int64_t kRefSize = 1 + 8 + 8 + 2 + 16 + 8 + 8;  // type, deadline, ts, attempts, id, segment, offset
-
-std::string errnoText(const char* what, const std::string& path, int err) {
-  return std::string(what) + " " + path + ": " + std::strerror(err);
-}
-
-bool pwriteAll(int fd, const char* p, std::size_t n, int64_t off, int* err) {
-  while (n > 0) {
-    ssize_t r = ::pwrite(fd, p, n, static_cast<off_t>(off));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      *err = errno;
-      return false;
-    }
-    p += r;
-    n -= static_cast<std::size_t>(r);
-    off += r;
-  }
-  return true;
-}
-
-void fsyncDir(const std::string& file) {
-  std::string dir = std::filesystem::path(file).parent_path().string();
-  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
 
 // Frames body (already in out from `start` on, after 8 reserved bytes) with length and CRC.
 void sealRecord(std::string& out, std::size_t start) {
@@ -72,16 +45,6 @@ void appendHeader(std::string& out) {
 }
 
 }  // namespace
-
-struct MessageJournal::Fd {
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int fd;
-};
 
 namespace {
 class FdSync : public MessageJournal::Sync {
@@ -368,7 +331,7 @@ bool MessageJournal::openFile(std::string* error) {
     return false;
   }
   fileBytes_ = kJournalHeaderSize;
-  fsyncDir(opts_.path);
+  fsyncParentDir(opts_.path);
   return true;
 }
 
@@ -387,8 +350,8 @@ bool MessageJournal::flush(std::string* error) {
   }
   int err = 0;
   const int64_t end = fileBytes_ + static_cast<int64_t>(buf_.size());
-  if (!pwriteAll(fd_->fd, buf_.data(), buf_.size(), fileBytes_, &err)) {
-    (void)!::ftruncate(fd_->fd, static_cast<off_t>(fileBytes_));
+  if (!pwriteAll(fd_->get(), buf_.data(), buf_.size(), fileBytes_, &err)) {
+    (void)!::ftruncate(fd_->get(), static_cast<off_t>(fileBytes_));
     *error = errnoText("write", opts_.path, err);
     dirty_ = true;
     buf_.clear();
@@ -415,10 +378,7 @@ bool MessageJournal::compact(std::string* error) {
     dirty_ = false;
     return true;
   }
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  char suffix[24];
-  std::snprintf(suffix, sizeof suffix, ".%016" PRIx64 ".tmp", static_cast<uint64_t>(rng()));
-  const std::string tmp = opts_.path + suffix;
+  const std::string tmp = opts_.path + tempFileSuffix();
   auto failWith = [&](const std::string& what, int fd) {
     if (fd >= 0) ::close(fd);
     ::unlink(tmp.c_str());
@@ -444,7 +404,7 @@ bool MessageJournal::compact(std::string* error) {
   off += static_cast<int64_t>(chunk.size());
   if (::fsync(fd) != 0) return failWith(errnoText("fsync", tmp, errno), fd);
   if (::rename(tmp.c_str(), opts_.path.c_str()) != 0) return failWith(errnoText("rename", tmp, errno), fd);
-  fsyncDir(opts_.path);
+  fsyncParentDir(opts_.path);
   fd_ = std::make_shared<Fd>(fd);
   fileBytes_ = off;
   unsynced_ = bufRecords_ = 0;
@@ -460,7 +420,7 @@ std::unique_ptr<MessageJournal::Sync> MessageJournal::takeSync(bool force) {
   unsynced_ = 0;
   lastSync_ = now;
   auto log = opts_.logError ? opts_.logError : [](const std::string& t) { std::fprintf(stderr, "%s\n", t.c_str()); };
-  return std::make_unique<FdSync>(fd_, fd_->fd, opts_.path, std::move(log));
+  return std::make_unique<FdSync>(fd_, fd_->get(), opts_.path, std::move(log));
 }
 
 void MessageJournal::clear() {

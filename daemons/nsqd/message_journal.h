@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nsq/base/posix_io.h"
 #include "nsq/protocol/message.h"
 
 namespace nsq::nsqd {
@@ -110,7 +111,7 @@ class MessageJournal {
   int64_t fileBytes() const { return fileBytes_; }
 
  private:
-  struct Fd;
+  using Fd = UniqueFd;  // shared with the fsync handles takeSync() gives out
   bool openFile(std::string* error);
   bool compact(std::string* error);
   void appendAdd(std::string& out, const Entry& e) const;

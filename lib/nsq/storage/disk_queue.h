@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "nsq/base/posix_io.h"
+
 namespace nsq {
 
 struct DiskQueueOptions {
@@ -158,7 +160,7 @@ class DiskQueue {
   std::string metadataPath() const;
 
  private:
-  struct File;     // an open fd, closed when the last reference goes
+  using File = UniqueFd;  // shared: an fd closed when the last reference goes
   struct Segment;  // read-side view of one segment file
   struct Published {
     int64_t fileNum = 0;
