@@ -13,10 +13,9 @@
 #include <cstring>
 #include <filesystem>
 
-#include "nsq/base/crc32c.h"
 #include "nsq/base/log.h"
 #include "nsq/base/posix_io.h"
-#include "nsq/storage/disk_queue.h"
+#include "nsq/storage/record.h"
 #include "nsqd/options.h"
 
 namespace nsq::nsqd {
@@ -27,22 +26,6 @@ constexpr int64_t kAddFixed = 1 + 8;             // type, wall deadline; then th
 constexpr int64_t kUpdateSize = 1 + 8 + 2 + 16;  // type, wall deadline, attempts, id
 constexpr int64_t kDoneSize = 1 + 16;            // type, id
 constexpr int64_t kRefSize = 1 + 8 + 8 + 2 + 16 + 8 + 8;  // type, deadline, ts, attempts, id, segment, offset
-
-// Frames body (already in out from `start` on, after 8 reserved bytes) with length and CRC.
-void sealRecord(std::string& out, std::size_t start) {
-  std::size_t len = out.size() - start - kJournalRecordHeaderSize;
-  char* h = out.data() + start;
-  putUint32(h, static_cast<uint32_t>(len));
-  putUint32(h + 4, crc32c(crc32c(0, h, 4), h + kJournalRecordHeaderSize, len));
-}
-
-void appendHeader(std::string& out) {
-  char h[kJournalHeaderSize];
-  putUint32(h, kJournalMagic);
-  putUint16(h + 4, kJournalVersion);
-  putUint16(h + 6, 0);
-  out.append(h, sizeof h);
-}
 
 }  // namespace
 
@@ -131,12 +114,8 @@ std::vector<MessageJournal::Entry> MessageJournal::recover(const std::function<b
   std::vector<MessageId> order;
   const int64_t maxLen = kAddFixed + static_cast<int64_t>(kMessageHeaderLength) + opts_.maxMsgSize;
   auto recordAt = [&](int64_t pos) -> int64_t {
-    if (pos + kJournalRecordHeaderSize > size) return -1;
-    const char* p = data.data() + pos;
-    auto len = static_cast<int64_t>(getUint32(p));
-    if (len < kDoneSize || len > maxLen || pos + kJournalRecordHeaderSize + len > size) return -1;
-    uint32_t crc = crc32c(crc32c(0, p, 4), p + kJournalRecordHeaderSize, static_cast<std::size_t>(len));
-    return crc == getUint32(p + 4) ? len : -1;
+    RecordCheck r = checkRecord(std::string_view(data).substr(static_cast<std::size_t>(pos)), kDoneSize, maxLen);
+    return r ? r.bodyLength : -1;
   };
 
   if (size > 0) {
@@ -210,8 +189,7 @@ std::vector<MessageJournal::Entry> MessageJournal::recover(const std::function<b
 }
 
 void MessageJournal::appendAdd(std::string& out, const Entry& e) const {
-  std::size_t start = out.size();
-  out.append(kJournalRecordHeaderSize, '\0');
+  std::size_t start = beginRecord(out);
   if (e.segment >= 0) {
     char r[kRefSize];
     r[0] = static_cast<char>(kRef);
@@ -287,8 +265,7 @@ void MessageJournal::update(const MessageId& id, uint16_t attempts, int64_t wall
   it->second.wallDeadline = wallDeadline;
   ++bufRecords_;
   if (dirty_) return;
-  std::size_t start = buf_.size();
-  buf_.append(kJournalRecordHeaderSize, '\0');
+  std::size_t start = beginRecord(buf_);
   char r[kUpdateSize];
   r[0] = static_cast<char>(kUpdate);
   putUint64(r + 1, static_cast<uint64_t>(wallDeadline));
@@ -305,8 +282,7 @@ void MessageJournal::remove(const MessageId& id) {
   entries_.erase(it);
   ++bufRecords_;
   if (dirty_) return;
-  std::size_t start = buf_.size();
-  buf_.append(kJournalRecordHeaderSize, '\0');
+  std::size_t start = beginRecord(buf_);
   char r[kDoneSize];
   r[0] = static_cast<char>(kDone);
   std::memcpy(r + 1, id.bytes.data(), kMessageIdLength);
@@ -322,7 +298,7 @@ bool MessageJournal::openFile(std::string* error) {
   }
   fd_ = std::make_shared<Fd>(fd);
   std::string h;
-  appendHeader(h);
+  appendFileHeader(h, kJournalMagic, kJournalVersion);
   int err = 0;
   if (!pwriteAll(fd, h.data(), h.size(), 0, &err)) {
     *error = errnoText("write", opts_.path, err);
@@ -389,7 +365,7 @@ bool MessageJournal::compact(std::string* error) {
   int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return failWith(errnoText("open", tmp, errno), -1);
   std::string chunk;
-  appendHeader(chunk);
+  appendFileHeader(chunk, kJournalMagic, kJournalVersion);
   int64_t off = 0;
   int err = 0;
   for (const auto& [id, e] : entries_) {

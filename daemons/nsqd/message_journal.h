@@ -20,6 +20,7 @@
 
 #include "nsq/base/posix_io.h"
 #include "nsq/protocol/message.h"
+#include "nsq/storage/record.h"
 
 namespace nsq::nsqd {
 
@@ -41,8 +42,8 @@ JournalOptions journalOptions(const NsqdOptions& opts, const std::string& queueN
 // Journal layout constants (docs/message-journal-format.md).
 constexpr uint32_t kJournalMagic = 0xD14E534A;  // "\xD1NSJ"
 constexpr uint16_t kJournalVersion = 1;
-constexpr int64_t kJournalHeaderSize = 8;
-constexpr int64_t kJournalRecordHeaderSize = 8;  // uint32 length, uint32 crc32c
+constexpr int64_t kJournalHeaderSize = kRecordFileHeaderSize;
+constexpr int64_t kJournalRecordHeaderSize = kRecordHeaderSize;  // uint32 length, uint32 crc32c (record.h)
 
 class MessageJournal {
  public:

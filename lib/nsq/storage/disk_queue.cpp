@@ -19,10 +19,10 @@
 #include <map>
 #include <stdexcept>
 
-#include "nsq/base/crc32c.h"
 #include "nsq/base/number.h"
 #include "nsq/base/posix_io.h"
 #include "nsq/protocol/message.h"
+#include "nsq/storage/record.h"
 
 namespace nsq {
 namespace {
@@ -120,13 +120,11 @@ struct DiskQueue::Segment {
     }
     const char* p = at(pos, kDiskQueueRecordHeaderSize, end);
     if (!p) return -1;
-    auto len = static_cast<int32_t>(getUint32(p));
+    auto len = static_cast<int32_t>(recordBodyLength(p));
     if (len < minSize || len > maxSize) return -1;
-    uint32_t want = getUint32(p + 4);
     p = at(pos, kDiskQueueRecordHeaderSize + int64_t(len), end);
     if (!p) return -1;
-    uint32_t crc = crc32c(crc32c(0, p, 4), p + kDiskQueueRecordHeaderSize, static_cast<std::size_t>(len));
-    return crc == want ? len : -1;
+    return recordChecksumMatches(p, static_cast<std::size_t>(len)) ? len : -1;
   }
 
   int64_t headerSize() const {
@@ -510,17 +508,8 @@ bool DiskQueue::appendLocked(std::string_view payload, std::string* error) {
     writeFile_ = std::make_shared<File>(fd);
     if (writePos_ == 0) fsyncDir(opts_.dataPath);  // the new name must survive a power cut too
   }
-  char hdr[kDiskQueueFileHeaderSize];
-  if (writePos_ == 0 && writeBuf_.empty()) {
-    putUint32(hdr, kDiskQueueMagic);
-    putUint16(hdr + 4, kDiskQueueVersion);
-    putUint16(hdr + 6, 0);
-    writeBuf_.append(hdr, sizeof hdr);
-  }
-  putUint32(hdr, static_cast<uint32_t>(payload.size()));
-  putUint32(hdr + 4, crc32c(crc32c(0, hdr, 4), payload.data(), payload.size()));
-  writeBuf_.append(hdr, kDiskQueueRecordHeaderSize);
-  writeBuf_.append(payload);
+  if (writePos_ == 0 && writeBuf_.empty()) appendFileHeader(writeBuf_, kDiskQueueMagic, kDiskQueueVersion);
+  appendRecord(writeBuf_, payload);
   ++pendingRecords_;
   ++batchRecords_;
   if (writeBuf_.size() >= kMaxPendingBytes) return writeLocked(error);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "nsq/base/posix_io.h"
+#include "nsq/storage/record.h"
 
 namespace nsq {
 
@@ -51,8 +52,8 @@ struct DiskQueueOptions {
 // Segment layout constants (docs/disk-queue-format.md).
 constexpr uint32_t kDiskQueueMagic = 0xD14E5144;  // "\xD1NQD": negative as an original-format length
 constexpr uint16_t kDiskQueueVersion = 1;
-constexpr int64_t kDiskQueueFileHeaderSize = 8;    // magic, version, reserved
-constexpr int64_t kDiskQueueRecordHeaderSize = 8;  // length, crc32c
+constexpr int64_t kDiskQueueFileHeaderSize = kRecordFileHeaderSize;  // magic, version, reserved
+constexpr int64_t kDiskQueueRecordHeaderSize = kRecordHeaderSize;    // length, crc32c (record.h)
 
 class DiskQueue {
  public:
