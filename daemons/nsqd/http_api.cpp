@@ -30,6 +30,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "nsq/base/host_port.h"
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
 #include "nsq/base/number.h"
@@ -499,7 +500,7 @@ HttpReply doConfig(Call& c) {
           auto v = arr->get(static_cast<unsigned>(i));
           if (!v.isString()) return err(400, "INVALID_VALUE");
           std::string a = v.convert<std::string>();
-          if (a.rfind(':') == std::string::npos) return err(400, "INVALID_VALUE");
+          if (!parseHostPort(a)) return err(400, "INVALID_VALUE");
           addresses.push_back(a);
         }
       } catch (...) {

@@ -67,11 +67,8 @@ void validate(const ToNsqOptions& o) {
   if (!isValidTopicName(o.topic)) throw OptionError("flag --topic: invalid topic name \"" + o.topic + "\"");
   if (o.nsqdTcpAddresses.empty()) throw OptionError("--nsqd-tcp-address required");
   for (const auto& a : o.nsqdTcpAddresses) {
-    try {
-      splitHostPort(a);
-    } catch (const ConnectionError& e) {
-      throw OptionError(std::string("flag --nsqd-tcp-address: ") + e.what());
-    }
+    std::string error;
+    if (!dialAddress(a, &error)) throw OptionError("flag --nsqd-tcp-address: " + error);
   }
   if (o.delimiter.size() != 1) throw OptionError("--delimiter must be a single byte");
   if (o.rate < 0) throw OptionError("--rate must not be negative");

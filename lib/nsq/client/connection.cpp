@@ -157,16 +157,12 @@ ServerFeatures parseIdentifyResponse(std::string_view data) {
   return f;
 }
 
-std::pair<std::string, uint16_t> splitHostPort(const std::string& address) {
-  std::size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon + 1 == address.size())
-    throw ConnectionError(address + ": address must be host:port");
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  std::string_view portText = std::string_view(address).substr(colon + 1);
-  ParsedInt port = parseInt(portText, 1, 65535);
-  if (!port || portText.front() == '+') throw ConnectionError(address + ": invalid port");
-  return {host, static_cast<uint16_t>(*port)};
+std::optional<HostPort> dialAddress(const std::string& address, std::string* error) {
+  ParsedHostPort hp = parseHostPort(address, 1);
+  if (hp) return *hp;
+  const bool noPort = hp.error == HostPortError::MissingPort || address.back() == ':';
+  *error = address + (noPort ? ": address must be host:port" : ": invalid port");
+  return std::nullopt;
 }
 
 struct Connection::Socket {
@@ -183,7 +179,10 @@ Connection::Connection(std::string address, ConnectionConfig cfg)
 Connection::~Connection() = default;
 
 const ServerFeatures& Connection::connect() {
-  auto [host, port] = splitHostPort(address_);
+  std::string addressError;
+  auto hostPort = dialAddress(address_, &addressError);
+  if (!hostPort) throw ConnectionError(addressError);
+  const auto& [host, port] = *hostPort;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
