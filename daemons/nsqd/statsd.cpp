@@ -133,18 +133,13 @@ std::vector<std::string> statsdLines(const std::vector<TopicSnapshot>& topics,
   // Every topic is remembered, excluded ones too: harmless, and the flag can't change at run time.
   state.lastTopics = topics;
   if (memory) {
-    const MemoryStats& m = *memory;
-    auto gauge = [&](const char* stat, uint64_t v) { addLine(out, prefix, stat, static_cast<int64_t>(v), "g"); };
-    gauge("mem.heap_objects", m.heapObjects);
-    gauge("mem.heap_idle_bytes", m.heapIdleBytes);
-    gauge("mem.heap_in_use_bytes", m.heapInUseBytes);
-    gauge("mem.heap_released_bytes", m.heapReleasedBytes);
-    gauge("mem.gc_pause_usec_100", m.gcPauseUsec100);
-    gauge("mem.gc_pause_usec_99", m.gcPauseUsec99);
-    gauge("mem.gc_pause_usec_95", m.gcPauseUsec95);
-    gauge("mem.next_gc_bytes", m.nextGcBytes);
-    addLine(out, prefix, "mem.gc_runs", static_cast<int64_t>(m.gcTotalRuns) - state.lastGcRuns, "c");
-    state.lastGcRuns = m.gcTotalRuns;
+    // Gauges, but for the run count: upstream sends its change as the counter mem.gc_runs.
+    for (const auto& row : memoryRows(*memory)) {
+      if (row.name == "gc_total_runs") continue;
+      addLine(out, prefix, "mem." + std::string(row.name), static_cast<int64_t>(row.value), "g");
+    }
+    addLine(out, prefix, "mem.gc_runs", static_cast<int64_t>(memory->gcTotalRuns) - state.lastGcRuns, "c");
+    state.lastGcRuns = memory->gcTotalRuns;
   }
   return out;
 }
