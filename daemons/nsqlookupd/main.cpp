@@ -16,8 +16,7 @@
 #include <Poco/Util/ServerApplication.h>
 #include <signal.h>
 
-#include <iostream>
-
+#include "nsq/base/main.h"
 #include "nsqlookupd/logger.h"
 #include "nsqlookupd/nsqlookupd.h"
 #include "nsqlookupd/options.h"
@@ -35,15 +34,11 @@ class LookupdApp : public Poco::Util::ServerApplication {
     nsq::lookupd::Logger log(level, opts_.logPrefix);
     log.info(nsq::lookupd::versionLine());
     nsq::lookupd::NsqLookupd daemon(opts_, log);
-    try {
-      daemon.start();
-    } catch (const Poco::Exception& e) {
-      std::cerr << "nsqlookupd: " << e.displayText() << "\n";
-      return 1;
-    } catch (const std::exception& e) {
-      std::cerr << "nsqlookupd: " << e.what() << "\n";
-      return 1;
-    }
+    if (int code = nsq::runOrReport("nsqlookupd", [&] {
+          daemon.start();
+          return 0;
+        }))
+      return code;
     waitForTerminationRequest();
     log.info("exiting");
     daemon.stop();
@@ -58,21 +53,10 @@ class LookupdApp : public Poco::Util::ServerApplication {
 
 int main(int argc, char** argv) {
   nsq::lookupd::Options opts;
-  try {
-    auto set = nsq::lookupd::makeOptionSet(opts);
-    if (set->parse(argc, argv, std::cout) == nsq::OptionSet::Result::Exit) return 0;
-    nsq::lookupd::validate(opts);
-  } catch (const std::exception& e) {
-    std::cerr << "nsqlookupd: " << e.what() << "\n";
-    return 1;
-  }
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGQUIT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  auto set = nsq::lookupd::makeOptionSet(opts);
+  if (auto code = nsq::parseCommandLine("nsqlookupd", *set, argc, argv, [&] { nsq::lookupd::validate(opts); }))
+    return *code;
+  nsq::blockSignals({SIGINT, SIGTERM, SIGQUIT});
   LookupdApp app(opts);
   // Options are ours: Poco's own option processing only sees the program name.
   return app.run(std::vector<std::string>{argv[0]});
