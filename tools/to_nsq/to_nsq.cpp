@@ -40,7 +40,7 @@ std::unique_ptr<OptionSet> makeToNsqOptionSet(ToNsqOptions& o) {
                      "destination nsqd TCP address; every record goes to every address");
   set->addString("delimiter", &o.delimiter, "character to split input from stdin").defaultText = "\\n";
   set->addStringList("producer-opt", &o.producerOpts,
-                     "option to pass through to the producer, as key,value (e.g. write_timeout,5s; TLS: tls_v1 with tls_root_ca_file, tls_insecure_skip_verify, tls_cert, tls_key, tls_min_version)");
+                     connectionOptHelp("option to pass through to the producer", "write_timeout,5s"));
   set->addInt("rate", &o.rate, "throttle messages to n per second; 0 to disable");
   set->addStandard(std::string("to_nsq v") + NSQ_VERSION);
   return set;

@@ -157,6 +157,11 @@ ServerFeatures parseIdentifyResponse(std::string_view data) {
   return f;
 }
 
+std::string connectionOptHelp(std::string_view lead, std::string_view example) {
+  return std::string(lead) + ", as key,value (e.g. " + std::string(example) +
+         "; TLS: tls_v1 with tls_root_ca_file, tls_insecure_skip_verify, tls_cert, tls_key, tls_min_version)";
+}
+
 std::optional<HostPort> dialAddress(const std::string& address, std::string* error) {
   ParsedHostPort hp = parseHostPort(address, 1);
   if (hp) return *hp;

@@ -67,6 +67,10 @@ std::string applyConnectionOption(ConnectionConfig& cfg, const std::string& key,
 // Returns "" or an error naming the option.
 std::string validateConnectionConfig(const ConnectionConfig& cfg);
 
+// The help of a tool's --consumer-opt / --producer-opt flag: "<lead>, as key,value (e.g.
+// <example>; TLS: tls_v1 with tls_root_ca_file, ...)", naming the TLS keys both accept.
+std::string connectionOptHelp(std::string_view lead, std::string_view example);
+
 // What the server said about itself in its IDENTIFY reply (defaults when it answered plain OK).
 struct ServerFeatures {
   int64_t maxRdyCount = 2500;
