@@ -110,17 +110,11 @@ HttpReply doPing(Call& c) {
   return plainReply(200, "OK");
 }
 
-std::string hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
-}
-
 HttpReply doInfo(Call& c) {
   const NsqdOptions& o = c.nsqd.options();
   std::string out = "{\"version\":" + jsonQuote(NSQ_VERSION);
   out += ",\"broadcast_address\":" + jsonQuote(o.broadcastAddress);
-  out += ",\"hostname\":" + jsonQuote(hostname());
+  out += ",\"hostname\":" + jsonQuote(hostname(""));
   out += ",\"http_port\":" + std::to_string(c.nsqd.httpPort());
   out += ",\"tcp_port\":" + std::to_string(c.nsqd.tcpPort());
   out += ",\"start_time\":" + std::to_string(c.nsqd.startTime());

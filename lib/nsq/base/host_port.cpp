@@ -2,6 +2,8 @@
 // statsd, nsqlookupd's options and the client library each used to split by hand.
 #include "nsq/base/host_port.h"
 
+#include <unistd.h>
+
 #include "nsq/base/number.h"
 
 namespace nsq {
@@ -36,6 +38,12 @@ std::string joinHostPort(std::string_view host, int port) {
     out = host;
   }
   return out + ":" + std::to_string(port);
+}
+
+std::string hostname(std::string_view fallback) {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return std::string(fallback);
+  return buf;
 }
 
 }  // namespace nsq

@@ -36,4 +36,7 @@ struct ParsedHostPort {
 // "host:port", with host bracketed when it holds a ':' (Go's net.JoinHostPort).
 std::string joinHostPort(std::string_view host, int port);
 
+// This machine's host name (gethostname), or fallback when it cannot be read.
+std::string hostname(std::string_view fallback = "localhost");
+
 }  // namespace nsq

@@ -29,12 +29,6 @@ namespace nsq {
 
 namespace {
 
-std::string hostName() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
-
 // One socket read of at most 64 KiB may inflate to no more than this (a decompression bomb).
 constexpr std::size_t kMaxDecodedPerRead = 64 * 1024 * 1024;
 
@@ -46,7 +40,7 @@ int64_t msLeft(std::chrono::steady_clock::time_point deadline) {
 }  // namespace
 
 std::string ConnectionConfig::identifyJson() const {
-  std::string host = hostname.empty() ? hostName() : hostname;
+  std::string host = hostname.empty() ? nsq::hostname() : hostname;
   std::string id = clientId;
   if (id.empty()) id = host.substr(0, host.find('.'));
   std::string ua = userAgent.empty() ? std::string("nsq-cpp/") + NSQ_VERSION : userAgent;
