@@ -54,10 +54,10 @@ class LookupdApp : public Poco::Util::ServerApplication {
 int main(int argc, char** argv) {
   nsq::lookupd::Options opts;
   auto set = nsq::lookupd::makeOptionSet(opts);
-  if (auto code = nsq::parseCommandLine("nsqlookupd", *set, argc, argv, [&] { nsq::lookupd::validate(opts); }))
-    return *code;
-  nsq::blockSignals({SIGINT, SIGTERM, SIGQUIT});
-  LookupdApp app(opts);
-  // Options are ours: Poco's own option processing only sees the program name.
-  return app.run(std::vector<std::string>{argv[0]});
+  return nsq::runMain("nsqlookupd", *set, argc, argv, {SIGINT, SIGTERM, SIGQUIT}, [&] { nsq::lookupd::validate(opts); },
+                      [&] {
+                        LookupdApp app(opts);
+                        // Options are ours: Poco's own option processing only sees the program name.
+                        return app.run(std::vector<std::string>{argv[0]});
+                      });
 }

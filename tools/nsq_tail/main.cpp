@@ -7,8 +7,6 @@
 int main(int argc, char** argv) {
   nsq::tools::NsqTailOptions opts;
   auto set = nsq::tools::makeNsqTailOptionSet(opts);
-  if (auto code = nsq::parseCommandLine("nsq_tail", *set, argc, argv, [&] { nsq::tools::validate(opts); }))
-    return *code;
-  nsq::blockSignals({SIGINT, SIGTERM});
-  return nsq::tools::runNsqTail(opts);
+  return nsq::runMain("nsq_tail", *set, argc, argv, {SIGINT, SIGTERM}, [&] { nsq::tools::validate(opts); },
+                      [&] { return nsq::tools::runNsqTail(opts); });
 }

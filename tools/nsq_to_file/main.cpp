@@ -7,8 +7,6 @@
 int main(int argc, char** argv) {
   nsq::tools::NsqToFileOptions opts;
   auto set = nsq::tools::makeNsqToFileOptionSet(opts);
-  if (auto code = nsq::parseCommandLine("nsq_to_file", *set, argc, argv, [&] { nsq::tools::validate(opts); }))
-    return *code;
-  nsq::blockSignals({SIGINT, SIGTERM, SIGHUP});
-  return nsq::tools::runNsqToFile(opts);
+  return nsq::runMain("nsq_to_file", *set, argc, argv, {SIGINT, SIGTERM, SIGHUP}, [&] { nsq::tools::validate(opts); },
+                      [&] { return nsq::tools::runNsqToFile(opts); });
 }

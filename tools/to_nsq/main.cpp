@@ -8,8 +8,6 @@
 int main(int argc, char** argv) {
   nsq::tools::ToNsqOptions opts;
   auto set = nsq::tools::makeToNsqOptionSet(opts);
-  if (auto code = nsq::parseCommandLine("to_nsq", *set, argc, argv, [&] { nsq::tools::validate(opts); }))
-    return *code;
-  nsq::blockSignals({SIGINT, SIGTERM});
-  return nsq::tools::runToNsq(opts, STDIN_FILENO);
+  return nsq::runMain("to_nsq", *set, argc, argv, {SIGINT, SIGTERM}, [&] { nsq::tools::validate(opts); },
+                      [&] { return nsq::tools::runToNsq(opts, STDIN_FILENO); });
 }

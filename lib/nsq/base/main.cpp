@@ -45,4 +45,11 @@ sigset_t blockSignals(std::initializer_list<int> signals) {
   return set;
 }
 
+int runMain(std::string_view program, OptionSet& set, int argc, char** argv, std::initializer_list<int> signals,
+            const std::function<void()>& validate, const std::function<int()>& run) {
+  if (auto code = parseCommandLine(program, set, argc, argv, validate)) return *code;
+  blockSignals(signals);
+  return run();
+}
+
 }  // namespace nsq

@@ -29,4 +29,10 @@ int runOrReport(std::string_view program, const std::function<int()>& body);
 // (a write to a closed socket or pipe fails with EPIPE instead). Returns the blocked set.
 sigset_t blockSignals(std::initializer_list<int> signals);
 
+// A whole main() for a binary with nothing to do between parsing and running:
+// parseCommandLine(program, set, argc, argv, validate), then blockSignals(signals), then run(),
+// whose result is the exit code.
+int runMain(std::string_view program, OptionSet& set, int argc, char** argv, std::initializer_list<int> signals,
+            const std::function<void()>& validate, const std::function<int()>& run);
+
 }  // namespace nsq

@@ -90,5 +90,20 @@ TEST(Main, BlockSignalsMasksThemAndIgnoresSigpipe) {
   sigaction(SIGPIPE, &oldPipe, nullptr);
 }
 
+TEST(Main, RunMainRunsOnlyAfterAGoodCommandLine) {
+  OptionSet set("prog", "");
+  Argv ok({"prog"});
+  EXPECT_EQ(runMain("prog", set, ok.argc(), ok.argv(), {}, [] {}, [] { return 7; }), 7);
+  OptionSet set2("prog", "");
+  Argv help({"prog", "--help"});
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(runMain("prog", set2, help.argc(), help.argv(), {}, [] {}, [] { return 7; }), 0);
+  testing::internal::GetCapturedStdout();
+  OptionSet set3("prog", "");
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(runMain("prog", set3, ok.argc(), ok.argv(), {}, [] { throw OptionError("bad"); }, [] { return 7; }), 1);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "prog: bad\n");
+}
+
 }  // namespace
 }  // namespace nsq
