@@ -1,6 +1,6 @@
-// HttpApi: a fixed route table (path -> allowed methods + handler) behind nsq::http::Server.
-// Query parsing follows Go's url.ParseQuery ("%zz" or ";" is 400 INVALID_REQUEST; "?topic=" is
-// present-but-empty, not missing). Replies are written by hand in upstream's key order.
+// HttpApi: nsqd's handlers behind a fixed route table (path -> allowed methods + handler; the
+// routing, query parsing and reply headers are nsq/http's router.h, query.h and reply.h, shared
+// with nsqlookupd). Replies are written by hand in upstream's key order.
 //
 // Requests reach a handler whole: the server's event loop reads head and body (with a deadline
 // and size caps) before a pool thread runs it, so a slow client never holds a thread. A body
@@ -30,11 +30,14 @@
 #include <optional>
 #include <stdexcept>
 
+#include "nsq/base/host_port.h"
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
 #include "nsq/base/number.h"
 #include "nsq/base/options.h"
 #include "nsq/http/prometheus.h"
+#include "nsq/http/reply.h"
+#include "nsq/http/router.h"
 #include "nsq/http/server.h"
 #include "nsq/net/worker_pool.h"
 #include "nsq/protocol/wire.h"
@@ -60,97 +63,15 @@ namespace {
 constexpr std::size_t kWorkers = 8;       // handlers run here; the loops never block
 constexpr std::size_t kMaxQueued = 1024;  // complete requests waiting; more get 503
 
-using Params = std::multimap<std::string, std::string>;
-
-// Percent-decoding; '+' is a space only in the query (Go's QueryUnescape vs PathUnescape).
-std::optional<std::string> unescape(std::string_view s, bool plusIsSpace) {
-  auto hex = [](char h) -> int {
-    if (h >= '0' && h <= '9') return h - '0';
-    if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-    if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '+' && plusIsSpace) {
-      out += ' ';
-    } else if (c == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::optional<Params> parseQuery(std::string_view query) {
-  Params params;
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (part.empty()) continue;
-    if (part.find(';') != std::string_view::npos) return std::nullopt;
-    auto eq = part.find('=');
-    auto key = unescape(part.substr(0, eq), true);
-    auto value = unescape(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), true);
-    if (!key || !value) return std::nullopt;
-    params.emplace(std::move(*key), std::move(*value));
-  }
-  return params;
-}
-
-// First value of key, nullopt when absent (Go's ReqParams.Get).
-std::optional<std::string> get(const Params& p, const std::string& key) {
-  auto it = p.find(key);
-  if (it == p.end()) return std::nullopt;
-  return it->second;
-}
-
-// Upstream's boolParams: only these four spellings count; anything else takes the default.
-std::optional<bool> boolParam(const Params& p, const std::string& key) {
-  auto v = get(p, key);
-  if (!v) return std::nullopt;
-  if (*v == "true" || *v == "1") return true;
-  if (*v == "false" || *v == "0") return false;
-  return std::nullopt;
-}
-
-struct HttpReply {
-  enum class Kind { Json, Text, Empty };
-  int status = 200;
-  Kind kind = Kind::Empty;
-  std::string body;
-  bool nsqHeader = true;  // X-NSQ-Content-Type (all but /ping and /debug)
-  std::string allow;      // Allow header for 405 and OPTIONS
-  std::string contentType;  // overrides the kind's Content-Type when set
-  std::string wwwAuthenticate;  // 401 only
-};
-
-HttpReply makeReply(int status, HttpReply::Kind kind, std::string body, bool nsqHeader = true) {
-  HttpReply r;
-  r.status = status;
-  r.kind = kind;
-  r.body = std::move(body);
-  r.nsqHeader = nsqHeader;
-  return r;
-}
-HttpReply ok() { return {}; }
-HttpReply text(std::string body) { return makeReply(200, HttpReply::Kind::Text, std::move(body)); }
-HttpReply json(std::string body) { return makeReply(200, HttpReply::Kind::Json, std::move(body)); }
-HttpReply err(int status, std::string_view code) {
-  return makeReply(status, HttpReply::Kind::Json, "{\"message\":" + jsonQuote(code) + "}");
-}
-// /ping and /debug: plain text without X-NSQ-Content-Type.
-HttpReply plain(int status, std::string body) {
-  return makeReply(status, HttpReply::Kind::Text, std::move(body), false);
-}
+using Params = http::QueryParams;
+using HttpReply = http::Reply;
+using http::emptyReply;
+using http::errorReply;
+using http::jsonReply;
+using http::plainReply;
+using http::queryBool;
+using http::queryValue;
+using http::textReply;
 
 // One request as the handlers see it.
 struct Call {
@@ -179,27 +100,21 @@ BodyStatus readBody(Call& call, int64_t limit, std::string& out) {
 
 // Prometheus scrapes: the exposition format's own content type, no X-NSQ-Content-Type.
 HttpReply doMetrics(Call& c) {
-  HttpReply reply = plain(200, metricsText(c.nsqd));
+  HttpReply reply = plainReply(200, metricsText(c.nsqd));
   reply.contentType = kPrometheusContentType;
   return reply;
 }
 
 HttpReply doPing(Call& c) {
-  if (!c.nsqd.healthy()) return plain(500, c.nsqd.health());
-  return plain(200, "OK");
-}
-
-std::string hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
+  if (!c.nsqd.healthy()) return plainReply(500, c.nsqd.health());
+  return plainReply(200, "OK");
 }
 
 HttpReply doInfo(Call& c) {
   const NsqdOptions& o = c.nsqd.options();
   std::string out = "{\"version\":" + jsonQuote(NSQ_VERSION);
   out += ",\"broadcast_address\":" + jsonQuote(o.broadcastAddress);
-  out += ",\"hostname\":" + jsonQuote(hostname());
+  out += ",\"hostname\":" + jsonQuote(hostname(""));
   out += ",\"http_port\":" + std::to_string(c.nsqd.httpPort());
   out += ",\"tcp_port\":" + std::to_string(c.nsqd.tcpPort());
   out += ",\"start_time\":" + std::to_string(c.nsqd.startTime());
@@ -209,18 +124,18 @@ HttpReply doInfo(Call& c) {
   out += ",\"max_deflate_level\":" + std::to_string(o.maxDeflateLevel);
   out += ",\"topology_zone\":" + jsonQuote(o.topologyZone);
   out += ",\"topology_region\":" + jsonQuote(o.topologyRegion);
-  return json(out + "}");
+  return jsonReply(out + "}");
 }
 
 HttpReply doSetBlockRate(Call& c) {
-  auto rate = get(c.params, "rate");
-  if (!rate || !parseInt(*rate)) return plain(400, "invalid block rate : " + rate.value_or(""));
-  return plain(200, "");  // no block profiler here; accepted for compatibility
+  auto rate = queryValue(c.params, "rate");
+  if (!rate || !parseInt(*rate)) return plainReply(400, "invalid block rate : " + rate.value_or(""));
+  return plainReply(200, "");  // no block profiler here; accepted for compatibility
 }
 
 HttpReply doFreeMemory(Call&) {
   ::malloc_trim(0);
-  return plain(200, "");
+  return plainReply(200, "");
 }
 
 // --- publishing ----------------------------------------------------------------------------
@@ -234,7 +149,7 @@ std::optional<std::string> publishSecret(const Call& c) {
     secret.erase(0, secret.find_first_not_of(' '));
     if (!secret.empty()) return secret;
   }
-  auto secret = get(c.params, "secret");
+  auto secret = queryValue(c.params, "secret");
   if (secret && !secret->empty()) return secret;
   return std::nullopt;
 }
@@ -245,7 +160,7 @@ std::optional<HttpReply> authorizePublish(Call& c, const std::string& topic) {
   if (!auth) return std::nullopt;
   auto secret = publishSecret(c);
   if (!secret) {
-    HttpReply reply = err(401, "AUTH_REQUIRED");
+    HttpReply reply = errorReply(401, "AUTH_REQUIRED");
     reply.wwwAuthenticate = "Bearer realm=\"nsqd\"";
     return reply;
   }
@@ -256,23 +171,23 @@ std::optional<HttpReply> authorizePublish(Call& c, const std::string& topic) {
   AuthResult result = auth->cachedQuery(request, monoNanos());
   if (!result.state) {
     logWarn("HTTP: [", c.req.remoteAddress, "] AUTH failed ", result.error);
-    return err(401, "AUTH_FAILED");
+    return errorReply(401, "AUTH_FAILED");
   }
-  if (!result.state->isAllowed(topic, "")) return err(403, "UNAUTHORIZED");
+  if (!result.state->isAllowed(topic, "")) return errorReply(403, "UNAUTHORIZED");
   return std::nullopt;
 }
 
 // Upstream's getTopicFromQuery: the topic is created here, before the body is validated. A
 // publish is authorized first, so a refused one creates nothing.
 std::optional<HttpReply> topicFromQuery(Call& c, std::shared_ptr<Topic>& topic, bool publish = false) {
-  auto name = get(c.params, "topic");
-  if (!name) return err(400, "MISSING_ARG_TOPIC");
-  if (!isValidTopicName(*name)) return err(400, "INVALID_TOPIC");
+  auto name = queryValue(c.params, "topic");
+  if (!name) return errorReply(400, "MISSING_ARG_TOPIC");
+  if (!isValidTopicName(*name)) return errorReply(400, "INVALID_TOPIC");
   if (publish) {
     if (auto refused = authorizePublish(c, *name)) return refused;
   }
   topic = c.nsqd.getTopic(*name);
-  if (!topic) return err(503, "EXITING");
+  if (!topic) return errorReply(503, "EXITING");
   return std::nullopt;
 }
 
@@ -280,7 +195,7 @@ std::optional<HttpReply> topicFromQuery(Call& c, std::shared_ptr<Topic>& topic, 
 // false for INVALID_DEFER, upstream's one answer to both.
 bool deferParam(Call& c, int64_t& deferNs) {
   deferNs = 0;
-  auto text = get(c.params, "defer");
+  auto text = queryValue(c.params, "defer");
   if (!text) return true;
   ParsedInt ms = parseInt(*text, 0, c.nsqd.options().maxReqTimeout.count() / 1'000'000);
   if (!ms) return false;
@@ -291,24 +206,24 @@ bool deferParam(Call& c, int64_t& deferNs) {
 HttpReply publish(Call& c, Topic& topic, const std::vector<std::string_view>& bodies, int64_t deferNs,
                   ErrorCode failCode) {
   Error error = topic.publish(bodies, deferNs, failCode);
-  if (!error) return text("OK");
-  if (c.nsqd.exiting() || topic.exiting()) return err(503, "EXITING");
+  if (!error) return textReply("OK");
+  if (c.nsqd.exiting() || topic.exiting()) return errorReply(503, "EXITING");
   logError("HTTP: publish to topic ", topic.name(), " failed - ", error.description);
-  return err(500, "INTERNAL_ERROR");
+  return errorReply(500, "INTERNAL_ERROR");
 }
 
 HttpReply doPub(Call& c) {
   const NsqdOptions& o = c.nsqd.options();
   std::string body;
   switch (readBody(c, o.maxMsgSize, body)) {
-    case BodyStatus::TooBig: return err(413, "MSG_TOO_BIG");
+    case BodyStatus::TooBig: return errorReply(413, "MSG_TOO_BIG");
     case BodyStatus::Ok: break;
   }
-  if (body.empty()) return err(400, "MSG_EMPTY");
+  if (body.empty()) return errorReply(400, "MSG_EMPTY");
   std::shared_ptr<Topic> topic;
   if (auto e = topicFromQuery(c, topic, true)) return *e;
   int64_t deferNs = 0;
-  if (!deferParam(c, deferNs)) return err(400, "INVALID_DEFER");
+  if (!deferParam(c, deferNs)) return errorReply(400, "INVALID_DEFER");
   return publish(c, *topic, {std::string_view(body)}, deferNs, deferNs > 0 ? ErrorCode::DpubFailed : ErrorCode::PubFailed);
 }
 
@@ -316,29 +231,29 @@ HttpReply doMpub(Call& c) {
   const NsqdOptions& o = c.nsqd.options();
   if (c.req.bodyTooLarge || c.req.body.size() > static_cast<std::size_t>(o.maxBodySize)) {
     c.close = true;
-    return err(413, "BODY_TOO_BIG");
+    return errorReply(413, "BODY_TOO_BIG");
   }
   std::shared_ptr<Topic> topic;
   if (auto e = topicFromQuery(c, topic, true)) return *e;
   int64_t deferNs = 0;  // post-1.3.0 upstream also takes defer on /mpub
-  if (!deferParam(c, deferNs)) return err(400, "INVALID_DEFER");
+  if (!deferParam(c, deferNs)) return errorReply(400, "INVALID_DEFER");
 
   // Text mode is the default; an unrecognised binary value means binary (upstream).
   bool binary = false;
-  if (auto v = get(c.params, "binary")) {
+  if (auto v = queryValue(c.params, "binary")) {
     binary = !(*v == "false" || *v == "0");
     if (*v != "true" && *v != "1" && binary)
       logWarn("HTTP: deprecated value '", *v, "' used for /mpub binary param");
   }
   std::string body;
   switch (readBody(c, o.maxBodySize, body)) {
-    case BodyStatus::TooBig: return err(413, "BODY_TOO_BIG");
+    case BodyStatus::TooBig: return errorReply(413, "BODY_TOO_BIG");
     case BodyStatus::Ok: break;
   }
   std::vector<std::string_view> bodies;
   if (binary) {
     Error e = parseMpubBody(body, o.maxMsgSize, o.maxBodySize, bodies);
-    if (e) return err(413, errorCodeName(e.code).substr(2));  // E_BAD_BODY -> BAD_BODY
+    if (e) return errorReply(413, errorCodeName(e.code).substr(2));  // E_BAD_BODY -> BAD_BODY
   } else {
     std::string_view rest = body;
     while (!rest.empty()) {
@@ -346,7 +261,7 @@ HttpReply doMpub(Call& c) {
       std::string_view line = rest.substr(0, nl);
       rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
       if (line.empty()) continue;
-      if (static_cast<int64_t>(line.size()) > o.maxMsgSize) return err(413, "MSG_TOO_BIG");
+      if (static_cast<int64_t>(line.size()) > o.maxMsgSize) return errorReply(413, "MSG_TOO_BIG");
       bodies.push_back(line);
     }
   }
@@ -357,13 +272,13 @@ HttpReply doMpub(Call& c) {
 
 HttpReply doStats(Call& c) {
   StatsFilter filter;
-  filter.topic = get(c.params, "topic").value_or("");
-  filter.channel = get(c.params, "channel").value_or("");
-  filter.includeClients = boolParam(c.params, "include_clients").value_or(true);
-  filter.includeMem = boolParam(c.params, "include_mem").value_or(true);
+  filter.topic = queryValue(c.params, "topic").value_or("");
+  filter.channel = queryValue(c.params, "channel").value_or("");
+  filter.includeClients = queryBool(c.params, "include_clients").value_or(true);
+  filter.includeMem = queryBool(c.params, "include_mem").value_or(true);
   StatsSnapshot snap = collectStats(c.nsqd, filter);
-  if (get(c.params, "format").value_or("") == "json") return json(statsJson(snap));
-  return text(statsText(snap, wallNanos()));
+  if (queryValue(c.params, "format").value_or("") == "json") return jsonReply(statsJson(snap));
+  return textReply(statsText(snap, wallNanos()));
 }
 
 // --- topic and channel administration -------------------------------------------------------
@@ -372,51 +287,51 @@ HttpReply doTopicCreate(Call& c) {
   std::shared_ptr<Topic> topic;
   if (auto e = topicFromQuery(c, topic)) return *e;
   c.nsqd.persistMetadata();  // an admin's create is on disk when we answer (IO threads defer it)
-  return ok();
+  return emptyReply();
 }
 
 HttpReply doTopicDelete(Call& c) {
-  auto name = get(c.params, "topic");
-  if (!name) return err(400, "MISSING_ARG_TOPIC");
-  if (!c.nsqd.deleteTopic(*name)) return err(404, "TOPIC_NOT_FOUND");
+  auto name = queryValue(c.params, "topic");
+  if (!name) return errorReply(400, "MISSING_ARG_TOPIC");
+  if (!c.nsqd.deleteTopic(*name)) return errorReply(404, "TOPIC_NOT_FOUND");
   c.nsqd.persistMetadata();
-  return ok();
+  return emptyReply();
 }
 
 HttpReply doTopicEmpty(Call& c) {
-  auto name = get(c.params, "topic");
-  if (!name) return err(400, "MISSING_ARG_TOPIC");
-  if (!isValidTopicName(*name)) return err(400, "INVALID_TOPIC");
+  auto name = queryValue(c.params, "topic");
+  if (!name) return errorReply(400, "MISSING_ARG_TOPIC");
+  if (!isValidTopicName(*name)) return errorReply(400, "INVALID_TOPIC");
   auto topic = c.nsqd.findTopic(*name);
-  if (!topic) return err(404, "TOPIC_NOT_FOUND");
+  if (!topic) return errorReply(404, "TOPIC_NOT_FOUND");
   topic->empty();
-  return ok();
+  return emptyReply();
 }
 
 HttpReply doTopicPause(Call& c) {
-  auto name = get(c.params, "topic");
-  if (!name) return err(400, "MISSING_ARG_TOPIC");
+  auto name = queryValue(c.params, "topic");
+  if (!name) return errorReply(400, "MISSING_ARG_TOPIC");
   auto topic = c.nsqd.findTopic(*name);
-  if (!topic) return err(404, "TOPIC_NOT_FOUND");
+  if (!topic) return errorReply(404, "TOPIC_NOT_FOUND");
   if (c.path.ends_with("unpause"))
     topic->unpause();
   else
     topic->pause();
   c.nsqd.persistMetadata();  // a crash must not silently (un)pause it
-  return ok();
+  return emptyReply();
 }
 
 // Upstream's getExistingTopicFromQuery: the TC checks, then the topic must exist.
 std::optional<HttpReply> topicChannelFromQuery(Call& c, std::shared_ptr<Topic>& topic,
                                                std::string& channel) {
-  auto topicName = get(c.params, "topic");
-  if (!topicName) return err(400, "MISSING_ARG_TOPIC");
-  if (!isValidTopicName(*topicName)) return err(400, "INVALID_ARG_TOPIC");
-  auto channelName = get(c.params, "channel");
-  if (!channelName) return err(400, "MISSING_ARG_CHANNEL");
-  if (!isValidChannelName(*channelName)) return err(400, "INVALID_ARG_CHANNEL");
+  auto topicName = queryValue(c.params, "topic");
+  if (!topicName) return errorReply(400, "MISSING_ARG_TOPIC");
+  if (!isValidTopicName(*topicName)) return errorReply(400, "INVALID_ARG_TOPIC");
+  auto channelName = queryValue(c.params, "channel");
+  if (!channelName) return errorReply(400, "MISSING_ARG_CHANNEL");
+  if (!isValidChannelName(*channelName)) return errorReply(400, "INVALID_ARG_CHANNEL");
   topic = c.nsqd.findTopic(*topicName);
-  if (!topic) return err(404, "TOPIC_NOT_FOUND");
+  if (!topic) return errorReply(404, "TOPIC_NOT_FOUND");
   channel = *channelName;
   return std::nullopt;
 }
@@ -425,18 +340,18 @@ HttpReply doChannelCreate(Call& c) {
   std::shared_ptr<Topic> topic;
   std::string name;
   if (auto e = topicChannelFromQuery(c, topic, name)) return *e;
-  if (!topic->getChannel(name)) return err(503, "EXITING");
+  if (!topic->getChannel(name)) return errorReply(503, "EXITING");
   c.nsqd.persistMetadata();
-  return ok();
+  return emptyReply();
 }
 
 HttpReply doChannelDelete(Call& c) {
   std::shared_ptr<Topic> topic;
   std::string name;
   if (auto e = topicChannelFromQuery(c, topic, name)) return *e;
-  if (!topic->deleteChannel(name)) return err(404, "CHANNEL_NOT_FOUND");
+  if (!topic->deleteChannel(name)) return errorReply(404, "CHANNEL_NOT_FOUND");
   c.nsqd.persistMetadata();
-  return ok();
+  return emptyReply();
 }
 
 HttpReply doChannelEmpty(Call& c) {
@@ -444,9 +359,9 @@ HttpReply doChannelEmpty(Call& c) {
   std::string name;
   if (auto e = topicChannelFromQuery(c, topic, name)) return *e;
   auto channel = topic->findChannel(name);
-  if (!channel) return err(404, "CHANNEL_NOT_FOUND");
+  if (!channel) return errorReply(404, "CHANNEL_NOT_FOUND");
   channel->empty();
-  return ok();
+  return emptyReply();
 }
 
 HttpReply doChannelPause(Call& c) {
@@ -454,13 +369,13 @@ HttpReply doChannelPause(Call& c) {
   std::string name;
   if (auto e = topicChannelFromQuery(c, topic, name)) return *e;
   auto channel = topic->findChannel(name);
-  if (!channel) return err(404, "CHANNEL_NOT_FOUND");
+  if (!channel) return errorReply(404, "CHANNEL_NOT_FOUND");
   if (c.path.ends_with("unpause"))
     channel->unpause();
   else
     channel->pause();
   c.nsqd.persistMetadata();
-  return ok();
+  return emptyReply();
 }
 
 // --- /config/:opt ----------------------------------------------------------------------------
@@ -481,13 +396,13 @@ HttpReply doConfig(Call& c) {
   if (c.req.method == "PUT") {
     std::string body;
     auto status = readBody(c, c.nsqd.options().maxMsgSize, body);
-    if (status == BodyStatus::TooBig || body.empty()) return err(413, "INVALID_VALUE");
+    if (status == BodyStatus::TooBig || body.empty()) return errorReply(413, "INVALID_VALUE");
     if (opt == "log_level") {
       std::string name = body;
       std::transform(name.begin(), name.end(), name.begin(),
                      [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
       LogLevel level;
-      if (!parseLogLevel(name, level)) return err(400, "INVALID_VALUE");
+      if (!parseLogLevel(name, level)) return errorReply(400, "INVALID_VALUE");
       std::lock_guard lock(c.config.mu);
       c.config.logLevel = name;
       Logger::configure(c.nsqd.options().logPrefix, level);
@@ -498,17 +413,17 @@ HttpReply doConfig(Call& c) {
         auto arr = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Array::Ptr>();
         for (std::size_t i = 0; i < arr->size(); ++i) {
           auto v = arr->get(static_cast<unsigned>(i));
-          if (!v.isString()) return err(400, "INVALID_VALUE");
+          if (!v.isString()) return errorReply(400, "INVALID_VALUE");
           std::string a = v.convert<std::string>();
-          if (a.rfind(':') == std::string::npos) return err(400, "INVALID_VALUE");
+          if (!parseHostPort(a)) return errorReply(400, "INVALID_VALUE");
           addresses.push_back(a);
         }
       } catch (...) {
-        return err(400, "INVALID_VALUE");
+        return errorReply(400, "INVALID_VALUE");
       }
       c.nsqd.setLookupdAddresses(addresses);
     } else {
-      return err(400, "INVALID_OPTION");
+      return errorReply(400, "INVALID_OPTION");
     }
   }
 
@@ -529,84 +444,54 @@ HttpReply doConfig(Call& c) {
       std::string out = "[";
       for (const auto& p : current.e2eProcessingLatencyPercentiles)
         out += (out.size() > 1 ? "," : "") + p;
-      return json(out + "]");
+      return jsonReply(out + "]");
     }
-    return json(spec.jsonValue());
+    return jsonReply(spec.jsonValue());
   }
-  return err(400, "INVALID_OPTION");
+  return errorReply(400, "INVALID_OPTION");
 }
 
 // --- routing ---------------------------------------------------------------------------------
 
-struct Route {
-  std::vector<std::string> methods;
-  HttpReply (*handler)(Call&);
-  bool log;  // upstream logs every request but /pub and /mpub
-};
+using Router = http::Router<HttpReply (*)(Call&)>;
 
-const std::map<std::string, Route>& routes() {
-  static const std::map<std::string, Route> table = {
-      {"/ping", {{"GET"}, doPing, true}},
-      {"/info", {{"GET"}, doInfo, true}},
-      {"/pub", {{"POST"}, doPub, false}},
-      {"/mpub", {{"POST"}, doMpub, false}},
-      {"/stats", {{"GET"}, doStats, true}},
-      {"/metrics", {{"GET"}, doMetrics, false}},  // scraped every few seconds: not logged
-      {"/topic/create", {{"POST"}, doTopicCreate, true}},
-      {"/topic/delete", {{"POST"}, doTopicDelete, true}},
-      {"/topic/empty", {{"POST"}, doTopicEmpty, true}},
-      {"/topic/pause", {{"POST"}, doTopicPause, true}},
-      {"/topic/unpause", {{"POST"}, doTopicPause, true}},
-      {"/channel/create", {{"POST"}, doChannelCreate, true}},
-      {"/channel/delete", {{"POST"}, doChannelDelete, true}},
-      {"/channel/empty", {{"POST"}, doChannelEmpty, true}},
-      {"/channel/pause", {{"POST"}, doChannelPause, true}},
-      {"/channel/unpause", {{"POST"}, doChannelPause, true}},
-      {"/config/:opt", {{"GET", "PUT"}, doConfig, true}},
-      {"/debug/setblockrate", {{"PUT"}, doSetBlockRate, true}},
-      {"/debug/freememory", {{"POST"}, doFreeMemory, true}},
-  };
+const Router& router() {
+  // log: upstream logs every request but /pub and /mpub.
+  static const Router table(
+      {
+          {"/ping", {{"GET"}, doPing, true}},
+          {"/info", {{"GET"}, doInfo, true}},
+          {"/pub", {{"POST"}, doPub, false}},
+          {"/mpub", {{"POST"}, doMpub, false}},
+          {"/stats", {{"GET"}, doStats, true}},
+          {"/metrics", {{"GET"}, doMetrics, false}},  // scraped every few seconds: not logged
+          {"/topic/create", {{"POST"}, doTopicCreate, true}},
+          {"/topic/delete", {{"POST"}, doTopicDelete, true}},
+          {"/topic/empty", {{"POST"}, doTopicEmpty, true}},
+          {"/topic/pause", {{"POST"}, doTopicPause, true}},
+          {"/topic/unpause", {{"POST"}, doTopicPause, true}},
+          {"/channel/create", {{"POST"}, doChannelCreate, true}},
+          {"/channel/delete", {{"POST"}, doChannelDelete, true}},
+          {"/channel/empty", {{"POST"}, doChannelEmpty, true}},
+          {"/channel/pause", {{"POST"}, doChannelPause, true}},
+          {"/channel/unpause", {{"POST"}, doChannelPause, true}},
+          {"/config/:opt", {{"GET", "PUT"}, doConfig, true}},
+          {"/debug/setblockrate", {{"PUT"}, doSetBlockRate, true}},
+          {"/debug/freememory", {{"POST"}, doFreeMemory, true}},
+      },
+      /*advertiseMethods=*/true);
   return table;
 }
 
-const Route* findRoute(const std::string& path) {
-  std::string key = path;
-  if (path.starts_with("/config/") && path.size() > 8 && path.find('/', 8) == std::string::npos)
-    key = "/config/:opt";
-  auto it = routes().find(key);
-  return it == routes().end() ? nullptr : &it->second;
-}
-
-std::string joinMethods(const std::vector<std::string>& methods) {
-  std::string out;
-  for (const auto& m : methods) out += (out.empty() ? "" : ", ") + m;
-  return out;
-}
-
-HttpReply dispatch(Call& c, const std::string& target, bool& log) {
-  std::string_view t = target;
-  if (auto scheme = t.find("://"); scheme != std::string_view::npos && !t.starts_with("/")) {
-    auto slash = t.find('/', scheme + 3);
-    t = slash == std::string_view::npos ? std::string_view("/") : t.substr(slash);
-  }
-  auto q = t.find('?');
-  auto path = unescape(t.substr(0, q), false);
-  if (!path) return err(400, "INVALID_REQUEST");
-  c.path = *path;
-  const Route* route = findRoute(c.path);
-  if (!route) return err(404, "NOT_FOUND");
-  log = route->log;
-  const std::string& method = c.req.method;
-  if (std::find(route->methods.begin(), route->methods.end(), method) == route->methods.end()) {
-    HttpReply reply = method == "OPTIONS" ? ok() : err(405, "METHOD_NOT_ALLOWED");
-    if (method == "OPTIONS") reply.nsqHeader = false;
-    reply.allow = joinMethods(route->methods) + ", OPTIONS";
-    return reply;
-  }
-  auto params = parseQuery(q == std::string_view::npos ? std::string_view{} : t.substr(q + 1));
-  if (!params) return err(400, "INVALID_REQUEST");
-  c.params = std::move(*params);
-  return route->handler(c);
+HttpReply dispatch(Call& c, bool& log) {
+  Router::Match match;
+  HttpReply reply;
+  const bool found = router().match(c.req.method, c.req.target, &match, &reply);
+  if (match.route) log = match.route->log;
+  if (!found) return reply;
+  c.path = std::move(match.path);
+  c.params = std::move(match.params);
+  return match.route->handler(c);
 }
 
 http::Response handle(Nsqd& nsqd, HttpApi::RuntimeConfig& config, http::Request& req) {
@@ -615,15 +500,15 @@ http::Response handle(Nsqd& nsqd, HttpApi::RuntimeConfig& config, http::Request&
   bool log = true;
   HttpReply reply;
   if (!req.secure && nsqd.options().tlsRequired == "true") {  // tcp-https exempts plain HTTP
-    reply = makeReply(403, HttpReply::Kind::Json,
+    reply = http::makeReply(403, HttpReply::Kind::Json,
                       "{\"message\": \"TLS_REQUIRED\", \"https_port\": " +
                           std::to_string(nsqd.httpsPort()) + "}");
   } else {
     try {
-      reply = dispatch(call, req.target, log);
+      reply = dispatch(call, log);
     } catch (const std::exception& e) {
       logError("HTTP: ", req.method, " ", req.target, " failed - ", e.what());
-      reply = err(500, "INTERNAL_ERROR");
+      reply = errorReply(500, "INTERNAL_ERROR");
       call.close = true;
     }
   }
@@ -631,19 +516,8 @@ http::Response handle(Nsqd& nsqd, HttpApi::RuntimeConfig& config, http::Request&
     logInfo(std::to_string(reply.status), " ", req.method, " ", req.target, " (",
             req.remoteAddress, ") ", formatDuration(std::chrono::nanoseconds(monoNanos() - started)));
 
-  http::Response resp;
-  resp.status = reply.status;
+  http::Response resp = http::toResponse(std::move(reply));
   resp.close = call.close;
-  if (!reply.contentType.empty())
-    resp.set("Content-Type", reply.contentType);
-  else if (reply.kind == HttpReply::Kind::Json)
-    resp.set("Content-Type", "application/json; charset=utf-8");
-  else if (reply.kind == HttpReply::Kind::Text)
-    resp.set("Content-Type", "text/plain; charset=utf-8");
-  if (reply.nsqHeader) resp.set("X-NSQ-Content-Type", "nsq; version=1.0");
-  if (!reply.allow.empty()) resp.set("Allow", reply.allow);
-  if (!reply.wwwAuthenticate.empty()) resp.set("WWW-Authenticate", reply.wwwAuthenticate);
-  resp.body = std::move(reply.body);
   return resp;
 }
 

@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <sstream>
 
+#include "nsq/base/host_port.h"
 #include "nsq/base/json_text.h"
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
@@ -46,14 +47,12 @@ constexpr int64_t kPingIntervalNs = 15'000'000'000LL;
 constexpr int64_t kMaxBackoffNs = 15'000'000'000LL;
 
 int connectWithTimeout(const std::string& address) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos) return -1;
-  std::string host = address.substr(0, colon), port = address.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  ParsedHostPort hp = parseHostPort(address);
+  if (!hp) return -1;
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
-  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || !res) return -1;
+  if (::getaddrinfo(hp->host.c_str(), std::to_string(hp->port).c_str(), &hints, &res) != 0 || !res) return -1;
   int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     ::freeaddrinfo(res);

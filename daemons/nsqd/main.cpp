@@ -3,9 +3,8 @@
 // Threading model: see the top of nsqd.cpp.
 #include <signal.h>
 
-#include <iostream>
-
 #include "nsq/base/log.h"
+#include "nsq/base/main.h"
 #include "nsq/version.h"
 #include "nsqd/nsqd.h"
 #include "nsqd/options.h"
@@ -17,35 +16,25 @@ int main(int argc, char** argv) {
   nsqd::addNsqdOptions(set, opts);
   std::vector<std::string> warnings;
   set.addStandard("nsqd v" NSQ_VERSION " (C++)");
-  try {
-    if (set.parse(argc, argv, std::cout) == OptionSet::Result::Exit) return 0;
-    nsqd::finalizeOptions(opts);
-    warnings = nsqd::checkUnsupported(opts);
-  } catch (const std::exception& e) {
-    std::cerr << "nsqd: " << e.what() << "\n";
-    return 1;
-  }
+  if (auto code = parseCommandLine("nsqd", set, argc, argv, [&] {
+        nsqd::finalizeOptions(opts);
+        warnings = nsqd::checkUnsupported(opts);
+      }))
+    return *code;
   LogLevel level = LogLevel::Info;
   parseLogLevel(opts.logLevel, level);
   Logger::configure(opts.logPrefix, level);
   for (const auto& w : warnings) logWarn(w);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // every thread inherits the mask
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = blockSignals({SIGINT, SIGTERM, SIGHUP});
 
   nsqd::Nsqd daemon(opts);
-  try {
-    logInfo("nsqd v" NSQ_VERSION " (C++) starting");
-    daemon.start();
-  } catch (const std::exception& e) {
-    std::cerr << "nsqd: " << e.what() << "\n";
-    return 1;
-  }
+  if (int code = runOrReport("nsqd", [&] {
+        logInfo("nsqd v" NSQ_VERSION " (C++) starting");
+        daemon.start();
+        return 0;
+      }))
+    return code;
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);

@@ -12,11 +12,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <random>
 
-#include "nsq/base/crc32c.h"
 #include "nsq/base/log.h"
-#include "nsq/storage/disk_queue.h"
+#include "nsq/base/posix_io.h"
+#include "nsq/storage/record.h"
 #include "nsqd/options.h"
 
 namespace nsq::nsqd {
@@ -28,60 +27,7 @@ constexpr int64_t kUpdateSize = 1 + 8 + 2 + 16;  // type, wall deadline, attempt
 constexpr int64_t kDoneSize = 1 + 16;            // type, id
 constexpr int64_t kRefSize = 1 + 8 + 8 + 2 + 16 + 8 + 8;  // type, deadline, ts, attempts, id, segment, offset
 
-std::string errnoText(const char* what, const std::string& path, int err) {
-  return std::string(what) + " " + path + ": " + std::strerror(err);
-}
-
-bool pwriteAll(int fd, const char* p, std::size_t n, int64_t off, int* err) {
-  while (n > 0) {
-    ssize_t r = ::pwrite(fd, p, n, static_cast<off_t>(off));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      *err = errno;
-      return false;
-    }
-    p += r;
-    n -= static_cast<std::size_t>(r);
-    off += r;
-  }
-  return true;
-}
-
-void fsyncDir(const std::string& file) {
-  std::string dir = std::filesystem::path(file).parent_path().string();
-  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
-// Frames body (already in out from `start` on, after 8 reserved bytes) with length and CRC.
-void sealRecord(std::string& out, std::size_t start) {
-  std::size_t len = out.size() - start - kJournalRecordHeaderSize;
-  char* h = out.data() + start;
-  putUint32(h, static_cast<uint32_t>(len));
-  putUint32(h + 4, crc32c(crc32c(0, h, 4), h + kJournalRecordHeaderSize, len));
-}
-
-void appendHeader(std::string& out) {
-  char h[kJournalHeaderSize];
-  putUint32(h, kJournalMagic);
-  putUint16(h + 4, kJournalVersion);
-  putUint16(h + 6, 0);
-  out.append(h, sizeof h);
-}
-
 }  // namespace
-
-struct MessageJournal::Fd {
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int fd;
-};
 
 namespace {
 class FdSync : public MessageJournal::Sync {
@@ -168,12 +114,8 @@ std::vector<MessageJournal::Entry> MessageJournal::recover(const std::function<b
   std::vector<MessageId> order;
   const int64_t maxLen = kAddFixed + static_cast<int64_t>(kMessageHeaderLength) + opts_.maxMsgSize;
   auto recordAt = [&](int64_t pos) -> int64_t {
-    if (pos + kJournalRecordHeaderSize > size) return -1;
-    const char* p = data.data() + pos;
-    auto len = static_cast<int64_t>(getUint32(p));
-    if (len < kDoneSize || len > maxLen || pos + kJournalRecordHeaderSize + len > size) return -1;
-    uint32_t crc = crc32c(crc32c(0, p, 4), p + kJournalRecordHeaderSize, static_cast<std::size_t>(len));
-    return crc == getUint32(p + 4) ? len : -1;
+    RecordCheck r = checkRecord(std::string_view(data).substr(static_cast<std::size_t>(pos)), kDoneSize, maxLen);
+    return r ? r.bodyLength : -1;
   };
 
   if (size > 0) {
@@ -247,8 +189,7 @@ std::vector<MessageJournal::Entry> MessageJournal::recover(const std::function<b
 }
 
 void MessageJournal::appendAdd(std::string& out, const Entry& e) const {
-  std::size_t start = out.size();
-  out.append(kJournalRecordHeaderSize, '\0');
+  std::size_t start = beginRecord(out);
   if (e.segment >= 0) {
     char r[kRefSize];
     r[0] = static_cast<char>(kRef);
@@ -324,8 +265,7 @@ void MessageJournal::update(const MessageId& id, uint16_t attempts, int64_t wall
   it->second.wallDeadline = wallDeadline;
   ++bufRecords_;
   if (dirty_) return;
-  std::size_t start = buf_.size();
-  buf_.append(kJournalRecordHeaderSize, '\0');
+  std::size_t start = beginRecord(buf_);
   char r[kUpdateSize];
   r[0] = static_cast<char>(kUpdate);
   putUint64(r + 1, static_cast<uint64_t>(wallDeadline));
@@ -342,8 +282,7 @@ void MessageJournal::remove(const MessageId& id) {
   entries_.erase(it);
   ++bufRecords_;
   if (dirty_) return;
-  std::size_t start = buf_.size();
-  buf_.append(kJournalRecordHeaderSize, '\0');
+  std::size_t start = beginRecord(buf_);
   char r[kDoneSize];
   r[0] = static_cast<char>(kDone);
   std::memcpy(r + 1, id.bytes.data(), kMessageIdLength);
@@ -359,7 +298,7 @@ bool MessageJournal::openFile(std::string* error) {
   }
   fd_ = std::make_shared<Fd>(fd);
   std::string h;
-  appendHeader(h);
+  appendFileHeader(h, kJournalMagic, kJournalVersion);
   int err = 0;
   if (!pwriteAll(fd, h.data(), h.size(), 0, &err)) {
     *error = errnoText("write", opts_.path, err);
@@ -368,7 +307,7 @@ bool MessageJournal::openFile(std::string* error) {
     return false;
   }
   fileBytes_ = kJournalHeaderSize;
-  fsyncDir(opts_.path);
+  fsyncParentDir(opts_.path);
   return true;
 }
 
@@ -387,8 +326,8 @@ bool MessageJournal::flush(std::string* error) {
   }
   int err = 0;
   const int64_t end = fileBytes_ + static_cast<int64_t>(buf_.size());
-  if (!pwriteAll(fd_->fd, buf_.data(), buf_.size(), fileBytes_, &err)) {
-    (void)!::ftruncate(fd_->fd, static_cast<off_t>(fileBytes_));
+  if (!pwriteAll(fd_->get(), buf_.data(), buf_.size(), fileBytes_, &err)) {
+    (void)!::ftruncate(fd_->get(), static_cast<off_t>(fileBytes_));
     *error = errnoText("write", opts_.path, err);
     dirty_ = true;
     buf_.clear();
@@ -415,10 +354,7 @@ bool MessageJournal::compact(std::string* error) {
     dirty_ = false;
     return true;
   }
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  char suffix[24];
-  std::snprintf(suffix, sizeof suffix, ".%016" PRIx64 ".tmp", static_cast<uint64_t>(rng()));
-  const std::string tmp = opts_.path + suffix;
+  const std::string tmp = opts_.path + tempFileSuffix();
   auto failWith = [&](const std::string& what, int fd) {
     if (fd >= 0) ::close(fd);
     ::unlink(tmp.c_str());
@@ -429,7 +365,7 @@ bool MessageJournal::compact(std::string* error) {
   int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return failWith(errnoText("open", tmp, errno), -1);
   std::string chunk;
-  appendHeader(chunk);
+  appendFileHeader(chunk, kJournalMagic, kJournalVersion);
   int64_t off = 0;
   int err = 0;
   for (const auto& [id, e] : entries_) {
@@ -444,7 +380,7 @@ bool MessageJournal::compact(std::string* error) {
   off += static_cast<int64_t>(chunk.size());
   if (::fsync(fd) != 0) return failWith(errnoText("fsync", tmp, errno), fd);
   if (::rename(tmp.c_str(), opts_.path.c_str()) != 0) return failWith(errnoText("rename", tmp, errno), fd);
-  fsyncDir(opts_.path);
+  fsyncParentDir(opts_.path);
   fd_ = std::make_shared<Fd>(fd);
   fileBytes_ = off;
   unsynced_ = bufRecords_ = 0;
@@ -460,7 +396,7 @@ std::unique_ptr<MessageJournal::Sync> MessageJournal::takeSync(bool force) {
   unsynced_ = 0;
   lastSync_ = now;
   auto log = opts_.logError ? opts_.logError : [](const std::string& t) { std::fprintf(stderr, "%s\n", t.c_str()); };
-  return std::make_unique<FdSync>(fd_, fd_->fd, opts_.path, std::move(log));
+  return std::make_unique<FdSync>(fd_, fd_->get(), opts_.path, std::move(log));
 }
 
 void MessageJournal::clear() {

@@ -18,7 +18,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nsq/base/posix_io.h"
 #include "nsq/protocol/message.h"
+#include "nsq/storage/record.h"
 
 namespace nsq::nsqd {
 
@@ -40,8 +42,8 @@ JournalOptions journalOptions(const NsqdOptions& opts, const std::string& queueN
 // Journal layout constants (docs/message-journal-format.md).
 constexpr uint32_t kJournalMagic = 0xD14E534A;  // "\xD1NSJ"
 constexpr uint16_t kJournalVersion = 1;
-constexpr int64_t kJournalHeaderSize = 8;
-constexpr int64_t kJournalRecordHeaderSize = 8;  // uint32 length, uint32 crc32c
+constexpr int64_t kJournalHeaderSize = kRecordFileHeaderSize;
+constexpr int64_t kJournalRecordHeaderSize = kRecordHeaderSize;  // uint32 length, uint32 crc32c (record.h)
 
 class MessageJournal {
  public:
@@ -110,7 +112,7 @@ class MessageJournal {
   int64_t fileBytes() const { return fileBytes_; }
 
  private:
-  struct Fd;
+  using Fd = UniqueFd;  // shared with the fsync handles takeSync() gives out
   bool openFile(std::string* error);
   bool compact(std::string* error);
   void appendAdd(std::string& out, const Entry& e) const;

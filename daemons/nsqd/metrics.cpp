@@ -24,6 +24,13 @@ void addLatency(MetricsText& m, std::string_view family, const MetricLabels& lab
 }
 }  // namespace
 
+// The memory rows (stats.h) /metrics exports as nsq_<row>, in its order, with their help.
+constexpr std::pair<std::string_view, std::string_view> kMemoryFamilies[] = {
+    {"heap_objects", "Allocated heap chunks (malloc statistics)."},
+    {"heap_in_use_bytes", "Heap bytes in use (malloc statistics)."},
+    {"heap_idle_bytes", "Heap bytes free but not returned to the OS (malloc statistics)."},
+};
+
 std::string metricsText(const StatsSnapshot& stats, std::size_t clientCount) {
   using T = MetricsText::Type;
   MetricsText m;
@@ -48,9 +55,7 @@ std::string metricsText(const StatsSnapshot& stats, std::size_t clientCount) {
   m.family("nsq_channel_paused", T::Gauge, "1 when the channel is paused.");
   m.family("nsq_topic_e2e_processing_latency_seconds", T::Summary, "Time from publish to FIN over the last --e2e-processing-latency-window-time, all channels of the topic merged (with --e2e-processing-latency-percentile).");
   m.family("nsq_channel_e2e_processing_latency_seconds", T::Summary, "Time from publish to FIN over the last --e2e-processing-latency-window-time (with --e2e-processing-latency-percentile).");
-  m.family("nsq_heap_objects", T::Gauge, "Allocated heap chunks (malloc statistics).");
-  m.family("nsq_heap_in_use_bytes", T::Gauge, "Heap bytes in use (malloc statistics).");
-  m.family("nsq_heap_idle_bytes", T::Gauge, "Heap bytes free but not returned to the OS (malloc statistics).");
+  for (const auto& [row, help] : kMemoryFamilies) m.family("nsq_" + std::string(row), T::Gauge, help);
 
   m.sample("nsq_build_info", {{"version", NSQ_VERSION}}, int64_t{1});
   m.sample("nsq_healthy", {}, int64_t{stats.health == "OK" ? 1 : 0});
@@ -82,9 +87,10 @@ std::string metricsText(const StatsSnapshot& stats, std::size_t clientCount) {
     }
   }
   if (stats.memory) {
-    m.sample("nsq_heap_objects", {}, stats.memory->heapObjects);
-    m.sample("nsq_heap_in_use_bytes", {}, stats.memory->heapInUseBytes);
-    m.sample("nsq_heap_idle_bytes", {}, stats.memory->heapIdleBytes);
+    const auto rows = memoryRows(*stats.memory);
+    for (const auto& [name, help] : kMemoryFamilies)
+      for (const auto& row : rows)
+        if (row.name == name) m.sample("nsq_" + std::string(name), {}, row.value);
   }
   addProcessMetrics(m);
   return m.render();

@@ -45,6 +45,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "nsq/base/host_port.h"
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
 #include "nsq/base/number.h"
@@ -63,19 +64,13 @@ namespace nsq::nsqd {
 
 namespace {
 
-// Splits "host:port" ("[::1]:4150" too). Empty host means all interfaces.
-std::pair<std::string, int> splitHostPort(const std::string& address) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("invalid address " + address + " (want host:port)");
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  ParsedInt port = parseInt(std::string_view(address).substr(colon + 1), 0, 65535);
-  if (!port) throw std::runtime_error("invalid port in address " + address);
-  return {host, static_cast<int>(*port)};
-}
-
+// "host:port" ("[::1]:4150" too); an empty host means all interfaces.
 int listenTcp(const std::string& address, int& boundPort) {
-  auto [host, port] = splitHostPort(address);
+  ParsedHostPort hp = parseHostPort(address);
+  if (hp.error == HostPortError::MissingPort)
+    throw std::runtime_error("invalid address " + address + " (want host:port)");
+  if (!hp) throw std::runtime_error("invalid port in address " + address);
+  const auto& [host, port] = *hp;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

@@ -12,6 +12,8 @@
 #include <functional>
 #include <filesystem>
 
+#include "nsq/base/host_port.h"
+
 namespace nsq::nsqd {
 
 void addNsqdOptions(OptionSet& s, NsqdOptions& o) {
@@ -90,11 +92,6 @@ void addNsqdOptions(OptionSet& s, NsqdOptions& o) {
 }
 
 namespace {
-std::string hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
 // "a,b" + "c" -> a, b, c.
 std::vector<std::string> splitCommaLists(const std::vector<std::string>& values) {
   std::vector<std::string> out;

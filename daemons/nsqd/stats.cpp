@@ -47,15 +47,10 @@ void appendStr(std::string& out, const char* key, std::string_view v) { appendFi
 
 std::string memoryJson(const MemoryStats& m) {
   std::string out = "{";
-  appendField(out, "heap_objects", std::to_string(m.heapObjects), true);
-  appendUnsigned(out, "heap_idle_bytes", m.heapIdleBytes);
-  appendUnsigned(out, "heap_in_use_bytes", m.heapInUseBytes);
-  appendUnsigned(out, "heap_released_bytes", m.heapReleasedBytes);
-  appendUnsigned(out, "gc_pause_usec_100", m.gcPauseUsec100);
-  appendUnsigned(out, "gc_pause_usec_99", m.gcPauseUsec99);
-  appendUnsigned(out, "gc_pause_usec_95", m.gcPauseUsec95);
-  appendUnsigned(out, "next_gc_bytes", m.nextGcBytes);
-  appendUnsigned(out, "gc_total_runs", m.gcTotalRuns);
+  for (const auto& row : memoryRows(m)) {
+    if (out.size() > 1) out += ',';
+    out += jsonQuote(row.name) + ":" + std::to_string(row.value);
+  }
   return out + "}";
 }
 
@@ -177,6 +172,18 @@ std::string clientText(const ClientStats& c, int64_t nowUnixNs) {
 }
 
 }  // namespace
+
+std::array<MemoryRow, 9> memoryRows(const MemoryStats& m) {
+  return {{{"heap_objects", m.heapObjects},
+           {"heap_idle_bytes", m.heapIdleBytes},
+           {"heap_in_use_bytes", m.heapInUseBytes},
+           {"heap_released_bytes", m.heapReleasedBytes},
+           {"gc_pause_usec_100", m.gcPauseUsec100},
+           {"gc_pause_usec_99", m.gcPauseUsec99},
+           {"gc_pause_usec_95", m.gcPauseUsec95},
+           {"next_gc_bytes", m.nextGcBytes},
+           {"gc_total_runs", m.gcTotalRuns}}};
+}
 
 MemoryStats readMemoryStats() {
   MemoryStats m;
@@ -308,20 +315,9 @@ std::string statsText(const StatsSnapshot& s, int64_t nowUnixNs) {
   out += "uptime " + formatDuration(std::chrono::nanoseconds(nowUnixNs - s.startTime * 1'000'000'000)) + "\n";
   out += "\nHealth: " + s.health + "\n";
   if (s.memory) {
-    const MemoryStats& m = *s.memory;
     out += "\nMemory:\n";
-    auto row = [&](const char* name, uint64_t v) {
-      appendf(out, "   %-25s\t%llu\n", name, static_cast<unsigned long long>(v));
-    };
-    row("heap_objects", m.heapObjects);
-    row("heap_idle_bytes", m.heapIdleBytes);
-    row("heap_in_use_bytes", m.heapInUseBytes);
-    row("heap_released_bytes", m.heapReleasedBytes);
-    row("gc_pause_usec_100", m.gcPauseUsec100);
-    row("gc_pause_usec_99", m.gcPauseUsec99);
-    row("gc_pause_usec_95", m.gcPauseUsec95);
-    row("next_gc_bytes", m.nextGcBytes);
-    row("gc_total_runs", m.gcTotalRuns);
+    for (const auto& row : memoryRows(*s.memory))
+      appendf(out, "   %-25s\t%llu\n", std::string(row.name).c_str(), static_cast<unsigned long long>(row.value));
   }
   out += s.topics.empty() ? "\nTopics: None\n" : "\nTopics:";
   for (const auto& t : s.topics) {

@@ -3,6 +3,7 @@
 // Stats: one snapshot of nsqd's topics, channels, clients and process memory, and its two
 // renderings for GET /stats (NSQ-COMPAT §2.4): JSON in upstream's key order, and the
 // human-readable text page. statsd and other exporters can reuse collectStats().
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +32,14 @@ struct MemoryStats {
   uint32_t gcTotalRuns = 0;
 };
 MemoryStats readMemoryStats();
+
+// One memory figure under its upstream name ("heap_objects"). memoryRows() lists all of them
+// in upstream's order; /stats (JSON and text), statsd and /metrics all render from it.
+struct MemoryRow {
+  std::string_view name;
+  uint64_t value = 0;
+};
+std::array<MemoryRow, 9> memoryRows(const MemoryStats& m);
 
 struct ChannelSnapshot {
   ChannelStats stats;  // stats.clients is left empty; see clients below

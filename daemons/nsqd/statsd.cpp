@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "nsq/base/host_port.h"
 #include "nsq/base/log.h"
 #include "nsqd/nsqd.h"
 
@@ -31,23 +32,15 @@ void addLine(std::vector<std::string>& out, const std::string& prefix, const std
 // and recreated) gives a negative delta.
 int64_t delta(uint64_t now, uint64_t last) { return static_cast<int64_t>(now - last); }
 
-// Splits "host:port" ("[::1]:8125" too).
-bool splitAddress(const std::string& address, std::string& host, std::string& port) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos) return false;
-  host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  port = address.substr(colon + 1);
-  return !port.empty();
-}
-
 // A connected UDP socket to address, or -1 with *error set.
 int dialUdp(const std::string& address, std::string* error) {
-  std::string host, port;
-  if (!splitAddress(address, host, port)) {
+  ParsedHostPort hp = parseHostPort(address);  // "[::1]:8125" too
+  if (!hp) {
     *error = "invalid address (want host:port)";
     return -1;
   }
+  const std::string& host = hp->host;
+  const std::string port = std::to_string(hp->port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM;
@@ -83,9 +76,7 @@ void addE2eLines(std::vector<std::string>& out, const std::string& prefix, const
 std::string statsdPrefix(const std::string& prefixTemplate, const std::string& broadcastAddress,
                          int httpPort) {
   if (prefixTemplate.empty()) return "";
-  std::string host = broadcastAddress.find(':') != std::string::npos ? "[" + broadcastAddress + "]"
-                                                                      : broadcastAddress;
-  std::string key = host + ":" + std::to_string(httpPort);
+  std::string key = joinHostPort(broadcastAddress, httpPort);
   for (char& c : key)
     if (c == '.' || c == ':') c = '_';
   std::string out;
@@ -142,18 +133,13 @@ std::vector<std::string> statsdLines(const std::vector<TopicSnapshot>& topics,
   // Every topic is remembered, excluded ones too: harmless, and the flag can't change at run time.
   state.lastTopics = topics;
   if (memory) {
-    const MemoryStats& m = *memory;
-    auto gauge = [&](const char* stat, uint64_t v) { addLine(out, prefix, stat, static_cast<int64_t>(v), "g"); };
-    gauge("mem.heap_objects", m.heapObjects);
-    gauge("mem.heap_idle_bytes", m.heapIdleBytes);
-    gauge("mem.heap_in_use_bytes", m.heapInUseBytes);
-    gauge("mem.heap_released_bytes", m.heapReleasedBytes);
-    gauge("mem.gc_pause_usec_100", m.gcPauseUsec100);
-    gauge("mem.gc_pause_usec_99", m.gcPauseUsec99);
-    gauge("mem.gc_pause_usec_95", m.gcPauseUsec95);
-    gauge("mem.next_gc_bytes", m.nextGcBytes);
-    addLine(out, prefix, "mem.gc_runs", static_cast<int64_t>(m.gcTotalRuns) - state.lastGcRuns, "c");
-    state.lastGcRuns = m.gcTotalRuns;
+    // Gauges, but for the run count: upstream sends its change as the counter mem.gc_runs.
+    for (const auto& row : memoryRows(*memory)) {
+      if (row.name == "gc_total_runs") continue;
+      addLine(out, prefix, "mem." + std::string(row.name), static_cast<int64_t>(row.value), "g");
+    }
+    addLine(out, prefix, "mem.gc_runs", static_cast<int64_t>(memory->gcTotalRuns) - state.lastGcRuns, "c");
+    state.lastGcRuns = memory->gcTotalRuns;
   }
   return out;
 }

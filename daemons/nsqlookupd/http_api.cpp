@@ -1,80 +1,25 @@
-// HTTP API: a fixed route table (path -> allowed method + handler). Query parsing follows Go's
-// url.ParseQuery (so "%zz" or ";" is 400 INVALID_REQUEST, and "?topic=" is present-but-empty,
-// not missing). Replies are written by hand in upstream's key order; lists are [] never null.
+// HTTP API: nsqlookupd's handlers behind a fixed route table (path -> allowed method + handler;
+// routing, query parsing and reply headers are nsq/http's router.h, query.h and reply.h, shared
+// with nsqd). Replies are written by hand in upstream's key order; lists are [] never null.
 #include "nsqlookupd/http_api.h"
 
 
-#include <functional>
-#include <map>
 #include <optional>
 
 #include "nsq/base/json_text.h"
 #include "nsq/base/names.h"
 #include "nsq/http/prometheus.h"
+#include "nsq/http/router.h"
 #include "nsq/version.h"
 
 namespace nsq::lookupd {
 
 namespace {
 
-using Params = std::multimap<std::string, std::string>;
-
-// Percent-decoding; '+' is a space only in the query (Go's QueryUnescape vs PathUnescape).
-std::optional<std::string> unescape(const std::string& s, bool plusIsSpace) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '+' && plusIsSpace) {
-      out += ' ';
-    } else if (c == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      auto hex = [](char h) -> int {
-        if (h >= '0' && h <= '9') return h - '0';
-        if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-        if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-        return -1;
-      };
-      int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::optional<Params> parseQuery(const std::string& query) {
-  Params params;
-  std::size_t start = 0;
-  while (start <= query.size()) {
-    auto amp = query.find('&', start);
-    std::string part = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
-    start = amp == std::string::npos ? query.size() + 1 : amp + 1;
-    if (part.empty()) continue;
-    if (part.find(';') != std::string::npos) return std::nullopt;
-    auto eq = part.find('=');
-    auto key = unescape(part.substr(0, eq), true);
-    auto value = unescape(eq == std::string::npos ? "" : part.substr(eq + 1), true);
-    if (!key || !value) return std::nullopt;
-    params.emplace(*key, *value);
-  }
-  return params;
-}
-
-// First value of key, nullopt when absent (Go's ReqParams.Get).
-std::optional<std::string> get(const Params& p, const std::string& key) {
-  auto it = p.find(key);
-  if (it == p.end()) return std::nullopt;
-  return it->second;
-}
-
-HttpReply json(std::string body) { return {200, HttpReply::Kind::Json, std::move(body), true}; }
-HttpReply empty() { return {200, HttpReply::Kind::Empty, "", true}; }
-HttpReply err(int status, const std::string& message) {
-  return {status, HttpReply::Kind::Json, "{\"message\":" + jsonQuote(message) + "}", true};
-}
+using Params = http::QueryParams;
+using http::errorReply;
+using http::jsonReply;
+using http::queryValue;
 
 std::string peerFields(const PeerInfo& p) {
   return "\"remote_address\":" + jsonQuote(p.remoteAddress) +
@@ -87,41 +32,41 @@ std::string peerFields(const PeerInfo& p) {
 }
 
 bool checkTopicChannel(const Params& p, std::string* topic, std::string* channel, HttpReply* e) {
-  auto t = get(p, "topic");
-  if (!t) return *e = err(400, "MISSING_ARG_TOPIC"), false;
-  if (!isValidTopicName(*t)) return *e = err(400, "INVALID_ARG_TOPIC"), false;
-  auto c = get(p, "channel");
-  if (!c) return *e = err(400, "MISSING_ARG_CHANNEL"), false;
-  if (!isValidChannelName(*c)) return *e = err(400, "INVALID_ARG_CHANNEL"), false;
+  auto t = queryValue(p, "topic");
+  if (!t) return *e = errorReply(400, "MISSING_ARG_TOPIC"), false;
+  if (!isValidTopicName(*t)) return *e = errorReply(400, "INVALID_ARG_TOPIC"), false;
+  auto c = queryValue(p, "channel");
+  if (!c) return *e = errorReply(400, "MISSING_ARG_CHANNEL"), false;
+  if (!isValidChannelName(*c)) return *e = errorReply(400, "INVALID_ARG_CHANNEL"), false;
   *topic = *t;
   *channel = *c;
   return true;
 }
 
-using Handler = std::function<HttpReply(HttpContext&, const Params&)>;
+using Handler = HttpReply (*)(HttpContext&, const Params&);
 
 HttpReply doLookup(HttpContext& ctx, const Params& p) {
-  auto topic = get(p, "topic");
-  if (!topic) return err(400, "MISSING_ARG_TOPIC");
-  if (ctx.db.findRegistrations("topic", *topic, "").empty()) return err(404, "TOPIC_NOT_FOUND");
+  auto topic = queryValue(p, "topic");
+  if (!topic) return errorReply(400, "MISSING_ARG_TOPIC");
+  if (ctx.db.findRegistrations("topic", *topic, "").empty()) return errorReply(404, "TOPIC_NOT_FOUND");
   auto channels = subKeysOf(ctx.db.findRegistrations("channel", *topic, "*"));
   auto producers = filterByActive(ctx.db.findProducers("topic", *topic, ""), ctx.db.now(),
                                   ctx.inactiveProducerTimeout, ctx.tombstoneLifetime);
   std::string out = "{\"channels\":" + jsonStringArray(channels) + ",\"producers\":[";
   for (std::size_t i = 0; i < producers.size(); ++i)
     out += std::string(i ? "," : "") + "{" + peerFields(*producers[i].peer) + "}";
-  return json(out + "]}");
+  return jsonReply(out + "]}");
 }
 
 HttpReply doTopics(HttpContext& ctx, const Params&) {
-  return json("{\"topics\":" + jsonStringArray(keysOf(ctx.db.findRegistrations("topic", "*", ""))) +
+  return jsonReply("{\"topics\":" + jsonStringArray(keysOf(ctx.db.findRegistrations("topic", "*", ""))) +
               "}");
 }
 
 HttpReply doChannels(HttpContext& ctx, const Params& p) {
-  auto topic = get(p, "topic");
-  if (!topic) return err(400, "MISSING_ARG_TOPIC");
-  return json("{\"channels\":" +
+  auto topic = queryValue(p, "topic");
+  if (!topic) return errorReply(400, "MISSING_ARG_TOPIC");
+  return jsonReply("{\"channels\":" +
               jsonStringArray(subKeysOf(ctx.db.findRegistrations("channel", *topic, "*"))) + "}");
 }
 
@@ -146,34 +91,34 @@ HttpReply doNodes(HttpContext& ctx, const Params&) {
     out += std::string(i ? "," : "") + "{" + peerFields(peer) + ",\"tombstones\":" + tombstones +
            "],\"topics\":" + jsonStringArray(topics) + "}";
   }
-  return json(out + "]}");
+  return jsonReply(out + "]}");
 }
 
 HttpReply doTopicCreate(HttpContext& ctx, const Params& p) {
-  auto topic = get(p, "topic");
-  if (!topic) return err(400, "MISSING_ARG_TOPIC");
-  if (!isValidTopicName(*topic)) return err(400, "INVALID_ARG_TOPIC");
+  auto topic = queryValue(p, "topic");
+  if (!topic) return errorReply(400, "MISSING_ARG_TOPIC");
+  if (!isValidTopicName(*topic)) return errorReply(400, "INVALID_ARG_TOPIC");
   ctx.log.info("DB: adding topic(" + *topic + ")");
   ctx.db.addRegistration({"topic", *topic, ""});
-  return empty();
+  return http::emptyReply();
 }
 
 HttpReply doTopicDelete(HttpContext& ctx, const Params& p) {
-  auto topic = get(p, "topic");
-  if (!topic) return err(400, "MISSING_ARG_TOPIC");
+  auto topic = queryValue(p, "topic");
+  if (!topic) return errorReply(400, "MISSING_ARG_TOPIC");
   ctx.log.info("DB: removing topic(" + *topic + ") and its channels");
   ctx.db.deleteTopic(*topic);
-  return empty();
+  return http::emptyReply();
 }
 
 HttpReply doTombstone(HttpContext& ctx, const Params& p) {
-  auto topic = get(p, "topic");
-  if (!topic) return err(400, "MISSING_ARG_TOPIC");
-  auto node = get(p, "node");
-  if (!node) return err(400, "MISSING_ARG_NODE");
+  auto topic = queryValue(p, "topic");
+  if (!topic) return errorReply(400, "MISSING_ARG_TOPIC");
+  auto node = queryValue(p, "node");
+  if (!node) return errorReply(400, "MISSING_ARG_NODE");
   ctx.log.info("DB: setting tombstone for producer@" + *node + " of topic(" + *topic + ")");
   ctx.db.tombstone(*topic, *node);
-  return empty();
+  return http::emptyReply();
 }
 
 HttpReply doChannelCreate(HttpContext& ctx, const Params& p) {
@@ -183,16 +128,16 @@ HttpReply doChannelCreate(HttpContext& ctx, const Params& p) {
   ctx.log.info("DB: adding channel(" + channel + ") in topic(" + topic + ")");
   ctx.db.addRegistration({"channel", topic, channel});
   ctx.db.addRegistration({"topic", topic, ""});
-  return empty();
+  return http::emptyReply();
 }
 
 HttpReply doChannelDelete(HttpContext& ctx, const Params& p) {
   std::string topic, channel;
   HttpReply e;
   if (!checkTopicChannel(p, &topic, &channel, &e)) return e;
-  if (!ctx.db.removeRegistration({"channel", topic, channel})) return err(404, "CHANNEL_NOT_FOUND");
+  if (!ctx.db.removeRegistration({"channel", topic, channel})) return errorReply(404, "CHANNEL_NOT_FOUND");
   ctx.log.info("DB: removed channel(" + channel + ") from topic(" + topic + ")");
-  return empty();
+  return http::emptyReply();
 }
 
 HttpReply doDebug(HttpContext& ctx, const Params&) {
@@ -218,7 +163,7 @@ HttpReply doDebug(HttpContext& ctx, const Params&) {
     }
     out += "]";
   }
-  return json(out + "}");
+  return jsonReply(out + "}");
 }
 
 // GET /metrics (our addition; the original has none): the registry in Prometheus text format.
@@ -250,68 +195,50 @@ HttpReply doMetrics(HttpContext& ctx, const Params&) {
     m.sample("nsqlookupd_topic_channels", {{"topic", topic}}, channelCount);
   }
   addProcessMetrics(m);
-  return {200, HttpReply::Kind::Prometheus, m.render(), false};
+  HttpReply reply = http::plainReply(200, m.render());
+  reply.contentType = kPrometheusContentType;
+  return reply;
 }
 
-struct Route {
-  const char* method;
-  Handler handler;
-};
+using Router = http::Router<Handler>;
 
-const std::map<std::string, Route>& routes() {
-  static const std::map<std::string, Route> table = {
-      {"/ping", {"GET", [](HttpContext&, const Params&) {
-                   return HttpReply{200, HttpReply::Kind::Text, "OK", false};
-                 }}},
-      {"/info", {"GET", [](HttpContext&, const Params&) {
-                   return json(std::string("{\"version\":") + jsonQuote(NSQ_VERSION) + "}");
-                 }}},
-      {"/debug", {"GET", doDebug}},
-      {"/lookup", {"GET", doLookup}},
-      {"/topics", {"GET", doTopics}},
-      {"/channels", {"GET", doChannels}},
-      {"/nodes", {"GET", doNodes}},
-      {"/metrics", {"GET", doMetrics}},
-      {"/topic/create", {"POST", doTopicCreate}},
-      {"/topic/delete", {"POST", doTopicDelete}},
-      {"/channel/create", {"POST", doChannelCreate}},
-      {"/channel/delete", {"POST", doChannelDelete}},
-      {"/topic/tombstone", {"POST", doTombstone}},
-  };
+const Router& router() {
+  static const Router table(
+      {
+          {"/ping", {{"GET"}, [](HttpContext&, const Params&) { return http::plainReply(200, "OK"); }}},
+          {"/info", {{"GET"}, [](HttpContext&, const Params&) {
+                       return jsonReply(std::string("{\"version\":") + jsonQuote(NSQ_VERSION) + "}");
+                     }}},
+          {"/debug", {{"GET"}, doDebug}},
+          {"/lookup", {{"GET"}, doLookup}},
+          {"/topics", {{"GET"}, doTopics}},
+          {"/channels", {{"GET"}, doChannels}},
+          {"/nodes", {{"GET"}, doNodes}},
+          {"/metrics", {{"GET"}, doMetrics}},
+          {"/topic/create", {{"POST"}, doTopicCreate}},
+          {"/topic/delete", {{"POST"}, doTopicDelete}},
+          {"/channel/create", {{"POST"}, doChannelCreate}},
+          {"/channel/delete", {{"POST"}, doChannelDelete}},
+          {"/topic/tombstone", {{"POST"}, doTombstone}},
+      },
+      /*advertiseMethods=*/false);  // 405 without Allow; OPTIONS is a 405 too
   return table;
 }
 
 }  // namespace
 
 HttpReply route(HttpContext& ctx, const std::string& method, const std::string& target) {
-  auto q = target.find('?');
-  std::string path = target.substr(0, q);
-  std::string query = q == std::string::npos ? "" : target.substr(q + 1);
-  auto decodedPath = unescape(path, false);
-  if (!decodedPath) return err(400, "INVALID_REQUEST");
-  auto it = routes().find(*decodedPath);
-  if (it == routes().end()) return err(404, "NOT_FOUND");
-  if (method != it->second.method) return err(405, "METHOD_NOT_ALLOWED");
-  auto params = parseQuery(query);
-  if (!params) return err(400, "INVALID_REQUEST");
-  return it->second.handler(ctx, *params);
+  Router::Match match;
+  HttpReply reply;
+  if (!router().match(method, target, &match, &reply)) return reply;
+  return match.route->handler(ctx, match.params);
 }
 
 http::Response handleHttp(HttpContext& ctx, const http::Request& req) {
   HttpReply reply = route(ctx, req.method, req.target);
   ctx.log.debug(std::to_string(reply.status) + " " + req.method + " " + req.target + " (" +
                 req.remoteAddress + ")");
-  http::Response resp;
-  resp.status = reply.status;
-  if (reply.kind == HttpReply::Kind::Json)
-    resp.set("Content-Type", "application/json; charset=utf-8");
-  else if (reply.kind == HttpReply::Kind::Text)
-    resp.set("Content-Type", "text/plain; charset=utf-8");
-  else if (reply.kind == HttpReply::Kind::Prometheus)
-    resp.set("Content-Type", kPrometheusContentType);
-  if (reply.nsqHeader) resp.set("X-NSQ-Content-Type", "nsq; version=1.0");
-  resp.body = std::move(reply.body);
-  return resp;
+  return http::toResponse(std::move(reply));
 }
 
 }  // namespace nsq::lookupd

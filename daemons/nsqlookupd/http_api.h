@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "nsq/http/reply.h"
 #include "nsq/http/request.h"
 #include "nsqlookupd/logger.h"
 #include "nsqlookupd/registration_db.h"
@@ -19,13 +20,8 @@ struct HttpContext {
   std::chrono::nanoseconds tombstoneLifetime;
 };
 
-struct HttpReply {
-  enum class Kind { Json, Text, Empty, Prometheus };  // Prometheus: text format 0.0.4
-  int status = 200;
-  Kind kind = Kind::Json;
-  std::string body;
-  bool nsqHeader = true;  // X-NSQ-Content-Type: nsq; version=1.0
-};
+// Kind Json, Text or Empty; /metrics is Text with the Prometheus Content-Type.
+using HttpReply = http::Reply;
 
 // target = path plus optional "?query", as on the request line.
 HttpReply route(HttpContext& ctx, const std::string& method, const std::string& target);

@@ -16,8 +16,7 @@
 #include <Poco/Util/ServerApplication.h>
 #include <signal.h>
 
-#include <iostream>
-
+#include "nsq/base/main.h"
 #include "nsqlookupd/logger.h"
 #include "nsqlookupd/nsqlookupd.h"
 #include "nsqlookupd/options.h"
@@ -35,15 +34,11 @@ class LookupdApp : public Poco::Util::ServerApplication {
     nsq::lookupd::Logger log(level, opts_.logPrefix);
     log.info(nsq::lookupd::versionLine());
     nsq::lookupd::NsqLookupd daemon(opts_, log);
-    try {
-      daemon.start();
-    } catch (const Poco::Exception& e) {
-      std::cerr << "nsqlookupd: " << e.displayText() << "\n";
-      return 1;
-    } catch (const std::exception& e) {
-      std::cerr << "nsqlookupd: " << e.what() << "\n";
-      return 1;
-    }
+    if (int code = nsq::runOrReport("nsqlookupd", [&] {
+          daemon.start();
+          return 0;
+        }))
+      return code;
     waitForTerminationRequest();
     log.info("exiting");
     daemon.stop();
@@ -58,22 +53,11 @@ class LookupdApp : public Poco::Util::ServerApplication {
 
 int main(int argc, char** argv) {
   nsq::lookupd::Options opts;
-  try {
-    auto set = nsq::lookupd::makeOptionSet(opts);
-    if (set->parse(argc, argv, std::cout) == nsq::OptionSet::Result::Exit) return 0;
-    nsq::lookupd::validate(opts);
-  } catch (const std::exception& e) {
-    std::cerr << "nsqlookupd: " << e.what() << "\n";
-    return 1;
-  }
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGQUIT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  LookupdApp app(opts);
-  // Options are ours: Poco's own option processing only sees the program name.
-  return app.run(std::vector<std::string>{argv[0]});
+  auto set = nsq::lookupd::makeOptionSet(opts);
+  return nsq::runMain("nsqlookupd", *set, argc, argv, {SIGINT, SIGTERM, SIGQUIT}, [&] { nsq::lookupd::validate(opts); },
+                      [&] {
+                        LookupdApp app(opts);
+                        // Options are ours: Poco's own option processing only sees the program name.
+                        return app.run(std::vector<std::string>{argv[0]});
+                      });
 }

@@ -10,12 +10,6 @@
 
 namespace nsq::lookupd {
 
-std::string hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
-
 std::string versionLine() {
   return std::string("nsqlookupd v") + NSQ_VERSION + " (built w/ " + __VERSION__ + ")";
 }

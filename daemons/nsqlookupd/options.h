@@ -5,6 +5,7 @@
 #include <string>
 
 #include "nsq/base/duration.h"
+#include "nsq/base/host_port.h"
 #include "nsq/base/options.h"
 
 namespace nsq::lookupd {
@@ -23,7 +24,6 @@ struct Options {
   bool verbose = false;  // deprecated no-op
 };
 
-std::string hostname();
 std::string versionLine();  // "nsqlookupd v1.3.0 (built w/ ...)"
 
 // The option table bound to `opts` (which must outlive it).

@@ -3,6 +3,7 @@
 // end in tests/integration/nsqd_http_test.cpp.
 #include <gtest/gtest.h>
 
+#include "nsqd/metrics.h"
 #include "nsqd/stats.h"
 
 using namespace nsq::nsqd;
@@ -145,4 +146,38 @@ TEST(StatsText, MarksPausedTopicsAndListsClients) {
   EXPECT_NE(text.find("connected: 1m40s\n"), std::string::npos) << text;
   EXPECT_NE(text.find("\nProducers: None\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("Memory:"), std::string::npos);
+}
+
+// The four renderings of the memory figures (/stats JSON and text, statsd, /metrics) come from
+// memoryRows(): each shows the same values under upstream's names and in its order.
+TEST(MemoryRows, EveryRenderingShowsTheSameFiguresInUpstreamsOrder) {
+  MemoryStats m{1, 2, 3, 4, 5, 6, 7, 8, 9};
+  StatsSnapshot s = snapshot(false);
+  s.memory = m;
+  EXPECT_NE(statsJson(s).find(",\"memory\":{\"heap_objects\":1,\"heap_idle_bytes\":2,\"heap_in_use_bytes\":3,"
+                              "\"heap_released_bytes\":4,\"gc_pause_usec_100\":5,\"gc_pause_usec_99\":6,"
+                              "\"gc_pause_usec_95\":7,\"next_gc_bytes\":8,\"gc_total_runs\":9}"),
+            std::string::npos);
+  EXPECT_NE(statsText(s, 1700000100LL * 1'000'000'000)
+                .find("\nMemory:\n"
+                      "   heap_objects             \t1\n   heap_idle_bytes          \t2\n"
+                      "   heap_in_use_bytes        \t3\n   heap_released_bytes      \t4\n"
+                      "   gc_pause_usec_100        \t5\n   gc_pause_usec_99         \t6\n"
+                      "   gc_pause_usec_95         \t7\n   next_gc_bytes            \t8\n"
+                      "   gc_total_runs            \t9\n"),
+            std::string::npos)
+      << statsText(s, 1700000100LL * 1'000'000'000);
+  std::string metrics = metricsText(s, 0);
+  EXPECT_NE(metrics.find("# TYPE nsq_heap_objects gauge\nnsq_heap_objects 1\n"
+                         "# HELP nsq_heap_in_use_bytes Heap bytes in use (malloc statistics).\n"
+                         "# TYPE nsq_heap_in_use_bytes gauge\nnsq_heap_in_use_bytes 3\n"
+                         "# HELP nsq_heap_idle_bytes Heap bytes free but not returned to the OS (malloc statistics).\n"
+                         "# TYPE nsq_heap_idle_bytes gauge\nnsq_heap_idle_bytes 2\n"),
+            std::string::npos)
+      << metrics;
+  const auto rows = memoryRows(m);
+  ASSERT_EQ(rows.size(), 9u);
+  EXPECT_EQ(rows.front().name, "heap_objects");
+  EXPECT_EQ(rows.back().name, "gc_total_runs");
+  EXPECT_EQ(rows.back().value, 9u);
 }

@@ -38,7 +38,7 @@ TEST(Options, DefaultsMatchTheContract) {
   EXPECT_EQ(set->find("inactive-producer-timeout")->defaultText, "5m0s");
   EXPECT_EQ(set->find("tombstone-lifetime")->defaultText, "45s");
   EXPECT_EQ(set->find("log-prefix")->defaultText, "[nsqlookupd] ");
-  EXPECT_EQ(opts.broadcastAddress, nsq::lookupd::hostname());
+  EXPECT_EQ(opts.broadcastAddress, nsq::hostname());
 }
 
 TEST(Options, ValidateRejectsBadLevelAndAddress) {

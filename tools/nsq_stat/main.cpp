@@ -1,14 +1,13 @@
 // nsq_stat: poll /stats of the nsqd nodes holding --topic and print the channel's counters as a
 // periodic table (NSQ-COMPAT §5.6). The first poll only records a baseline; --count N prints N
 // data rows. The table text lives in lib/nsq/stat_table; this file finds the nodes and polls.
-#include <signal.h>
-
 #include <Poco/JSON/Array.h>
 
 #include <iostream>
 #include <set>
 #include <thread>
 
+#include "nsq/base/main.h"
 #include "nsq/base/names.h"
 #include "nsq/base/number.h"
 #include "nsq/base/options.h"
@@ -107,40 +106,39 @@ nsq::ChannelCounts poll(const StatOptions& o, const nsq::HttpTimeouts& t) {
   return sum;
 }
 
+// Start-up checks of the flags; throws OptionError.
+void validate(const StatOptions& o) {
+  if (o.topic.empty() || o.channel.empty()) throw nsq::OptionError("--topic and --channel are required");
+  if (!nsq::isValidTopicName(o.topic)) throw nsq::OptionError("flag --topic: invalid topic name \"" + o.topic + "\"");
+  if (!nsq::isValidChannelName(o.channel))
+    throw nsq::OptionError("flag --channel: invalid channel name \"" + o.channel + "\"");
+  if (o.interval.count() <= 0) throw nsq::OptionError("--interval should be positive");
+  if (o.count < 0) throw nsq::OptionError("--count should be positive");
+  if (o.nsqdHttpAddresses.empty() && o.lookupdHttpAddresses.empty())
+    throw nsq::OptionError("--nsqd-http-address or --lookupd-http-address required");
+  if (!o.nsqdHttpAddresses.empty() && !o.lookupdHttpAddresses.empty())
+    throw nsq::OptionError("use --nsqd-http-address or --lookupd-http-address not both");
+  for (const auto* list : {&o.nsqdHttpAddresses, &o.lookupdHttpAddresses})
+    for (const auto& a : *list)
+      if (a.rfind("http", 0) == 0) throw nsq::OptionError("address " + a + ": give host:port without a scheme");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   StatOptions o;
-  try {
-    nsq::OptionSet set("nsq_stat", "nsq_stat [OPTIONS]: periodic table of a channel's counters");
-    set.addString("topic", &o.topic, "NSQ topic");
-    set.addString("channel", &o.channel, "NSQ channel");
-    set.addStringList("nsqd-http-address", &o.nsqdHttpAddresses, "nsqd HTTP address");
-    set.addStringList("lookupd-http-address", &o.lookupdHttpAddresses, "nsqlookupd HTTP address");
-    set.addDuration("interval", &o.interval, "duration of time between polling/printing output");
-    set.addInt("count", &o.count, "number of reports; 0 for no limit");
-    set.addDuration("http-client-connect-timeout", &o.connectTimeout, "timeout for HTTP connect");
-    set.addDuration("http-client-request-timeout", &o.requestTimeout, "timeout for HTTP request");
-    set.addStandard(std::string("nsq_stat v") + NSQ_VERSION);
-    if (set.parse(argc, argv, std::cout) == nsq::OptionSet::Result::Exit) return 0;
-    if (o.topic.empty() || o.channel.empty()) throw nsq::OptionError("--topic and --channel are required");
-    if (!nsq::isValidTopicName(o.topic)) throw nsq::OptionError("flag --topic: invalid topic name \"" + o.topic + "\"");
-    if (!nsq::isValidChannelName(o.channel))
-      throw nsq::OptionError("flag --channel: invalid channel name \"" + o.channel + "\"");
-    if (o.interval.count() <= 0) throw nsq::OptionError("--interval should be positive");
-    if (o.count < 0) throw nsq::OptionError("--count should be positive");
-    if (o.nsqdHttpAddresses.empty() && o.lookupdHttpAddresses.empty())
-      throw nsq::OptionError("--nsqd-http-address or --lookupd-http-address required");
-    if (!o.nsqdHttpAddresses.empty() && !o.lookupdHttpAddresses.empty())
-      throw nsq::OptionError("use --nsqd-http-address or --lookupd-http-address not both");
-    for (const auto* list : {&o.nsqdHttpAddresses, &o.lookupdHttpAddresses})
-      for (const auto& a : *list)
-        if (a.rfind("http", 0) == 0) throw nsq::OptionError("address " + a + ": give host:port without a scheme");
-  } catch (const std::exception& e) {
-    std::cerr << "nsq_stat: " << e.what() << "\n";
-    return 1;
-  }
-  signal(SIGPIPE, SIG_IGN);
+  nsq::OptionSet set("nsq_stat", "nsq_stat [OPTIONS]: periodic table of a channel's counters");
+  set.addString("topic", &o.topic, "NSQ topic");
+  set.addString("channel", &o.channel, "NSQ channel");
+  set.addStringList("nsqd-http-address", &o.nsqdHttpAddresses, "nsqd HTTP address");
+  set.addStringList("lookupd-http-address", &o.lookupdHttpAddresses, "nsqlookupd HTTP address");
+  set.addDuration("interval", &o.interval, "duration of time between polling/printing output");
+  set.addInt("count", &o.count, "number of reports; 0 for no limit");
+  set.addDuration("http-client-connect-timeout", &o.connectTimeout, "timeout for HTTP connect");
+  set.addDuration("http-client-request-timeout", &o.requestTimeout, "timeout for HTTP request");
+  set.addStandard(std::string("nsq_stat v") + NSQ_VERSION);
+  if (auto code = nsq::parseCommandLine("nsq_stat", set, argc, argv, [&] { validate(o); })) return *code;
+  nsq::blockSignals({});
   nsq::HttpTimeouts t{std::chrono::duration_cast<std::chrono::milliseconds>(o.connectTimeout),
                       std::chrono::duration_cast<std::chrono::milliseconds>(o.requestTimeout)};
   double secs = std::chrono::duration<double>(o.interval).count();

@@ -26,11 +26,10 @@ std::unique_ptr<OptionSet> makeNsqTailOptionSet(NsqTailOptions& o) {
   set->addString("channel", &o.channel, "NSQ channel").defaultText = "tail<random>#ephemeral";
   set->addStringList("nsqd-tcp-address", &o.nsqdTcpAddresses, "nsqd TCP address");
   set->addStringList("lookupd-http-address", &o.lookupdHttpAddresses, "nsqlookupd HTTP address");
-  set->addInt("max-in-flight", &o.maxInFlight, "max number of messages to allow in flight");
+  set->addInt("max-in-flight", &o.maxInFlight, kMaxInFlightHelp);
   set->addInt("n", &o.totalMessages, "total messages to show (will wait if starved)");
   set->addBool("print-topic", &o.printTopic, "prefix each message with its topic");
-  set->addStringList("consumer-opt", &o.consumerOpts,
-                     "option to pass through to the consumer, as key,value (e.g. lookupd_poll_interval,5s; TLS: tls_v1 with tls_root_ca_file, tls_insecure_skip_verify, tls_cert, tls_key, tls_min_version)");
+  set->addStringList("consumer-opt", &o.consumerOpts, consumerOptHelp());
   set->addStandard(std::string("nsq_tail v") + NSQ_VERSION);
   return set;
 }
@@ -53,9 +52,7 @@ void validate(NsqTailOptions& o) {
   if (o.maxInFlight <= 0) throw OptionError("--max-in-flight must be positive");
   if (o.totalMessages < 0) throw OptionError("-n must not be negative");
   if (o.totalMessages > 0 && o.totalMessages < o.maxInFlight) o.maxInFlight = o.totalMessages;
-  ConsumerConfig probe;
-  if (std::string err = applyConsumerOptions(probe, o.consumerOpts); !err.empty())
-    throw OptionError("flag --consumer-opt: " + err);
+  checkConsumerOpts(o.consumerOpts);
 }
 
 namespace {

@@ -47,9 +47,8 @@ std::unique_ptr<OptionSet> makeNsqToFileOptionSet(NsqToFileOptions& o) {
   set->addString("channel", &o.channel, "NSQ channel");
   set->addStringList("nsqd-tcp-address", &o.nsqdTcpAddresses, "nsqd TCP address");
   set->addStringList("lookupd-http-address", &o.lookupdHttpAddresses, "lookupd HTTP address");
-  set->addStringList("consumer-opt", &o.consumerOpts,
-                     "option to passthrough to the consumer, as key,value (e.g. lookupd_poll_interval,5s; TLS: tls_v1 with tls_root_ca_file, tls_insecure_skip_verify, tls_cert, tls_key, tls_min_version)");
-  set->addInt("max-in-flight", &o.maxInFlight, "max number of messages to allow in flight");
+  set->addStringList("consumer-opt", &o.consumerOpts, consumerOptHelp("passthrough"));
+  set->addInt("max-in-flight", &o.maxInFlight, kMaxInFlightHelp);
   set->addDuration("http-client-connect-timeout", &o.httpConnectTimeout, "timeout for HTTP connect");
   set->addDuration("http-client-request-timeout", &o.httpRequestTimeout, "timeout for HTTP request");
   set->addString("log-prefix", &o.logPrefix, "log message prefix");
@@ -145,9 +144,7 @@ void validate(NsqToFileOptions& o) {
   if (o.rotateSize < 0) throw OptionError("--rotate-size must not be negative");
   LogLevel level;
   if (!parseLogLevel(o.logLevel, level)) throw OptionError("--log-level is invalid");
-  ConsumerConfig probe;
-  if (std::string err = applyConsumerOptions(probe, o.consumerOpts); !err.empty())
-    throw OptionError("flag --consumer-opt: " + err);
+  checkConsumerOpts(o.consumerOpts);
   if (o.workDir.empty()) o.workDir = o.outputDir;
   try {
     (void)filenameFormatFor(o, "t");

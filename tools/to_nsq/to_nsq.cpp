@@ -40,7 +40,7 @@ std::unique_ptr<OptionSet> makeToNsqOptionSet(ToNsqOptions& o) {
                      "destination nsqd TCP address; every record goes to every address");
   set->addString("delimiter", &o.delimiter, "character to split input from stdin").defaultText = "\\n";
   set->addStringList("producer-opt", &o.producerOpts,
-                     "option to pass through to the producer, as key,value (e.g. write_timeout,5s; TLS: tls_v1 with tls_root_ca_file, tls_insecure_skip_verify, tls_cert, tls_key, tls_min_version)");
+                     connectionOptHelp("option to pass through to the producer", "write_timeout,5s"));
   set->addInt("rate", &o.rate, "throttle messages to n per second; 0 to disable");
   set->addStandard(std::string("to_nsq v") + NSQ_VERSION);
   return set;
@@ -67,11 +67,8 @@ void validate(const ToNsqOptions& o) {
   if (!isValidTopicName(o.topic)) throw OptionError("flag --topic: invalid topic name \"" + o.topic + "\"");
   if (o.nsqdTcpAddresses.empty()) throw OptionError("--nsqd-tcp-address required");
   for (const auto& a : o.nsqdTcpAddresses) {
-    try {
-      splitHostPort(a);
-    } catch (const ConnectionError& e) {
-      throw OptionError(std::string("flag --nsqd-tcp-address: ") + e.what());
-    }
+    std::string error;
+    if (!dialAddress(a, &error)) throw OptionError("flag --nsqd-tcp-address: " + error);
   }
   if (o.delimiter.size() != 1) throw OptionError("--delimiter must be a single byte");
   if (o.rate < 0) throw OptionError("--rate must not be negative");

@@ -29,12 +29,6 @@ namespace nsq {
 
 namespace {
 
-std::string hostName() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
-
 // One socket read of at most 64 KiB may inflate to no more than this (a decompression bomb).
 constexpr std::size_t kMaxDecodedPerRead = 64 * 1024 * 1024;
 
@@ -46,7 +40,7 @@ int64_t msLeft(std::chrono::steady_clock::time_point deadline) {
 }  // namespace
 
 std::string ConnectionConfig::identifyJson() const {
-  std::string host = hostname.empty() ? hostName() : hostname;
+  std::string host = hostname.empty() ? nsq::hostname() : hostname;
   std::string id = clientId;
   if (id.empty()) id = host.substr(0, host.find('.'));
   std::string ua = userAgent.empty() ? std::string("nsq-cpp/") + NSQ_VERSION : userAgent;
@@ -157,16 +151,17 @@ ServerFeatures parseIdentifyResponse(std::string_view data) {
   return f;
 }
 
-std::pair<std::string, uint16_t> splitHostPort(const std::string& address) {
-  std::size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon + 1 == address.size())
-    throw ConnectionError(address + ": address must be host:port");
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  std::string_view portText = std::string_view(address).substr(colon + 1);
-  ParsedInt port = parseInt(portText, 1, 65535);
-  if (!port || portText.front() == '+') throw ConnectionError(address + ": invalid port");
-  return {host, static_cast<uint16_t>(*port)};
+std::string connectionOptHelp(std::string_view lead, std::string_view example) {
+  return std::string(lead) + ", as key,value (e.g. " + std::string(example) +
+         "; TLS: tls_v1 with tls_root_ca_file, tls_insecure_skip_verify, tls_cert, tls_key, tls_min_version)";
+}
+
+std::optional<HostPort> dialAddress(const std::string& address, std::string* error) {
+  ParsedHostPort hp = parseHostPort(address, 1);
+  if (hp) return *hp;
+  const bool noPort = hp.error == HostPortError::MissingPort || address.back() == ':';
+  *error = address + (noPort ? ": address must be host:port" : ": invalid port");
+  return std::nullopt;
 }
 
 struct Connection::Socket {
@@ -183,7 +178,10 @@ Connection::Connection(std::string address, ConnectionConfig cfg)
 Connection::~Connection() = default;
 
 const ServerFeatures& Connection::connect() {
-  auto [host, port] = splitHostPort(address_);
+  std::string addressError;
+  auto hostPort = dialAddress(address_, &addressError);
+  if (!hostPort) throw ConnectionError(addressError);
+  const auto& [host, port] = *hostPort;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

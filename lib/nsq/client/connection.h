@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "nsq/base/host_port.h"
 #include "nsq/net/tls.h"
 #include "nsq/protocol/wire.h"
 
@@ -66,6 +67,10 @@ std::string applyConnectionOption(ConnectionConfig& cfg, const std::string& key,
 // Returns "" or an error naming the option.
 std::string validateConnectionConfig(const ConnectionConfig& cfg);
 
+// The help of a tool's --consumer-opt / --producer-opt flag: "<lead>, as key,value (e.g.
+// <example>; TLS: tls_v1 with tls_root_ca_file, ...)", naming the TLS keys both accept.
+std::string connectionOptHelp(std::string_view lead, std::string_view example);
+
 // What the server said about itself in its IDENTIFY reply (defaults when it answered plain OK).
 struct ServerFeatures {
   int64_t maxRdyCount = 2500;
@@ -81,8 +86,9 @@ struct ServerFeatures {
 // Parses an IDENTIFY reply: "OK" or a JSON object. Throws ConnectionError on anything else.
 ServerFeatures parseIdentifyResponse(std::string_view data);
 
-// Splits "host:port"; throws ConnectionError when the port is missing or not a number.
-std::pair<std::string, uint16_t> splitHostPort(const std::string& address);
+// The host and port of an nsqd address to dial ("host:port", port 1..65535), or nullopt with
+// *error = "<address>: address must be host:port" or "<address>: invalid port". Never throws.
+std::optional<HostPort> dialAddress(const std::string& address, std::string* error);
 
 class Connection {
  public:

@@ -80,6 +80,16 @@ std::string applyConsumerOptions(ConsumerConfig& cfg, const std::vector<std::str
   return validateConnectionConfig(cfg.conn);
 }
 
+std::string consumerOptHelp(std::string_view passThrough) {
+  return connectionOptHelp("option to " + std::string(passThrough) + " to the consumer", "lookupd_poll_interval,5s");
+}
+
+void checkConsumerOpts(const std::vector<std::string>& keyValues) {
+  ConsumerConfig probe;
+  if (std::string err = applyConsumerOptions(probe, keyValues); !err.empty())
+    throw OptionError("flag --consumer-opt: " + err);
+}
+
 const std::string& Delivery::topic() const { return consumer_->topic(); }
 void Delivery::finish() { consumer_->respond(*this, Consumer::Response::Fin, milliseconds(0), false); }
 void Delivery::touch() { consumer_->respond(*this, Consumer::Response::Touch, milliseconds(0), false); }

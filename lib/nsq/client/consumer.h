@@ -53,6 +53,13 @@ std::string applyConsumerOption(ConsumerConfig& cfg, const std::string& keyValue
 // Returns "" or the first error.
 std::string applyConsumerOptions(ConsumerConfig& cfg, const std::vector<std::string>& keyValues);
 
+// For the consuming tools (nsq_tail, nsq_to_file): the help of their --max-in-flight and
+// --consumer-opt flags (nsq_to_file keeps upstream's "passthrough"), and the start-up check of
+// --consumer-opt values, which throws OptionError("flag --consumer-opt: <error>").
+inline constexpr const char* kMaxInFlightHelp = "max number of messages to allow in flight";
+std::string consumerOptHelp(std::string_view passThrough = "pass through");
+void checkConsumerOpts(const std::vector<std::string>& keyValues);
+
 class Consumer;
 struct ConsumerConn;
 

@@ -25,10 +25,6 @@ std::string stripScheme(const std::string& a) {
   if (a.rfind("http://", 0) == 0) return a.substr(7);
   return a;
 }
-std::string joinHostPort(const std::string& host, int port) {
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-  return host + ":" + std::to_string(port);
-}
 }  // namespace
 
 std::string ProducerInfo::tcpAddress() const { return joinHostPort(broadcastAddress, tcpPort); }
@@ -115,14 +111,11 @@ HttpReply httpFetch(const HttpCall& call) {
 
 HttpReply httpGet(const std::string& address, const std::string& target, const HttpTimeouts& t) {
   std::string addr = stripScheme(address);
-  std::pair<std::string, uint16_t> hp;
-  try {
-    hp = splitHostPort(addr);
-  } catch (const ConnectionError& e) {
-    throw HttpError(e.what());
-  }
+  std::string error;
+  auto hp = dialAddress(addr, &error);
+  if (!hp) throw HttpError(error);
   HttpCall call;
-  call.url = "http://" + joinHostPort(hp.first, hp.second) + target;
+  call.url = "http://" + joinHostPort(hp->host, hp->port) + target;
   call.timeouts = t;
   call.maxBody = 64 << 20;  // /stats of a big node
   return httpFetch(call);

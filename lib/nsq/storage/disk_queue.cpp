@@ -10,8 +10,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#if defined(__x86_64__)
-#endif
 #include <array>
 #include <cerrno>
 #include <cinttypes>
@@ -19,55 +17,17 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
-#include <random>
 #include <stdexcept>
 
-#include "nsq/base/crc32c.h"
 #include "nsq/base/number.h"
+#include "nsq/base/posix_io.h"
 #include "nsq/protocol/message.h"
+#include "nsq/storage/record.h"
 
 namespace nsq {
 namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
-
-std::string errnoText(const char* what, const std::string& path, int err) {
-  return std::string(what) + " " + path + ": " + std::strerror(err);
-}
-
-bool pwriteAll(int fd, const char* p, std::size_t n, int64_t off, int* err) {
-  while (n > 0) {
-    ssize_t r = ::pwrite(fd, p, n, static_cast<off_t>(off));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      *err = errno;
-      return false;
-    }
-    p += r;
-    n -= static_cast<std::size_t>(r);
-    off += r;
-  }
-  return true;
-}
-
-int64_t fileSize(int fd) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return -1;
-  return static_cast<int64_t>(st.st_size);
-}
-
-int64_t pathSize(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return -1;
-  return static_cast<int64_t>(st.st_size);
-}
-
-void fsyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
 
 struct Meta {
   int64_t depth = 0, rfn = 0, rpos = 0, wfn = 0, wpos = 0;
@@ -97,16 +57,6 @@ bool parseMeta(std::string_view text, Meta& m) {
 }
 
 }  // namespace
-
-struct DiskQueue::File {
-  explicit File(int f) : fd(f) {}
-  ~File() {
-    if (fd >= 0) ::close(fd);
-  }
-  File(const File&) = delete;
-  File& operator=(const File&) = delete;
-  int fd;
-};
 
 // Read-side view of one segment with a small window cache. Callers pass `end`, the first byte
 // they may look at; bytes below it never change, so the cache stays valid.
@@ -170,13 +120,11 @@ struct DiskQueue::Segment {
     }
     const char* p = at(pos, kDiskQueueRecordHeaderSize, end);
     if (!p) return -1;
-    auto len = static_cast<int32_t>(getUint32(p));
+    auto len = static_cast<int32_t>(recordBodyLength(p));
     if (len < minSize || len > maxSize) return -1;
-    uint32_t want = getUint32(p + 4);
     p = at(pos, kDiskQueueRecordHeaderSize + int64_t(len), end);
     if (!p) return -1;
-    uint32_t crc = crc32c(crc32c(0, p, 4), p + kDiskQueueRecordHeaderSize, static_cast<std::size_t>(len));
-    return crc == want ? len : -1;
+    return recordChecksumMatches(p, static_cast<std::size_t>(len)) ? len : -1;
   }
 
   int64_t headerSize() const {
@@ -560,17 +508,8 @@ bool DiskQueue::appendLocked(std::string_view payload, std::string* error) {
     writeFile_ = std::make_shared<File>(fd);
     if (writePos_ == 0) fsyncDir(opts_.dataPath);  // the new name must survive a power cut too
   }
-  char hdr[kDiskQueueFileHeaderSize];
-  if (writePos_ == 0 && writeBuf_.empty()) {
-    putUint32(hdr, kDiskQueueMagic);
-    putUint16(hdr + 4, kDiskQueueVersion);
-    putUint16(hdr + 6, 0);
-    writeBuf_.append(hdr, sizeof hdr);
-  }
-  putUint32(hdr, static_cast<uint32_t>(payload.size()));
-  putUint32(hdr + 4, crc32c(crc32c(0, hdr, 4), payload.data(), payload.size()));
-  writeBuf_.append(hdr, kDiskQueueRecordHeaderSize);
-  writeBuf_.append(payload);
+  if (writePos_ == 0 && writeBuf_.empty()) appendFileHeader(writeBuf_, kDiskQueueMagic, kDiskQueueVersion);
+  appendRecord(writeBuf_, payload);
   ++pendingRecords_;
   ++batchRecords_;
   if (writeBuf_.size() >= kMaxPendingBytes) return writeLocked(error);
@@ -580,7 +519,7 @@ bool DiskQueue::appendLocked(std::string_view payload, std::string* error) {
 bool DiskQueue::writeLocked(std::string* error) {
   if (writeBuf_.empty()) return true;
   int err = 0;
-  if (!pwriteAll(writeFile_->fd, writeBuf_.data(), writeBuf_.size(), writePos_, &err)) {
+  if (!pwriteAll(writeFile_->get(), writeBuf_.data(), writeBuf_.size(), writePos_, &err)) {
     std::string what = errnoText("write", segmentPath(writeFileNum_), err);
     rollbackLocked();
     return failWrite(what, error);
@@ -605,7 +544,7 @@ void DiskQueue::rollbackLocked() {
   const std::string first = segmentPath(batchFileNum_);
   if (batchPos_ == 0) {
     ::unlink(first.c_str());
-  } else if ((batchStartFile_ ? ::ftruncate(batchStartFile_->fd, static_cast<off_t>(batchPos_))
+  } else if ((batchStartFile_ ? ::ftruncate(batchStartFile_->get(), static_cast<off_t>(batchPos_))
                               : ::truncate(first.c_str(), static_cast<off_t>(batchPos_))) != 0) {
     logError(errnoText("truncate", first, errno));
   }
@@ -858,7 +797,7 @@ bool DiskQueue::syncImpl(bool blocking, std::string* error, const PendingWrite* 
     return false;
   };
   for (std::size_t i = 0; i < rolledFiles.size(); ++i) {
-    if (::fsync(rolledFiles[i]->fd) != 0) {
+    if (::fsync(rolledFiles[i]->get()) != 0) {
       std::lock_guard<std::mutex> pk(pubMu_);  // owed again by the next sync
       finishedUnsynced_.insert(finishedUnsynced_.begin(), rolledFiles.begin() + static_cast<long>(i), rolledFiles.end());
       return failWith(errnoText("fsync", "a finished segment of " + opts_.name, errno));
@@ -866,9 +805,9 @@ bool DiskQueue::syncImpl(bool blocking, std::string* error, const PendingWrite* 
   }
   if (pending) {
     for (const auto& f : pending->rolled)  // on failure the caller takes the batch back
-      if (::fsync(f->fd) != 0) return failWith(errnoText("fsync", "a finished segment of " + opts_.name, errno));
+      if (::fsync(f->get()) != 0) return failWith(errnoText("fsync", "a finished segment of " + opts_.name, errno));
   }
-  if (wf && ::fsync(wf->fd) != 0) return failWith(errnoText("fsync", segmentPath(m.wfn), errno));
+  if (wf && ::fsync(wf->get()) != 0) return failWith(errnoText("fsync", segmentPath(m.wfn), errno));
   auto removeFinished = [&] {
     for (int64_t f : finished) {
       if (::unlink(segmentPath(f).c_str()) != 0 && errno != ENOENT)
@@ -896,14 +835,11 @@ bool DiskQueue::syncImpl(bool blocking, std::string* error, const PendingWrite* 
 
 bool DiskQueue::writeMetadata(int64_t depth, int64_t rfn, int64_t rpos, int64_t wfn, int64_t wpos,
                               std::string* error) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
   char text[160];
   int n = std::snprintf(text, sizeof text, "%" PRId64 "\n%" PRId64 ",%" PRId64 "\n%" PRId64 ",%" PRId64 "\n",
                         depth, rfn, rpos, wfn, wpos);
-  char suffix[24];
-  std::snprintf(suffix, sizeof suffix, ".%016" PRIx64 ".tmp", static_cast<uint64_t>(rng()));
   const std::string meta = metadataPath();
-  const std::string tmp = meta + suffix;
+  const std::string tmp = meta + tempFileSuffix();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     *error = errnoText("open", tmp, errno);

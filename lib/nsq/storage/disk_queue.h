@@ -19,6 +19,9 @@
 #include <string_view>
 #include <vector>
 
+#include "nsq/base/posix_io.h"
+#include "nsq/storage/record.h"
+
 namespace nsq {
 
 struct DiskQueueOptions {
@@ -49,8 +52,8 @@ struct DiskQueueOptions {
 // Segment layout constants (docs/disk-queue-format.md).
 constexpr uint32_t kDiskQueueMagic = 0xD14E5144;  // "\xD1NQD": negative as an original-format length
 constexpr uint16_t kDiskQueueVersion = 1;
-constexpr int64_t kDiskQueueFileHeaderSize = 8;    // magic, version, reserved
-constexpr int64_t kDiskQueueRecordHeaderSize = 8;  // length, crc32c
+constexpr int64_t kDiskQueueFileHeaderSize = kRecordFileHeaderSize;  // magic, version, reserved
+constexpr int64_t kDiskQueueRecordHeaderSize = kRecordHeaderSize;    // length, crc32c (record.h)
 
 class DiskQueue {
  public:
@@ -158,7 +161,7 @@ class DiskQueue {
   std::string metadataPath() const;
 
  private:
-  struct File;     // an open fd, closed when the last reference goes
+  using File = UniqueFd;  // shared: an fd closed when the last reference goes
   struct Segment;  // read-side view of one segment file
   struct Published {
     int64_t fileNum = 0;

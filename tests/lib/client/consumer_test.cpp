@@ -7,6 +7,7 @@
 #include <numeric>
 #include <thread>
 
+#include "nsq/base/options.h"
 #include "nsq/client/producer.h"
 #include "support/nsqd_process.h"
 
@@ -143,4 +144,24 @@ TEST(ConsumerOptions, ParsesGoNsqKeysAndRejectsUnknownOnes) {
   EXPECT_TRUE(cfg.conn.snappy);
   EXPECT_NE(applyConsumerOption(cfg, "max_in_flight,x"), "");
   EXPECT_NE(applyConsumerOption(cfg, "nope,1").find("unknown option \"nope\""), std::string::npos);
+}
+
+TEST(ConsumerOptions, ToolHelpNamesTheExampleAndTheTlsKeys) {
+  EXPECT_EQ(consumerOptHelp(),
+            "option to pass through to the consumer, as key,value (e.g. lookupd_poll_interval,5s; TLS: tls_v1 "
+            "with tls_root_ca_file, tls_insecure_skip_verify, tls_cert, tls_key, tls_min_version)");
+  EXPECT_EQ(consumerOptHelp("passthrough").rfind("option to passthrough to the consumer, as key,value", 0), 0u);
+  EXPECT_EQ(connectionOptHelp("option to pass through to the producer", "write_timeout,5s"),
+            "option to pass through to the producer, as key,value (e.g. write_timeout,5s; TLS: tls_v1 with "
+            "tls_root_ca_file, tls_insecure_skip_verify, tls_cert, tls_key, tls_min_version)");
+}
+
+TEST(ConsumerOptions, CheckThrowsAnOptionErrorNamingTheFlag) {
+  EXPECT_NO_THROW(checkConsumerOpts({"max_in_flight,5", "snappy"}));
+  try {
+    checkConsumerOpts({"nope,1"});
+    FAIL() << "no throw";
+  } catch (const OptionError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("flag --consumer-opt: ", 0), 0u) << e.what();
+  }
 }
