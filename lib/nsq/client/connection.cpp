@@ -57,30 +57,36 @@ std::string ConnectionConfig::identifyJson() const {
   return j;
 }
 
+std::string readIntOption(const std::string& key, const std::string& value, int64_t& out) {
+  ParsedInt v = parseInt(value);
+  if (!v) return "invalid integer \"" + value + "\" for " + key;
+  out = *v;
+  return "";
+}
+
+std::string readDurationOption(const std::string& key, const std::string& value, std::chrono::milliseconds& out) {
+  auto d = parseDuration(value);
+  if (!d) return "invalid duration \"" + value + "\" for " + key;
+  out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  return "";
+}
+
+std::string readBoolOption(const std::string& key, const std::string& value, bool& out) {
+  auto b = parseBool(value);
+  if (!b) return "invalid boolean \"" + value + "\" for " + key;
+  out = *b;
+  return "";
+}
+
 std::string applyConnectionOption(ConnectionConfig& cfg, const std::string& key, const std::string& value) {
-  auto asInt = [&](int64_t& out) -> std::string {
-    ParsedInt v = parseInt(value);
-    if (!v) return "invalid integer \"" + value + "\" for " + key;
-    out = *v;
-    return "";
-  };
-  auto asMs = [&](int64_t& out) -> std::string {
-    auto d = parseDuration(value);
-    if (!d) return "invalid duration \"" + value + "\" for " + key;
-    out = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
-    return "";
-  };
-  auto asTimeout = [&](std::chrono::milliseconds& out) -> std::string {
-    auto d = parseDuration(value);
-    if (!d) return "invalid duration \"" + value + "\" for " + key;
-    out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
-    return "";
-  };
-  auto asBool = [&](bool& out) -> std::string {
-    auto b = parseBool(value);
-    if (!b) return "invalid boolean \"" + value + "\" for " + key;
-    out = *b;
-    return "";
+  auto asInt = [&](int64_t& out) { return readIntOption(key, value, out); };
+  auto asTimeout = [&](std::chrono::milliseconds& out) { return readDurationOption(key, value, out); };
+  auto asBool = [&](bool& out) { return readBoolOption(key, value, out); };
+  auto asMs = [&](int64_t& out) {
+    std::chrono::milliseconds ms{out};
+    std::string err = readDurationOption(key, value, ms);
+    out = ms.count();
+    return err;
   };
   if (key == "dial_timeout") return asTimeout(cfg.dialTimeout);
   if (key == "read_timeout") return asTimeout(cfg.readTimeout);

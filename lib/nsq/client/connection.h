@@ -63,6 +63,12 @@ struct ConnectionConfig {
 // Keys this struct does not know are left to the caller (returns "unknown").
 std::string applyConnectionOption(ConnectionConfig& cfg, const std::string& key,
                                   const std::string& value);
+// Readers of one option value, for applyConnectionOption() and applyConsumerOption(): "" after
+// storing it in out, else "invalid integer|duration|boolean \"<value>\" for <key>" (out unchanged).
+std::string readIntOption(const std::string& key, const std::string& value, int64_t& out);
+std::string readDurationOption(const std::string& key, const std::string& value, std::chrono::milliseconds& out);
+std::string readBoolOption(const std::string& key, const std::string& value, bool& out);
+
 // Checks what applying options one at a time cannot: the TLS files load and go together.
 // Returns "" or an error naming the option.
 std::string validateConnectionConfig(const ConnectionConfig& cfg);

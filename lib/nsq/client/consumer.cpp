@@ -40,18 +40,8 @@ std::string applyConsumerOption(ConsumerConfig& cfg, const std::string& kv) {
   std::string value = comma == std::string::npos ? "true" : kv.substr(comma + 1);
   std::string err = applyConnectionOption(cfg.conn, key, value);
   if (err != "unknown") return err;
-  auto asMs = [&](milliseconds& out) -> std::string {
-    auto d = parseDuration(value);
-    if (!d) return "invalid duration \"" + value + "\" for " + key;
-    out = std::chrono::duration_cast<milliseconds>(*d);
-    return "";
-  };
-  auto asInt = [&](int64_t& out) -> std::string {
-    ParsedInt v = parseInt(value);
-    if (!v) return "invalid integer \"" + value + "\" for " + key;
-    out = *v;
-    return "";
-  };
+  auto asMs = [&](milliseconds& out) { return readDurationOption(key, value, out); };
+  auto asInt = [&](int64_t& out) { return readIntOption(key, value, out); };
   if (key == "max_in_flight") return asInt(cfg.maxInFlight);
   if (key == "max_attempts") return asInt(cfg.maxAttempts);
   if (key == "lookupd_poll_interval") return asMs(cfg.lookupdPollInterval);

@@ -165,3 +165,20 @@ TEST(ConsumerOptions, CheckThrowsAnOptionErrorNamingTheFlag) {
     EXPECT_EQ(std::string(e.what()).rfind("flag --consumer-opt: ", 0), 0u) << e.what();
   }
 }
+
+TEST(ConsumerOptions, ValueReadersStoreOrNameTheKeyAndLeaveTheTargetAlone) {
+  int64_t n = 3;
+  EXPECT_EQ(readIntOption("max_in_flight", "12", n), "");
+  EXPECT_EQ(n, 12);
+  EXPECT_EQ(readIntOption("max_in_flight", "x", n), "invalid integer \"x\" for max_in_flight");
+  EXPECT_EQ(n, 12);
+  std::chrono::milliseconds d{5};
+  EXPECT_EQ(readDurationOption("read_timeout", "1.5s", d), "");
+  EXPECT_EQ(d, 1500ms);
+  EXPECT_EQ(readDurationOption("read_timeout", "soon", d), "invalid duration \"soon\" for read_timeout");
+  EXPECT_EQ(d, 1500ms);
+  bool b = false;
+  EXPECT_EQ(readBoolOption("snappy", "true", b), "");
+  EXPECT_TRUE(b);
+  EXPECT_EQ(readBoolOption("snappy", "maybe", b), "invalid boolean \"maybe\" for snappy");
+}
