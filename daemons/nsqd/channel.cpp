@@ -18,7 +18,6 @@
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
 #include "nsqd/clock.h"
-#include "nsqd/topic.h"
 
 namespace nsq::nsqd {
 
@@ -26,8 +25,8 @@ namespace {
 bool later(const auto& a, const auto& b) { return a.deadline > b.deadline; }
 }  // namespace
 
-Channel::Channel(StorageContext& ctx, Topic& topic, std::string name)
-    : ctx_(ctx), name_(std::move(name)), topicName_(topic.name()), ephemeral_(isEphemeral(name_)),
+Channel::Channel(StorageContext& ctx, std::string topicName, std::string name)
+    : ctx_(ctx), name_(std::move(name)), topicName_(std::move(topicName)), ephemeral_(isEphemeral(name_)),
       backlog_(ctx_, topicName_ + ":" + name_, !ephemeral_, "channel(" + topicName_ + ":" + name_ + ")",
                Backlog::PopCommit::AfterJournal) {
   const NsqdOptions& o = ctx_.options();

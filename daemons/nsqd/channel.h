@@ -35,8 +35,6 @@
 
 namespace nsq::nsqd {
 
-class Topic;
-
 struct ChannelStats {
   std::string name;
   int64_t depth = 0;
@@ -53,8 +51,9 @@ struct ChannelStats {
 
 class Channel {
  public:
-  // ctx outlives the channel (nsqd implements it).
-  Channel(StorageContext& ctx, Topic& topic, std::string name);
+  // ctx outlives the channel (nsqd implements it). The channel knows its topic by name only: it
+  // never calls back into the Topic that owns it.
+  Channel(StorageContext& ctx, std::string topicName, std::string name);
   ~Channel();
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;

@@ -102,7 +102,7 @@ std::shared_ptr<Channel> Topic::getChannel(const std::string& name, bool* create
       if (created) *created = false;
       return it->second;
     }
-    channel = std::make_shared<Channel>(ctx_, *this, name);
+    channel = std::make_shared<Channel>(ctx_, name_, name);
     channels_.emplace(name, channel);
     if (created) *created = true;
     logInfo("TOPIC(", name_, "): new channel(", name, ")");
