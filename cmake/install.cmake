@@ -1,0 +1,24 @@
+# What `cmake --install` puts where (GNUInstallDirs; DESTDIR works as usual):
+#   bin/                      the daemons and the tools
+#   share/man/man1, man8      one page per binary (tools in section 1, daemons in 8)
+#   <sysconfdir>/nsq/         the default YAML configs (/etc/nsq when configured with
+#                             -DCMAKE_INSTALL_PREFIX=/usr, as GNUInstallDirs does)
+#   share/doc/nsq-cpp/        README and the format and architecture notes
+# The list of binaries is kept here, in one place, so a new tool cannot be built but forgotten:
+# tests/install/install_test.sh checks that every executable in the build tree is installed.
+include(GNUInstallDirs)
+
+set(NSQ_INSTALLED_PROGRAMS nsqd nsqlookupd to_nsq nsq_tail nsq_to_file nsq_stat)
+install(TARGETS ${NSQ_INSTALLED_PROGRAMS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/man/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
+        FILES_MATCHING PATTERN "*.1")
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/man/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man8
+        FILES_MATCHING PATTERN "*.8")
+
+install(FILES ${PROJECT_SOURCE_DIR}/config/nsqd.yaml ${PROJECT_SOURCE_DIR}/config/nsqlookupd.yaml
+        DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/nsq)
+
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}
+        FILES_MATCHING PATTERN "*.md")
