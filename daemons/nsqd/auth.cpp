@@ -18,6 +18,7 @@
 #include "nsq/base/log.h"
 #include "nsq/base/number.h"
 #include "nsqd/clock.h"
+#include "nsqd/json_fields.h"
 #include "nsqd/options.h"
 
 namespace nsq::nsqd {
@@ -70,6 +71,7 @@ bool parseAuthorization(const Poco::Dynamic::Var& v, Authorization& a, std::stri
     obj = nullptr;
   }
   std::vector<std::string> permissions;
+  if (obj) foldJsonKeys(*obj, {"topic", "channels", "permissions"});
   if (!obj || !readString(obj, "topic", a.topic) || !readStrings(obj, "channels", a.channels) ||
       !readStrings(obj, "permissions", permissions)) {
     *error = "invalid authorization in reply";
@@ -127,6 +129,7 @@ AuthStatePtr parseAuthReply(std::string_view body, int64_t nowMono, std::string*
     *error = "invalid JSON reply";
     return nullptr;
   }
+  foldJsonKeys(*obj, {"ttl", "identity", "identity_url", "authorizations"});  // as Go decodes
   auto state = std::make_shared<AuthState>();
   if (obj->has("ttl") && !obj->isNull("ttl")) {
     // A Go int in the original: 2^63 (which made convert<int64_t>() throw here) or a fraction

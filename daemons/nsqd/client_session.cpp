@@ -270,6 +270,7 @@ long ClientSession::executeOne(std::string_view buf) {
                                                                                           : " message too big ";
     return fail({rule.sizeCode, std::string(name) + what + std::to_string(size) + " > " + std::to_string(rule.maxSize)});
   }
+  if (cmd.name == CommandName::Mpub) return executeMpub(cmd, buf, pos + 4, static_cast<std::size_t>(size), rule);
   if (buf.size() < pos + 4 + static_cast<std::size_t>(size)) {
     in_.reserve(inPos_ + pos + 4 + static_cast<std::size_t>(size));
     return 0;
@@ -281,6 +282,36 @@ long ClientSession::executeOne(std::string_view buf) {
   }
   if (authPending_) return 0;  // parsed again when the auth result arrives
   return static_cast<long>(pos + 4 + static_cast<std::size_t>(size));
+}
+
+long ClientSession::executeMpub(const CommandLine& cmd, std::string_view buf, std::size_t start,
+                                std::size_t declared, const BodyRule& rule) {
+  // The declared size was only range-checked: the count and the messages come from the stream,
+  // as the original reads them; readMpub bounds what one MPUB may read by --max-body-size.
+  // Progress survives the calls that wait for more bytes (offsets, not views: in_ may move).
+  const auto& o = nsqd_.options();
+  if (!mpubReading_) {
+    mpub_ = {};
+    mpubReading_ = true;
+  }
+  std::string_view stream = buf.substr(start);
+  Error err;
+  switch (readMpub(stream, o.maxMsgSize, o.maxBodySize, mpub_, err)) {
+    case MpubStatus::NeedMore:
+      in_.reserve(inPos_ + start + std::max(mpub_.want, declared));
+      return 0;
+    case MpubStatus::Failed:
+      mpubReading_ = false;
+      sendError(err);
+      return -1;
+    case MpubStatus::Done: break;
+  }
+  mpubReading_ = false;
+  if (Error e = runBodyCommand(cmd, stream.substr(0, mpub_.pos), rule)) {
+    sendError(e);
+    if (isFatal(e.code)) return -1;
+  }
+  return static_cast<long>(start + mpub_.pos);
 }
 
 Error ClientSession::runCommand(const CommandLine& cmd) {

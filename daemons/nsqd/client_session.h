@@ -98,6 +98,9 @@ class ClientSession final : public Consumer, public std::enable_shared_from_this
   };
   Error checkBeforeBody(const CommandLine& cmd, BodyRule& rule);
   Error runBodyCommand(const CommandLine& cmd, std::string_view body, const BodyRule& rule);
+  // MPUB's body from the stream at buf[start] (NSQ-COMPAT §1); returns like executeOne.
+  long executeMpub(const CommandLine& cmd, std::string_view buf, std::size_t start, std::size_t declared,
+                   const BodyRule& rule);
 
   Error handleIdentify(std::string_view body);
   Error handleAuth(std::string_view body);
@@ -151,6 +154,8 @@ class ClientSession final : public Consumer, public std::enable_shared_from_this
   std::vector<MessageId> pendingFins_;
   std::vector<Error> finFailures_;
   std::vector<std::string_view> bodies_;
+  MpubProgress mpub_;          // an MPUB read so far, while it waits for more bytes (IO thread)
+  bool mpubReading_ = false;
 
   std::atomic<int> state_{static_cast<int>(ClientState::Init)};
   std::atomic<int64_t> rdy_{0};

@@ -15,6 +15,7 @@
 #include "nsq/base/json_text.h"
 #include "nsq/base/number.h"
 #include "nsq/version.h"
+#include "nsqd/json_fields.h"
 #include "nsqd/options.h"
 
 namespace nsq::nsqd {
@@ -66,6 +67,11 @@ Error negotiateIdentify(std::string_view body, const IdentifyPolicy& policy, con
     return decodeFailed;
   }
   if (!obj) return decodeFailed;
+  // Go's decoder matches field names ignoring case; so do we (docs/leniency.md).
+  foldJsonKeys(*obj, {"client_id", "hostname", "user_agent", "topology_region", "topology_zone",
+                      "feature_negotiation", "tls_v1", "snappy", "deflate", "heartbeat_interval",
+                      "output_buffer_size", "output_buffer_timeout", "deflate_level", "sample_rate",
+                      "msg_timeout"});
 
   std::string typeError;  // the first field that did not decode
   auto getString = [&](const char* key, std::string& value) {

@@ -285,6 +285,15 @@ TEST_F(NsqdHttpSmallLimits, MpubErrorsHaveExactCodesAndPublishNothing) {
   EXPECT_EQ(t->getValue<int64_t>("depth"), 2);
 }
 
+// Binary /mpub is read as the original reads it (the count, then each length-prefixed message);
+// bytes after the last message are ignored, as there (docs/leniency.md).
+TEST_F(NsqdHttpSmallLimits, BinaryMpubIgnoresBytesAfterTheLastMessage) {
+  expectOk(post("/mpub?topic=trail&binary=true", mpubBinary({"a", "b"}) + "extra"), "OK");
+  auto t = topicStats("trail");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->getValue<int64_t>("message_count"), 2);
+}
+
 TEST_F(NsqdHttpSmallLimits, OversizedBodyIsRefusedBeforeReading) {
   // Content-Length far over the limit, and no body sent at all: the reply must not wait for it.
   for (const auto& [path, code] : {std::pair<std::string, std::string>{"/pub?topic=t", "MSG_TOO_BIG"},

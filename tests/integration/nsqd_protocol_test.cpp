@@ -28,6 +28,20 @@ std::string expectError(V2Client& c, const std::string& code) {
   return f.data;
 }
 
+// "MPUB <topic>\n" + a declared body size + the bytes actually sent (which may differ).
+std::string mpubDeclaring(const std::string& topic, uint32_t declared, const std::string& bytes) {
+  char size[4];
+  putUint32(size, declared);
+  return "MPUB " + topic + "\n" + std::string(size, 4) + bytes;
+}
+
+// Expects the next frame to be a response; returns its text.
+std::string expectOk(V2Client& c) {
+  TestFrame f = c.readFrame();
+  EXPECT_EQ(f.type, FrameType::Response) << f.data;
+  return f.data;
+}
+
 // True if no frame other than heartbeats arrives within d.
 bool quietFor(V2Client& c, std::chrono::milliseconds d) {
   c.tcp().setTimeout(d);
@@ -306,6 +320,58 @@ TEST(NsqdProtocol, MpubIsAllOrNothing) {
   EXPECT_TRUE(quietFor(c, 300ms)) << "part of a refused MPUB was queued";
 }
 
+// MPUB as the original reads it: the declared body size is only range-checked; the count and the
+// length-prefixed messages come from the stream. squeaky declares the sum of the bodies alone.
+TEST(NsqdProtocol, MpubDeclaringOnlyTheBodiesSizeIsAccepted) {
+  NsqdProcess nsqd;
+  V2Client c(nsqd.tcpPort());
+  c.sub("squeaky", "c");
+  c.rdy(10);
+  V2Client p(nsqd.tcpPort());
+  std::string framing = V2Client::mpubBody({"one", "two", "three"});
+  p.send(mpubDeclaring("squeaky", 3 + 3 + 5, framing));
+  EXPECT_EQ(expectOk(p), "OK");
+  for (const char* want : {"one", "two", "three"}) EXPECT_EQ(c.readMessage().body.view(), want);
+  EXPECT_EQ(p.pub("squeaky", "after"), "OK") << "the stream is in step after the MPUB";
+}
+
+TEST(NsqdProtocol, MpubDeclaringMoreThanItSendsLeavesTheRestAsCommands) {
+  NsqdProcess nsqd({"--max-body-size=1000", "--max-msg-size=100"});
+  V2Client p(nsqd.tcpPort());
+  p.send(mpubDeclaring("more", 1000, V2Client::mpubBody({"a"})) + "NOP\n" + "PUB more\n" +
+         std::string("\0\0\0\1b", 5));
+  EXPECT_EQ(expectOk(p), "OK");
+  EXPECT_EQ(expectOk(p), "OK") << "the PUB after the MPUB (NOP has no reply)";
+}
+
+TEST(NsqdProtocol, MpubWithACountBeyondWhatArrivedWaitsForTheRest) {
+  NsqdProcess nsqd;
+  V2Client c(nsqd.tcpPort());
+  c.sub("beyond", "c");
+  c.rdy(10);
+  V2Client p(nsqd.tcpPort());
+  std::string framing = V2Client::mpubBody({"a", "b"});
+  p.send(mpubDeclaring("beyond", 9, framing.substr(0, 9)));  // count 2, only one message sent
+  EXPECT_TRUE(quietFor(p, 300ms)) << "answered before the second message arrived";
+  p.send(framing.substr(9));
+  EXPECT_EQ(expectOk(p), "OK");
+  EXPECT_EQ(c.readMessage().body.view(), "a");
+  EXPECT_EQ(c.readMessage().body.view(), "b");
+}
+
+// Our bound on top of the original's: one MPUB reads at most --max-body-size bytes, refused as
+// soon as a message size says it would go beyond, before its bytes arrive.
+TEST(NsqdProtocol, MpubReadingPastMaxBodySizeIsRefusedBeforeTheBytesArrive) {
+  NsqdProcess nsqd({"--max-body-size=1000", "--max-msg-size=600"});
+  V2Client p(nsqd.tcpPort());
+  std::string framing = V2Client::mpubBody({std::string(500, 'x'), std::string(500, 'y')});
+  p.send(mpubDeclaring("big", 4, framing.substr(0, 4 + 4 + 500 + 4)));
+  TestFrame f = p.readFrame();
+  EXPECT_EQ(f.type, FrameType::Error);
+  EXPECT_EQ(f.data, "E_BAD_BODY MPUB body too big 1012 > 1000");
+  EXPECT_TRUE(p.tcp().waitClosed());
+}
+
 TEST(NsqdProtocol, EphemeralChannelVanishesWithItsLastClient) {
   NsqdProcess nsqd;
   V2Client keeper(nsqd.tcpPort());  // a durable channel keeps the topic fanning out
@@ -467,7 +533,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"MpubZeroCount", {kMagic}, withBody("MPUB t", std::string(4, '\0')), "E_BAD_BODY", true},
         ErrorCase{"MpubBodyTooBig", {kMagic}, withBody("MPUB t", std::string(1001, '\0')), "E_BAD_BODY", true},
         ErrorCase{"MpubMessageTooBig", {kMagic}, withBody("MPUB t", V2Client::mpubBody({std::string(101, 'x')})), "E_BAD_MESSAGE", true},
-        ErrorCase{"MpubTruncated", {kMagic}, withBody("MPUB t", V2Client::mpubBody({"a", "b"}).substr(0, 12)), "E_BAD_MESSAGE", true},
+        // Ten 100-byte messages read 1044 bytes: over --max-body-size whatever size was declared.
+        ErrorCase{"MpubReadsPastMaxBodySize", {kMagic}, mpubDeclaring("t", 10, V2Client::mpubBody(std::vector<std::string>(10, std::string(100, 'x')))), "E_BAD_BODY", true},
         ErrorCase{"DpubOutOfRange", {kMagic}, withBody("DPUB t 10001", "x"), "E_INVALID", true},
         ErrorCase{"DpubNotANumber", {kMagic}, withBody("DPUB t -5", "x"), "E_INVALID", true},
         ErrorCase{"RdyBeforeSub", {kMagic}, "RDY 1\n", "E_INVALID", true},

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "support/fake_auth_server.h"
+#include "support/node_script.h"
 #include "support/nsqd_process.h"
 #include "support/tls_client.h"
 
@@ -20,23 +21,8 @@ using namespace nsq::test;
 
 namespace {
 
-struct NodeResult {
-  bool ok = false;  // exited 0
-  std::string out, err;
-};
-
-// Runs one of the node scripts in tests/interop with args, for at most 40 s.
 NodeResult runNode(const std::string& script, const std::vector<std::string>& args) {
-  std::string dir = std::string(NSQ_SOURCE_DIR) + "/tests/interop";
-  EXPECT_TRUE(std::filesystem::exists(dir + "/node_modules/nsqjs"))
-      << "nsqjs is not installed: run scripts/test (it runs npm install in tests/interop)";
-  TempDir logs;
-  std::vector<std::string> argv = {"node", dir + "/" + script};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Process node("/usr/bin/env", argv, logs.path());
-  for (int i = 0; i < 400 && node.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  int status = node.stop(9, std::chrono::seconds(1));
-  return {WIFEXITED(status) && WEXITSTATUS(status) == 0, node.stdoutText(), node.stderrText()};
+  return runNodeScript("nsqjs", script, args);
 }
 
 // Runs the round-trip script against nsqd and requires success.

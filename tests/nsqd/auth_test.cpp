@@ -57,6 +57,20 @@ TEST(AuthReply, ParsesIdentityTtlAndAuthorizations) {
   EXPECT_TRUE(s->authorizations[0].publish);
 }
 
+// An auth server in another language may answer {"TTL":...,"Identity":...}: the original's Go
+// decoder matches keys ignoring case, and so do we (docs/leniency.md).
+TEST(AuthReply, KeysMatchIgnoringCaseAsTheOriginalDecodesThem) {
+  auto s = parse(R"({"TTL":30,"Identity":"bob","Identity_URL":"u","Authorizations":[{"Topic":"t","CHANNELS":[".*"],"Permissions":["publish"]}]})");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->ttlSeconds, 30);
+  EXPECT_EQ(s->identity, "bob");
+  EXPECT_EQ(s->identityUrl, "u");
+  ASSERT_EQ(s->authorizations.size(), 1u);
+  EXPECT_EQ(s->authorizations[0].topic, "t");
+  EXPECT_EQ(s->authorizations[0].channels, (std::vector<std::string>{".*"}));
+  EXPECT_TRUE(s->authorizations[0].publish);
+}
+
 TEST(AuthReply, MissingFieldsAndNullAuthorizationsAreEmpty) {
   auto s = parse(R"({"ttl":1,"authorizations":null,"extra":[1,2]})");
   ASSERT_TRUE(s);

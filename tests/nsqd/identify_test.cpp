@@ -76,6 +76,17 @@ TEST_F(IdentifyTest, IdentityStringsAreTaken) {
   EXPECT_EQ(r.settings.userAgent, "go-nsq/1.1.0");
 }
 
+// The original's Go decoder matches keys to fields ignoring case (docs/leniency.md).
+TEST_F(IdentifyTest, KeysMatchIgnoringCaseAsTheOriginalDecodesThem) {
+  IdentifyResult r = ok(R"({"Client_ID":"c1","HOSTNAME":"h","Heartbeat_Interval":5000,"Feature_Negotiation":true})");
+  EXPECT_EQ(r.settings.clientId, "c1");
+  EXPECT_EQ(r.settings.hostname, "h");
+  EXPECT_EQ(r.settings.heartbeatIntervalNs, 5'000'000'000);
+  EXPECT_NE(r.reply, "OK") << "feature_negotiation was read";
+  // An exact spelling wins over another one.
+  EXPECT_EQ(ok(R"({"CLIENT_ID":"other","client_id":"exact"})").settings.clientId, "exact");
+}
+
 TEST_F(IdentifyTest, NullFieldsCountAsAbsent) {
   IdentifyResult r = ok(R"({"client_id":null,"heartbeat_interval":null,"snappy":null})");
   EXPECT_EQ(r.settings.heartbeatIntervalNs, current.heartbeatIntervalNs);

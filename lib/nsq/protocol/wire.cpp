@@ -69,39 +69,65 @@ void appendMessageFrame(std::string& out, const Message& msg) {
   out.append(msg.body.view());
 }
 
+MpubStatus readMpub(std::string_view stream, int64_t maxMsgSize, int64_t maxBodySize, MpubProgress& p,
+                    Error& error) {
+  auto fail = [&error](ErrorCode code, std::string text) {
+    error = {code, std::move(text)};
+    return MpubStatus::Failed;
+  };
+  auto needMore = [&p](std::size_t want) {
+    p.want = want;
+    return MpubStatus::NeedMore;
+  };
+  if (p.count < 0) {
+    if (stream.size() < 4) return needMore(4);
+    int32_t n = static_cast<int32_t>(getUint32(stream.data()));
+    int64_t maxMessages = (maxBodySize - 4) / 5;  // 4 for the count, 5 for a size and one byte
+    if (n <= 0 || n > maxMessages) return fail(ErrorCode::BadBody, "MPUB invalid message count " + std::to_string(n));
+    p.count = n;
+    p.pos = 4;
+  }
+  while (p.index < p.count) {
+    if (stream.size() - p.pos < 4) return needMore(p.pos + 4);
+    int32_t size = static_cast<int32_t>(getUint32(stream.data() + p.pos));
+    if (size <= 0)
+      return fail(ErrorCode::BadMessage,
+                  "MPUB invalid message(" + std::to_string(p.index) + ") body size " + std::to_string(size));
+    if (size > maxMsgSize)
+      return fail(ErrorCode::BadMessage,
+                  "MPUB message too big " + std::to_string(size) + " > " + std::to_string(maxMsgSize));
+    const std::size_t end = p.pos + 4 + static_cast<std::size_t>(size);
+    if (end > static_cast<std::size_t>(maxBodySize))
+      return fail(ErrorCode::BadBody,
+                  "MPUB body too big " + std::to_string(end) + " > " + std::to_string(maxBodySize));
+    if (stream.size() < end) return needMore(end);
+    p.pos = end;
+    ++p.index;
+  }
+  p.want = p.pos;
+  return MpubStatus::Done;
+}
+
 Error parseMpubBody(std::string_view body, int64_t maxMsgSize, int64_t maxBodySize,
                     std::vector<std::string_view>& out) {
   out.clear();
-  if (body.size() < 4) return {ErrorCode::BadBody, "MPUB failed to read message count"};
-  int32_t n = static_cast<int32_t>(getUint32(body.data()));
-  int64_t maxMessages = (maxBodySize - 4) / 5;
-  if (n <= 0 || n > maxMessages)
-    return {ErrorCode::BadBody, "MPUB invalid message count " + std::to_string(n)};
-  std::size_t pos = 4;
-  out.reserve(static_cast<std::size_t>(n));
-  for (int32_t i = 0; i < n; ++i) {
-    std::string index = "(" + std::to_string(i) + ")";
-    if (body.size() - pos < 4) {
-      out.clear();
-      return {ErrorCode::BadMessage, "MPUB failed to read message" + index + " body size"};
-    }
-    int32_t size = static_cast<int32_t>(getUint32(body.data() + pos));
-    pos += 4;
-    if (size <= 0) {
-      out.clear();
-      return {ErrorCode::BadMessage, "MPUB invalid message" + index + " body size " + std::to_string(size)};
-    }
-    if (size > maxMsgSize) {
-      out.clear();
-      return {ErrorCode::BadMessage,
-              "MPUB message too big " + std::to_string(size) + " > " + std::to_string(maxMsgSize)};
-    }
-    if (body.size() - pos < static_cast<std::size_t>(size)) {
-      out.clear();
+  MpubProgress p;
+  Error error;
+  switch (readMpub(body, maxMsgSize, maxBodySize, p, error)) {
+    case MpubStatus::Failed: return error;
+    case MpubStatus::NeedMore:
+      // What the original answers when the stream ends at that point.
+      if (p.count < 0) return {ErrorCode::BadBody, "MPUB failed to read message count"};
+      if (p.want == p.pos + 4)
+        return {ErrorCode::BadMessage, "MPUB failed to read message(" + std::to_string(p.index) + ") body size"};
       return {ErrorCode::BadMessage, "MPUB failed to read message body"};
-    }
-    out.push_back(body.substr(pos, static_cast<std::size_t>(size)));
-    pos += static_cast<std::size_t>(size);
+    case MpubStatus::Done: break;
+  }
+  out.reserve(static_cast<std::size_t>(p.count));
+  for (std::size_t pos = 4; pos < p.pos;) {
+    std::size_t size = getUint32(body.data() + pos);
+    out.push_back(body.substr(pos + 4, size));
+    pos += 4 + size;
   }
   return {};
 }

@@ -54,8 +54,29 @@ void appendFrame(std::string& out, FrameType type, std::string_view data);
 // Appends a message frame: [size][2][ts][attempts][id][body] without building the payload first.
 void appendMessageFrame(std::string& out, const Message& msg);
 
-// Splits an MPUB body into message bodies (views into `body`), validating every count and size
-// first (all-or-nothing). Error codes: BadBody for the count, BadMessage for a message size.
+// MPUB as the original reads it (NSQ-COMPAT §1): the message count and each length-prefixed
+// message come from the stream itself; the declared body size before them is only range-checked
+// by the caller, never used to cut the stream (squeaky, for one, declares only the sum of the
+// message bodies). Our own bound on top: the bytes read for one MPUB (count, sizes and bodies)
+// never exceed maxBodySize, so one MPUB cannot make us hold count x max-msg-size.
+struct MpubProgress {
+  std::size_t pos = 0;   // bytes of the MPUB read so far (the count, then whole messages)
+  int32_t count = -1;    // -1 until the count is read
+  int32_t index = 0;     // messages read so far
+  std::size_t want = 4;  // bytes of the stream needed before the next step can run
+};
+enum class MpubStatus { Done, NeedMore, Failed };
+
+// Resumable: `stream` starts at the message count; each call sees what the last one saw and
+// perhaps more. Done: progress.pos bytes form the MPUB. NeedMore: call again with at least
+// progress.want bytes. Failed: `error` holds the reply (BadBody for the count and the bound,
+// BadMessage for a message size). No allocation; pure.
+MpubStatus readMpub(std::string_view stream, int64_t maxMsgSize, int64_t maxBodySize, MpubProgress& progress,
+                    Error& error);
+
+// Splits a complete MPUB (all of it in `body`; bytes after the last message are ignored, as the
+// original ignores them on HTTP) into message bodies (views into `body`), validating every
+// count and size first (all-or-nothing). Running out of bytes is an error here ("failed to read").
 Error parseMpubBody(std::string_view body, int64_t maxMsgSize, int64_t maxBodySize,
                     std::vector<std::string_view>& out);
 

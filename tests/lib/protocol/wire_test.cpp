@@ -309,6 +309,51 @@ TEST(Wire, MpubRejectsTruncatedSizeAndBody) {
                   "MPUB failed to read message body");
 }
 
+// readMpub: the stream as it arrives, one byte more per call, resumes where it stopped and
+// asks for exactly the bytes its next step needs.
+TEST(Wire, ReadMpubResumesByteByByteAndStopsAtTheLastMessage) {
+  const std::string stream = mpubBody({"one", "three"}) + "NOP\n";
+  const std::size_t length = 4 + 4 + 3 + 4 + 5;
+  MpubProgress p;
+  Error error;
+  std::vector<std::size_t> wants;
+  for (std::size_t n = 0; n <= stream.size(); ++n) {
+    MpubStatus status = readMpub(std::string_view(stream).substr(0, n), kMaxMsg, kMaxBody, p, error);
+    ASSERT_NE(status, MpubStatus::Failed) << error.description;
+    if (status == MpubStatus::Done) {
+      EXPECT_EQ(n, length);
+      break;
+    }
+    if (wants.empty() || wants.back() != p.want) wants.push_back(p.want);
+  }
+  EXPECT_EQ(p.pos, length);
+  EXPECT_EQ(p.index, 2);
+  EXPECT_EQ(wants, (std::vector<std::size_t>{4, 8, 11, 15, 20}));
+}
+
+TEST(Wire, ReadMpubRefusesReadingPastMaxBodySizeBeforeTheBytesArrive) {
+  // maxBody 30: the second message would end at 4 + 14 + 14 = 32.
+  const std::string stream = mpubBody({std::string(10, 'x'), std::string(10, 'y')});
+  MpubProgress p;
+  Error error;
+  EXPECT_EQ(readMpub(std::string_view(stream).substr(0, 4 + 14 + 4), kMaxMsg, 30, p, error), MpubStatus::Failed);
+  EXPECT_EQ(error.code, ErrorCode::BadBody);
+  EXPECT_EQ(error.description, "MPUB body too big 32 > 30");
+  std::vector<std::string_view> out;
+  EXPECT_FALSE(parseMpubBody(stream, kMaxMsg, 32, out)) << "exactly the limit is allowed";
+}
+
+TEST(Wire, ReadMpubChecksTheCountAndSizesAsTheyArrive) {
+  MpubProgress p;
+  Error error;
+  EXPECT_EQ(readMpub(be32(0), kMaxMsg, kMaxBody, p, error), MpubStatus::Failed);
+  EXPECT_EQ(error.description, "MPUB invalid message count 0");
+  p = {};
+  EXPECT_EQ(readMpub(be32(3) + be32(0), kMaxMsg, kMaxBody, p, error), MpubStatus::Failed);
+  EXPECT_EQ(error.code, ErrorCode::BadMessage);
+  EXPECT_EQ(error.description, "MPUB invalid message(0) body size 0");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Message, MessageId, Body
 
