@@ -5,6 +5,7 @@
 
 #include "nsq/base/log.h"
 #include "nsq/base/main.h"
+#include "nsq/base/service_notify.h"
 #include "nsq/version.h"
 #include "nsqd/nsqd.h"
 #include "nsqd/options.h"
@@ -35,11 +36,13 @@ int main(int argc, char** argv) {
         return 0;
       }))
     return code;
+  notifyReady();  // listeners are up: a Type=notify unit counts as started from here
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGINT || sig == SIGTERM) break;
   }
+  notifyStopping();
   daemon.stop();
   return 0;
 }

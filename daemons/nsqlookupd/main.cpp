@@ -17,6 +17,7 @@
 #include <signal.h>
 
 #include "nsq/base/main.h"
+#include "nsq/base/service_notify.h"
 #include "nsqlookupd/logger.h"
 #include "nsqlookupd/nsqlookupd.h"
 #include "nsqlookupd/options.h"
@@ -39,7 +40,9 @@ class LookupdApp : public Poco::Util::ServerApplication {
           return 0;
         }))
       return code;
+    nsq::notifyReady();  // listeners are up: a Type=notify unit counts as started from here
     waitForTerminationRequest();
+    nsq::notifyStopping();
     log.info("exiting");
     daemon.stop();
     return 0;

@@ -2,7 +2,8 @@
 # Installs the build tree into a temporary prefix (and again with DESTDIR under --prefix /usr)
 # and checks what a user gets: every daemon and tool from the build tree in bin/, each answering
 # --version; one man page per binary that renders without groff warnings; the default configs
-# in etc/nsq, and an installed nsqd that starts from its installed config and answers /ping.
+# in etc/nsq; systemd units that `systemd-analyze verify` accepts; and an installed nsqd that
+# starts from its installed config and answers /ping.
 # Usage: install_test.sh BUILD_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -45,6 +46,28 @@ done
 for f in etc/nsq/nsqd.yaml etc/nsq/nsqlookupd.yaml share/doc/nsq-cpp/README.md share/doc/nsq-cpp/architecture.md; do
   [[ -f $prefix/$f ]] || fail "$f is not installed"
 done
+
+# systemd units: installed, and clean under `systemd-analyze verify` (with ExecStart pointed at
+# this prefix's binaries: the unit names the configured prefix, which this test does not own).
+for unit in nsqd nsqlookupd; do
+  file=$prefix/lib/systemd/system/$unit.service
+  [[ -f $file ]] || fail "lib/systemd/system/$unit.service is not installed"
+  grep -q '^Type=notify$' "$file" || fail "$unit.service is not Type=notify"
+  if command -v systemd-analyze >/dev/null; then
+    mkdir -p "$work/units"
+    sed "s#^ExecStart=[^ ]*/$unit #ExecStart=$prefix/bin/$unit #" "$file" > "$work/units/$unit.service"
+    out=$(systemd-analyze verify --man=no "$work/units/$unit.service" 2>&1) ||
+      fail "systemd-analyze verify $unit.service failed: $out"
+    [[ -z $out ]] || fail "systemd-analyze verify $unit.service warns: $out"
+  fi
+done
+
+[[ -f $prefix/lib/sysusers.d/nsq.conf ]] || fail "lib/sysusers.d/nsq.conf (the units' user) is not installed"
+if command -v systemd-sysusers >/dev/null; then
+  out=$(systemd-sysusers --dry-run --root="$work/sysroot" "$prefix/lib/sysusers.d/nsq.conf" 2>&1) ||
+    fail "systemd-sysusers rejects nsq.conf: $out"
+  [[ $out == *"Creating user 'nsq'"* ]] || fail "systemd-sysusers would not create user nsq: $out"
+fi
 
 # The installed nsqd starts from the installed config (addresses and data path overridden).
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
