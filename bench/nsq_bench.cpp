@@ -38,6 +38,7 @@
 #include "nsq/base/options.h"
 #include "nsq/protocol/message.h"
 #include "nsq/protocol/wire.h"
+#include "nsq/version.h"
 
 using namespace nsq;
 using Clock = std::chrono::steady_clock;
@@ -486,13 +487,20 @@ int runRelay(const Flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || argv[1][0] == '-') {
-    std::cerr << "usage: nsq_bench writer|reader|latency|relay|idle [flags] (--help for flags)\n";
+  constexpr const char* kUsage = "usage: nsq_bench writer|reader|latency|relay|idle [flags]";
+  std::string first = argc < 2 ? "" : argv[1];
+  if (first == "--version" || first == "-version") {
+    std::cout << "nsq_bench v" << NSQ_VERSION << "\n";
+    return 0;
+  }
+  bool help = first == "--help" || first == "-help" || first == "-h";
+  if (argc < 2 || (first[0] == '-' && !help)) {
+    std::cerr << kUsage << " (--help for flags)\n";
     return 2;
   }
-  std::string mode = argv[1];
+  std::string mode = help ? "MODE" : first;
   Flags f;
-  OptionSet set("nsq_bench " + mode, "NSQ load generator");
+  OptionSet set("nsq_bench " + mode, std::string(kUsage) + ": NSQ load generator (see nsq_bench(1))");
   set.addString("nsqd-tcp-address", &f.address, "<addr>:<port> to connect to nsqd");
   set.addString("tcp-address", &f.listen, "relay: <addr>:<port> to listen on");
   set.addString("topic", &f.topic, "topic to publish/receive messages on");
@@ -507,6 +515,11 @@ int main(int argc, char** argv) {
   set.addString("deadline", &deadline, "accepted for compatibility with bench_writer/bench_reader");
   set.addBool("json", &f.json, "print one JSON object instead of text");
   try {
+    if (help) {
+      const char* helpArgv[] = {"nsq_bench", "--help"};
+      (void)set.parse(2, helpArgv, std::cout);
+      return 0;
+    }
     if (set.parse(argc - 1, argv + 1, std::cout) == OptionSet::Result::Exit) return 0;
     if (f.connections <= 0)
       f.connections = mode == "idle" ? 1000 : std::max<int64_t>(1, std::thread::hardware_concurrency());

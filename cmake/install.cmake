@@ -1,5 +1,5 @@
 # What `cmake --install` puts where (GNUInstallDirs; DESTDIR works as usual):
-#   bin/                      the daemons and the tools
+#   bin/                      the daemons, the tools and nsq_bench (when built)
 #   share/man/man1, man8      one page per binary (tools in section 1, daemons in 8)
 #   <sysconfdir>/nsq/         the default YAML configs (/etc/nsq when configured with
 #                             -DCMAKE_INSTALL_PREFIX=/usr, as GNUInstallDirs does)
@@ -9,7 +9,10 @@
 # tests/install/install_test.sh checks that every executable in the build tree is installed.
 include(GNUInstallDirs)
 
-set(NSQ_INSTALLED_PROGRAMS nsqd nsqlookupd to_nsq nsq_tail nsq_to_file nsq_stat)
+set(NSQ_INSTALLED_PROGRAMS nsqd nsqlookupd to_nsq nsq_tail nsq_to_file nsq_stat nsq_to_nsq)
+if(TARGET nsq_bench)
+  list(APPEND NSQ_INSTALLED_PROGRAMS nsq_bench)
+endif()
 install(TARGETS ${NSQ_INSTALLED_PROGRAMS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/man/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the build tree into a temporary prefix (and again with DESTDIR under --prefix /usr)
-# and checks what a user gets: every daemon and tool from the build tree in bin/, each answering
+# and checks what a user gets: every daemon, tool and nsq_bench from the build tree in bin/, each answering
 # --version; one man page per binary that renders without groff warnings; the default configs
 # in etc/nsq; systemd units that `systemd-analyze verify` accepts; and an installed nsqd that
 # starts from its installed config and answers /ping.
@@ -20,9 +20,9 @@ prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" >/dev/null
 
 # Every executable the build made under daemons/ and tools/ is installed and runs.
-built=$(find "$build/daemons" "$build/tools" -path '*/CMakeFiles' -prune -o -type f -perm -u+x -print |
+built=$(find "$build/daemons" "$build/tools" "$build/bench" -path '*/CMakeFiles' -prune -o -type f -perm -u+x -print 2>/dev/null |
         xargs -n1 basename | sort)
-[[ -n $built ]] || fail "no executables found under $build/daemons and $build/tools"
+[[ -n $built ]] || fail "no executables found under $build/daemons, tools and bench"
 version=$(sed -n 's/^project([^ ]* VERSION \([0-9.]*\).*/\1/p' "$(dirname "$0")/../../CMakeLists.txt")
 for name in $built; do
   bin=$prefix/bin/$name
@@ -32,7 +32,7 @@ for name in $built; do
 done
 for bin in "$prefix"/bin/*; do
   name=$(basename "$bin")
-  grep -qx "$name" <<<"$built" || fail "bin/$name is installed but not built under daemons/ or tools/"
+  grep -qx "$name" <<<"$built" || fail "bin/$name is installed but not built under daemons/, tools/ or bench/"
   page=""
   for candidate in "$prefix/share/man/man1/$name.1" "$prefix/share/man/man8/$name.8"; do
     [[ -f $candidate ]] && page=$candidate

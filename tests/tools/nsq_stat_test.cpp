@@ -89,6 +89,36 @@ TEST(NsqStat, HeaderRepeatsEvery25Polls) {
   EXPECT_EQ(rows(r.out).size(), 30u);
 }
 
+TEST(NsqStat, StatusEverySetsTheHeaderRepeat) {
+  NsqdProcess nsqd;
+  ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/topic/create?topic=h").status, 200);
+  ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/channel/create?topic=h&channel=c").status, 200);
+  auto headers = [&](const std::string& every) {
+    auto r = runShell("\"$NSQ_STAT\" --topic=h --channel=c --nsqd-http-address=" + httpAddr(nsqd) +
+                      " --interval=10ms --count=12 --status-every=" + every);
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    std::size_t n = 0;
+    for (std::size_t p = r.out.find("ingress"); p != std::string::npos; p = r.out.find("ingress", p + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(headers("5"), 3u);  // polls 0, 5, 10
+  EXPECT_EQ(headers("0"), 1u);
+}
+
+TEST(NsqStat, SigintAndSigtermEndItWithStatusZero) {
+  NsqdProcess nsqd;
+  ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/topic/create?topic=s").status, 200);
+  ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/channel/create?topic=s&channel=c").status, 200);
+  for (std::string sig : {"INT", "TERM"}) {
+    // Started in the background from a script, as the newcomer did: SIGINT must still stop it.
+    auto start = std::chrono::steady_clock::now();
+    auto r = runShell("\"$NSQ_STAT\" --topic=s --channel=c --nsqd-http-address=" + httpAddr(nsqd) +
+                      " --interval=200ms & pid=$!; sleep 0.5; kill -" + sig + " $pid; wait $pid; echo status=$?");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << sig;
+    EXPECT_NE(r.out.find("status=0"), std::string::npos) << sig << ": " << r.out << r.err;
+  }
+}
+
 TEST(NsqStat, ErrorsNameTheProblem) {
   NsqdProcess nsqd;
   ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/topic/create?topic=e").status, 200);

@@ -45,6 +45,23 @@ TEST(NsqTail, StopsAfterNMessagesAndLeavesTheRestQueued) {
   EXPECT_EQ(rest, expected);
 }
 
+TEST(NsqTail, WithNFromTwoNsqdsItFinishesAtMostNAndRequeuesTheRest) {
+  NsqdProcess a, b;
+  auto r = runShell("seq 1 20 | " + toNsq(a, "d") + " && seq 21 40 | " + toNsq(b, "d") + " && \"$NSQ_TAIL\" --topic=d" +
+                    " --channel=durable --nsqd-tcp-address=" + tcpAddr(a) + " --nsqd-tcp-address=" + tcpAddr(b) +
+                    " -n 5 | head -n 5");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(lines(r.out).size(), 5u);
+  // Exactly the 35 messages it did not print are still on the channel, on one node or the other.
+  ASSERT_TRUE(eventually([&] {
+    auto left = [&](NsqdProcess& n) {
+      return statValue(n.httpPort(), "d", "durable", "depth") + statValue(n.httpPort(), "d", "durable", "deferred_count") +
+             statValue(n.httpPort(), "d", "durable", "in_flight_count");
+    };
+    return left(a) + left(b) == 35;
+  }));
+}
+
 TEST(NsqTail, HeadClosingThePipeEndsItQuietly) {
   NsqdProcess nsqd;
   TempDir dir;

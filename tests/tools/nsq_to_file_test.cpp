@@ -243,6 +243,8 @@ TEST(NsqToFile, HelpMatchesTheManPageVersionAndConfig) {
   ASSERT_EQ(r.exitCode, 0);
   EXPECT_EQ(helpFlags(r.out), manPageFlags(std::string(NSQ_SOURCE_DIR) + "/man/nsq_to_file.1"));
   EXPECT_NE(r.out.find("<TOPIC>.<HOST><REV>.<DATETIME>.log"), std::string::npos);
+  EXPECT_NE(r.out.find("(default: same as --output-dir)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("(default \"output-dir\")"), std::string::npos) << r.out;
   r = runShell("\"$NSQ_TO_FILE\" --version");
   EXPECT_EQ(r.out, "nsq_to_file v1.3.0\n");
   NsqdProcess nsqd;

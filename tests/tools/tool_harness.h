@@ -38,8 +38,8 @@ inline std::string readWhole(const std::string& path) {
   return ss.str();
 }
 
-// Runs `sh -c script` (in its own process group) with TO_NSQ, NSQ_TAIL, NSQ_TO_FILE and
-// NSQ_STAT set to the built binaries. Kills the group after `limit`.
+// Runs `sh -c script` (in its own process group) with TO_NSQ, NSQ_TAIL, NSQ_TO_FILE, NSQ_STAT
+// and NSQ_TO_NSQ set to the built binaries. Kills the group after `limit`.
 inline ShellResult runShell(const std::string& script,
                             std::chrono::milliseconds limit = std::chrono::seconds(30)) {
   TempDir dir;
@@ -52,7 +52,8 @@ inline ShellResult runShell(const std::string& script,
     }
   };
   std::string env = "TO_NSQ='" + bin("to_nsq") + "' NSQ_TAIL='" + bin("nsq_tail") + "' NSQ_TO_FILE='" +
-                    bin("nsq_to_file") + "' NSQ_STAT='" + bin("nsq_stat") + "'; export TO_NSQ NSQ_TAIL NSQ_TO_FILE NSQ_STAT; ";
+                    bin("nsq_to_file") + "' NSQ_STAT='" + bin("nsq_stat") + "' NSQ_TO_NSQ='" + bin("nsq_to_nsq") +
+                    "'; export TO_NSQ NSQ_TAIL NSQ_TO_FILE NSQ_STAT NSQ_TO_NSQ; ";
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);

@@ -3,6 +3,8 @@
 // data rows. The table text lives in lib/nsq/stat_table; this file finds the nodes and polls.
 #include <Poco/JSON/Array.h>
 
+#include <signal.h>
+
 #include <iostream>
 #include <set>
 #include <thread>
@@ -24,6 +26,7 @@ struct StatOptions {
   std::vector<std::string> lookupdHttpAddresses;
   nsq::Duration interval = std::chrono::seconds(2);
   int64_t count = 0;
+  int64_t statusEvery = 25;
   nsq::Duration connectTimeout = std::chrono::seconds(2);
   nsq::Duration requestTimeout = std::chrono::seconds(5);
 };
@@ -114,6 +117,7 @@ void validate(const StatOptions& o) {
     throw nsq::OptionError("flag --channel: invalid channel name \"" + o.channel + "\"");
   if (o.interval.count() <= 0) throw nsq::OptionError("--interval should be positive");
   if (o.count < 0) throw nsq::OptionError("--count should be positive");
+  if (o.statusEvery < 0) throw nsq::OptionError("--status-every must not be negative");
   if (o.nsqdHttpAddresses.empty() && o.lookupdHttpAddresses.empty())
     throw nsq::OptionError("--nsqd-http-address or --lookupd-http-address required");
   if (!o.nsqdHttpAddresses.empty() && !o.lookupdHttpAddresses.empty())
@@ -134,11 +138,13 @@ int main(int argc, char** argv) {
   set.addStringList("lookupd-http-address", &o.lookupdHttpAddresses, "nsqlookupd HTTP address");
   set.addDuration("interval", &o.interval, "duration of time between polling/printing output");
   set.addInt("count", &o.count, "number of reports; 0 for no limit");
+  set.addInt("status-every", &o.statusEvery, "number of rows between repeated header lines; 0 prints it once");
   set.addDuration("http-client-connect-timeout", &o.connectTimeout, "timeout for HTTP connect");
   set.addDuration("http-client-request-timeout", &o.requestTimeout, "timeout for HTTP request");
   set.addStandard(std::string("nsq_stat v") + NSQ_VERSION);
   if (auto code = nsq::parseCommandLine("nsq_stat", set, argc, argv, [&] { validate(o); })) return *code;
-  nsq::blockSignals({});
+  // SIGINT/SIGTERM end the run between polls (exit 0), like the other tools.
+  sigset_t stopSignals = nsq::blockSignals({SIGINT, SIGTERM});
   nsq::HttpTimeouts t{std::chrono::duration_cast<std::chrono::milliseconds>(o.connectTimeout),
                       std::chrono::duration_cast<std::chrono::milliseconds>(o.requestTimeout)};
   double secs = std::chrono::duration<double>(o.interval).count();
@@ -146,13 +152,15 @@ int main(int argc, char** argv) {
   try {
     for (int64_t i = 0; o.count == 0 || i <= o.count; ++i) {
       nsq::ChannelCounts cur = poll(o, t);
-      if (i % 25 == 0) std::cout << nsq::statHeader();
+      if (i == 0 || (o.statusEvery > 0 && i % o.statusEvery == 0)) std::cout << nsq::statHeader();
       if (prev) std::cout << nsq::statRow(*prev, cur, secs);
       std::cout.flush();
       if (!std::cout) return 0;  // stdout closed
       prev = cur;
       if (o.count != 0 && i == o.count) break;
-      std::this_thread::sleep_for(o.interval);
+      auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(o.interval);
+      timespec ts{static_cast<time_t>(wait.count() / 1000000000), static_cast<long>(wait.count() % 1000000000)};
+      if (::sigtimedwait(&stopSignals, nullptr, &ts) > 0) return 0;
     }
   } catch (const Fatal& e) {
     std::cerr << "nsq_stat: ERROR: " << e.what() << "\n";

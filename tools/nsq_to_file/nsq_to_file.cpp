@@ -54,8 +54,9 @@ std::unique_ptr<OptionSet> makeNsqToFileOptionSet(NsqToFileOptions& o) {
   set->addString("log-prefix", &o.logPrefix, "log message prefix");
   set->addString("log-level", &o.logLevel, "set log verbosity: debug, info, warn, error, or fatal");
   set->addString("output-dir", &o.outputDir, "directory to write output files to");
-  set->addString("work-dir", &o.workDir, "directory for in-progress files before moving to output-dir")
-      .defaultText = "output-dir";
+  set->addString("work-dir", &o.workDir,
+                 "directory for in-progress files before moving to output-dir (default: same as --output-dir)")
+      .defaultText.clear();
   set->addString("datetime-format", &o.datetimeFormat, "strftime compatible format for <DATETIME> in filename format");
   set->addString("filename-format", &o.filenameFormat,
                  "output filename format (<TOPIC>, <HOST>, <PID>, <DATETIME>, <REV> are replaced; "

@@ -46,22 +46,6 @@ std::unique_ptr<OptionSet> makeToNsqOptionSet(ToNsqOptions& o) {
   return set;
 }
 
-namespace {
-ConnectionConfig producerConfig(const std::vector<std::string>& opts) {
-  ConnectionConfig cfg;
-  for (const auto& kv : opts) {
-    std::size_t comma = kv.find(',');
-    std::string key = kv.substr(0, comma);
-    std::string value = comma == std::string::npos ? "true" : kv.substr(comma + 1);
-    std::string err = applyConnectionOption(cfg, key, value);
-    if (err == "unknown") throw OptionError("flag --producer-opt: unknown option \"" + key + "\"");
-    if (!err.empty()) throw OptionError("flag --producer-opt: " + err);
-  }
-  if (std::string err = validateConnectionConfig(cfg); !err.empty()) throw OptionError("flag --producer-opt: " + err);
-  return cfg;
-}
-}  // namespace
-
 void validate(const ToNsqOptions& o) {
   if (o.topic.empty()) throw OptionError("--topic required");
   if (!isValidTopicName(o.topic)) throw OptionError("flag --topic: invalid topic name \"" + o.topic + "\"");

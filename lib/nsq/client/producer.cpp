@@ -5,8 +5,23 @@
 
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
+#include "nsq/base/options.h"
 
 namespace nsq {
+
+ConnectionConfig producerConfig(const std::vector<std::string>& keyValues) {
+  ConnectionConfig cfg;
+  for (const auto& kv : keyValues) {
+    std::size_t comma = kv.find(',');
+    std::string key = kv.substr(0, comma);
+    std::string value = comma == std::string::npos ? "true" : kv.substr(comma + 1);
+    std::string err = applyConnectionOption(cfg, key, value);
+    if (err == "unknown") throw OptionError("flag --producer-opt: unknown option \"" + key + "\"");
+    if (!err.empty()) throw OptionError("flag --producer-opt: " + err);
+  }
+  if (std::string err = validateConnectionConfig(cfg); !err.empty()) throw OptionError("flag --producer-opt: " + err);
+  return cfg;
+}
 
 std::string encodeMpubBody(const std::vector<std::string>& bodies) {
   std::size_t total = 4;

@@ -27,6 +27,11 @@ struct PublishResult {
   bool ok() const { return error.empty(); }
 };
 
+// For the publishing tools (to_nsq, nsq_to_nsq): a ConnectionConfig from go-nsq style
+// "key,value" --producer-opt values (bare key = true), checked whole (TLS files). Throws
+// OptionError("flag --producer-opt: <error>").
+ConnectionConfig producerConfig(const std::vector<std::string>& keyValues);
+
 // Encodes an MPUB body: [int32 n] then n x ([int32 size][bytes]).
 std::string encodeMpubBody(const std::vector<std::string>& bodies);
 
