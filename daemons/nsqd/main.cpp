@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   Logger::configure(opts.logPrefix, level);
   for (const auto& w : warnings) logWarn(w);
 
-  const sigset_t signals = blockSignals({SIGINT, SIGTERM, SIGHUP});
+  blockSignals({SIGINT, SIGTERM, SIGHUP});
 
   nsqd::Nsqd daemon(opts);
   if (int code = runOrReport("nsqd", [&] {
@@ -37,10 +37,7 @@ int main(int argc, char** argv) {
       }))
     return code;
   notifyReady();  // listeners are up: a Type=notify unit counts as started from here
-  for (;;) {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    if (sig == SIGINT || sig == SIGTERM) break;
+  while (waitForSignal({SIGINT, SIGTERM, SIGHUP}) == SIGHUP) {
   }
   notifyStopping();
   daemon.stop();

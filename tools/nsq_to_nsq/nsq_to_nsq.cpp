@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "nsq/base/log.h"
+#include "nsq/base/main.h"
 #include "nsq/base/names.h"
 #include "nsq/client/consumer.h"
 #include "nsq/client/producer.h"
@@ -273,14 +274,7 @@ int runNsqToNsq(const NsqToNsqOptions& o) {
     status = 1;
   }
 
-  if (status == 0) {
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    while (::sigwaitinfo(&mask, nullptr) < 0) {
-    }
-  }
+  if (status == 0) waitForSignal({SIGINT, SIGTERM});
   for (auto& c : consumers) c->stop();
   for (auto& c : consumers) c->waitStopped();  // the relay answers what they hold meanwhile
   relay.finish();

@@ -36,10 +36,27 @@ int runOrReport(std::string_view program, const std::function<int()>& body) {
   return 1;
 }
 
-sigset_t blockSignals(std::initializer_list<int> signals) {
+namespace {
+
+sigset_t signalSet(std::initializer_list<int> signals) {
   sigset_t set;
   sigemptyset(&set);
   for (int s : signals) sigaddset(&set, s);
+  return set;
+}
+
+}  // namespace
+
+int waitForSignal(std::initializer_list<int> signals) {
+  const sigset_t set = signalSet(signals);
+  for (;;) {
+    int sig = ::sigwaitinfo(&set, nullptr);
+    if (sig > 0) return sig;  // < 0: EINTR from another signal; keep waiting
+  }
+}
+
+sigset_t blockSignals(std::initializer_list<int> signals) {
+  sigset_t set = signalSet(signals);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
   return set;

@@ -29,6 +29,10 @@ int runOrReport(std::string_view program, const std::function<int()>& body);
 // (a write to a closed socket or pipe fails with EPIPE instead). Returns the blocked set.
 sigset_t blockSignals(std::initializer_list<int> signals);
 
+// Blocks the calling thread until one of signals arrives (they must be blocked, as
+// blockSignals() or runMain() leaves them) and returns it.
+int waitForSignal(std::initializer_list<int> signals);
+
 // A whole main() for a binary with nothing to do between parsing and running:
 // parseCommandLine(program, set, argc, argv, validate), then blockSignals(signals), then run(),
 // whose result is the exit code.
