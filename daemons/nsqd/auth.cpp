@@ -18,7 +18,7 @@
 #include "nsq/base/log.h"
 #include "nsq/base/number.h"
 #include "nsqd/clock.h"
-#include "nsqd/json_fields.h"
+#include "nsq/base/json_fields.h"
 #include "nsqd/options.h"
 
 namespace nsq::nsqd {

@@ -456,15 +456,16 @@ HttpReply doConfig(Call& c) {
 using Router = http::Router<HttpReply (*)(Call&)>;
 
 const Router& router() {
-  // log: upstream logs every request but /pub and /mpub.
+  // log: upstream logs every request but /pub and /mpub. readsQuery=false where upstream's
+  // handler never parses the query, so a malformed one is ignored there (docs/leniency.md).
   static const Router table(
       {
-          {"/ping", {{"GET"}, doPing, true}},
-          {"/info", {{"GET"}, doInfo, true}},
+          {"/ping", {{"GET"}, doPing, true, false}},
+          {"/info", {{"GET"}, doInfo, true, false}},
           {"/pub", {{"POST"}, doPub, false}},
           {"/mpub", {{"POST"}, doMpub, false}},
           {"/stats", {{"GET"}, doStats, true}},
-          {"/metrics", {{"GET"}, doMetrics, false}},  // scraped every few seconds: not logged
+          {"/metrics", {{"GET"}, doMetrics, false, false}},  // scraped every few seconds: not logged
           {"/topic/create", {{"POST"}, doTopicCreate, true}},
           {"/topic/delete", {{"POST"}, doTopicDelete, true}},
           {"/topic/empty", {{"POST"}, doTopicEmpty, true}},
@@ -475,9 +476,9 @@ const Router& router() {
           {"/channel/empty", {{"POST"}, doChannelEmpty, true}},
           {"/channel/pause", {{"POST"}, doChannelPause, true}},
           {"/channel/unpause", {{"POST"}, doChannelPause, true}},
-          {"/config/:opt", {{"GET", "PUT"}, doConfig, true}},
+          {"/config/:opt", {{"GET", "PUT"}, doConfig, true, false}},
           {"/debug/setblockrate", {{"PUT"}, doSetBlockRate, true}},
-          {"/debug/freememory", {{"POST"}, doFreeMemory, true}},
+          {"/debug/freememory", {{"POST"}, doFreeMemory, true, false}},
       },
       /*advertiseMethods=*/true);
   return table;
@@ -553,12 +554,10 @@ std::unique_ptr<http::Server> HttpApi::makeServer(const std::string& name,
   });
 }
 
-int HttpApi::start(const std::string& address) {
+int HttpApi::listen(const std::string& address) {
   try {
     server_ = makeServer("HTTP", nullptr);
-    int port = server_->listen(bindAddress(address));
-    server_->start();
-    return port;
+    return server_->listen(bindAddress(address));
   } catch (const Poco::Exception& e) {
     server_.reset();
     throw std::runtime_error("HTTP: listen on " + address + " failed: " + e.displayText());
@@ -568,14 +567,12 @@ int HttpApi::start(const std::string& address) {
   }
 }
 
-int HttpApi::startHttps(const std::string& address, const Poco::Net::Context::Ptr& context) {
+int HttpApi::listenHttps(const std::string& address, const Poco::Net::Context::Ptr& context) {
   // The server keeps the POCO context alive through the deleter of its OpenSSL handle.
   std::shared_ptr<ssl_ctx_st> tls(context->sslContext(), [context](ssl_ctx_st*) {});
   try {
     httpsServer_ = makeServer("HTTPS", std::move(tls));
-    int port = httpsServer_->listen(bindAddress(address));
-    httpsServer_->start();
-    return port;
+    return httpsServer_->listen(bindAddress(address));
   } catch (const Poco::Exception& e) {
     httpsServer_.reset();
     throw std::runtime_error("HTTPS: listen on " + address + " failed: " + e.displayText());
@@ -583,6 +580,11 @@ int HttpApi::startHttps(const std::string& address, const Poco::Net::Context::Pt
     httpsServer_.reset();
     throw;
   }
+}
+
+void HttpApi::serve() {
+  if (server_) server_->start();
+  if (httpsServer_) httpsServer_->start();
 }
 
 void HttpApi::stop() {

@@ -26,12 +26,15 @@ class HttpApi {
  public:
   explicit HttpApi(Nsqd& nsqd);
   ~HttpApi();
-  // Binds "host:port" (port 0 = any free port) and starts serving; returns the bound port.
+  // Binds "host:port" (port 0 = any free port); returns the bound port. Nothing is served
+  // until serve(), so the caller can record the port first (/info reports it).
   // Throws std::runtime_error naming the address on failure.
-  int start(const std::string& address);
+  int listen(const std::string& address);
   // The same API over TLS with the given server context (the --tls-* flags), on its own
-  // listener and the shared thread pool. Returns the bound port; throws like start().
-  int startHttps(const std::string& address, const Poco::Net::Context::Ptr& context);
+  // listener and the shared thread pool. Returns the bound port; throws like listen().
+  int listenHttps(const std::string& address, const Poco::Net::Context::Ptr& context);
+  // Starts serving on every listener bound so far.
+  void serve();
   // Stops accepting and closes open connections. Idempotent.
   void stop();
   std::size_t connectionCount() const;  // HTTP + HTTPS

@@ -15,7 +15,7 @@
 #include "nsq/base/json_text.h"
 #include "nsq/base/number.h"
 #include "nsq/version.h"
-#include "nsqd/json_fields.h"
+#include "nsq/base/json_fields.h"
 #include "nsqd/options.h"
 
 namespace nsq::nsqd {

@@ -150,14 +150,15 @@ void Nsqd::start() {
   logInfo("TCP: listening on ", opts_.tcpAddress, " (port ", std::to_string(tcpPort_), ")");
   if (!opts_.httpAddress.empty()) {
     http_ = std::make_unique<HttpApi>(*this);
-    httpPort_ = http_->start(opts_.httpAddress);
+    httpPort_ = http_->listen(opts_.httpAddress);
     logInfo("HTTP: listening on ", opts_.httpAddress, " (port ", std::to_string(httpPort_), ")");
   }
   if (tlsContext_ && !opts_.httpsAddress.empty()) {
     if (!http_) http_ = std::make_unique<HttpApi>(*this);
-    httpsPort_ = http_->startHttps(opts_.httpsAddress, tlsContext_);
+    httpsPort_ = http_->listenHttps(opts_.httpsAddress, tlsContext_);
     logInfo("HTTPS: listening on ", opts_.httpsAddress, " (port ", std::to_string(httpsPort_), ")");
   }
+  if (http_) http_->serve();  // after the ports are recorded: /info reports them
   int64_t threads = opts_.ioThreads;
   if (threads <= 0) threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, 8);
   for (int64_t i = 0; i < threads; ++i) {

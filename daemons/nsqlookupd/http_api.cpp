@@ -203,18 +203,20 @@ HttpReply doMetrics(HttpContext& ctx, const Params&) {
 using Router = http::Router<Handler>;
 
 const Router& router() {
+  // readsQuery=false (the 4th field) where upstream's handler never parses the query, so a
+  // malformed one is ignored there as upstream does (docs/leniency.md).
   static const Router table(
       {
-          {"/ping", {{"GET"}, [](HttpContext&, const Params&) { return http::plainReply(200, "OK"); }}},
+          {"/ping", {{"GET"}, [](HttpContext&, const Params&) { return http::plainReply(200, "OK"); }, true, false}},
           {"/info", {{"GET"}, [](HttpContext&, const Params&) {
                        return jsonReply(std::string("{\"version\":") + jsonQuote(NSQ_VERSION) + "}");
-                     }}},
-          {"/debug", {{"GET"}, doDebug}},
+                     }, true, false}},
+          {"/debug", {{"GET"}, doDebug, true, false}},
           {"/lookup", {{"GET"}, doLookup}},
-          {"/topics", {{"GET"}, doTopics}},
+          {"/topics", {{"GET"}, doTopics, true, false}},
           {"/channels", {{"GET"}, doChannels}},
-          {"/nodes", {{"GET"}, doNodes}},
-          {"/metrics", {{"GET"}, doMetrics}},
+          {"/nodes", {{"GET"}, doNodes, true, false}},
+          {"/metrics", {{"GET"}, doMetrics, true, false}},
           {"/topic/create", {{"POST"}, doTopicCreate}},
           {"/topic/delete", {{"POST"}, doTopicDelete}},
           {"/channel/create", {{"POST"}, doChannelCreate}},

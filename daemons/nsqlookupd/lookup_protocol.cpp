@@ -11,6 +11,7 @@
 
 #include <cstring>
 
+#include "nsq/base/json_fields.h"
 #include "nsq/base/json_text.h"
 #include "nsq/base/names.h"
 #include "nsq/base/number.h"
@@ -58,6 +59,9 @@ std::string parseIdentifyBody(const std::string& body, PeerInfo* peer) {
   if (root.isEmpty()) return "";  // JSON null: every field missing
   if (root.type() != typeid(Poco::JSON::Object::Ptr)) return decodeError;
   auto obj = root.extract<Poco::JSON::Object::Ptr>();
+  // Keys in another case fill the fields, as the original's Go decoder reads them.
+  foldJsonKeys(*obj, {"hostname", "broadcast_address", "tcp_port", "http_port", "version",
+                      "topology_zone", "topology_region"});
   auto str = [&](const char* key, std::string* out) {
     if (!obj->has(key)) return true;
     auto v = obj->get(key);

@@ -366,6 +366,16 @@ TEST_F(NsqdHttp, UnknownPathsAndWrongMethods) {
   expectError(post("/topic/create?topic=a;b"), 400, "INVALID_REQUEST");
 }
 
+// docs/leniency.md #12: the routes whose upstream handler never parses the query ignore a bad one.
+TEST_F(NsqdHttp, RoutesThatReadNoQueryIgnoreAMalformedOne) {
+  EXPECT_EQ(get("/ping?_=1;2").body, "OK");
+  EXPECT_EQ(get("/info?x=%zz").status, 200);
+  EXPECT_EQ(get("/metrics?%").status, 200);
+  EXPECT_EQ(get("/config/mem_queue_size?a;b").status, 200);
+  expectError(post("/pub?topic=t;x", "m"), 400, "INVALID_REQUEST");  // these do read it
+  expectError(get("/stats?format=json;x"), 400, "INVALID_REQUEST");
+}
+
 TEST_F(NsqdHttp, TopicAdminErrorsAndEffects) {
   expectError(post("/topic/create"), 400, "MISSING_ARG_TOPIC");
   expectError(post("/topic/create?topic=bad%20name"), 400, "INVALID_TOPIC");

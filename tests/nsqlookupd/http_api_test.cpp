@@ -64,6 +64,16 @@ TEST_F(HttpTest, UnparsableQueryIsInvalidRequest) {
   expectError(post("/topic/create?topic=%4"), 400, "INVALID_REQUEST");
 }
 
+// docs/leniency.md #12: routes whose upstream handler never parses the query ignore a bad one.
+TEST_F(HttpTest, RoutesThatReadNoQueryIgnoreAMalformedOne) {
+  EXPECT_EQ(get("/ping?x=%zz").body, "OK");
+  EXPECT_EQ(get("/ping?_=1;2").status, 200);
+  EXPECT_EQ(get("/info?a;b").status, 200);
+  EXPECT_EQ(get("/topics?%").status, 200);
+  EXPECT_EQ(get("/nodes?x=%zz").status, 200);
+  EXPECT_EQ(get("/debug?x=%zz").status, 200);
+}
+
 TEST_F(HttpTest, LookupShapesAndErrors) {
   expectError(get("/lookup"), 400, "MISSING_ARG_TOPIC");
   expectError(get("/lookup?topic=absent"), 404, "TOPIC_NOT_FOUND");

@@ -136,6 +136,22 @@ TEST_F(SessionTest, UnknownKeysInIdentifyAreIgnored) {
   EXPECT_FALSE(r.fatal) << r.data;
 }
 
+// docs/leniency.md #11: the original's Go decoder matches keys ignoring case; an exact spelling wins.
+TEST_F(SessionTest, IdentifyKeysMatchIgnoringCaseAsTheOriginalDecodesThem) {
+  LookupSession s(ctx, "10.0.0.1:5000");
+  auto r = s.exec("IDENTIFY", body(R"({"Version":"1.3.0","TCP_Port":4150,"Http_Port":4151,)"
+                                   R"("BROADCAST_ADDRESS":"upper","broadcast_address":"exact",)"
+                                   R"("HostName":"h"})"));
+  ASSERT_FALSE(r.fatal) << r.data;
+  auto clients = db.findProducers("client", "", "");
+  ASSERT_EQ(clients.size(), 1u);
+  EXPECT_EQ(clients[0].peer->broadcastAddress, "exact");
+  EXPECT_EQ(clients[0].peer->tcpPort, 4150);
+  EXPECT_EQ(clients[0].peer->httpPort, 4151);
+  EXPECT_EQ(clients[0].peer->hostname, "h");
+  EXPECT_EQ(clients[0].peer->version, "1.3.0");
+}
+
 TEST_F(SessionTest, RegisterBeforeIdentifyIsFatal) {
   LookupSession s(ctx, "10.0.0.1:5000");
   auto r = s.exec("REGISTER t c", noBody());

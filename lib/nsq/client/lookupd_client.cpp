@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "nsq/base/json_fields.h"
 #include "nsq/base/number.h"
 #include "nsq/client/connection.h"
 
@@ -121,12 +122,45 @@ HttpReply httpGet(const std::string& address, const std::string& target, const H
   return httpFetch(call);
 }
 
+Poco::JSON::Object::Ptr replyObject(const std::string& body) {
+  auto obj = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+  if (!obj) throw std::runtime_error("null reply");
+  foldJsonKeys(*obj, {"status_code", "status_txt", "data", "message"});
+  if (obj->has("status_code") && obj->has("data") && obj->isObject("data")) {
+    auto data = obj->getObject("data");
+    if (data) obj = data;
+  }
+  return obj;
+}
+
+std::vector<ProducerInfo> parseProducers(Poco::JSON::Object& reply) {
+  std::vector<ProducerInfo> out;
+  foldJsonKeys(reply, {"producers"});
+  auto arr = reply.getArray("producers");
+  for (std::size_t i = 0; arr && i < arr->size(); ++i) {
+    auto p = arr->getObject(static_cast<unsigned>(i));
+    if (!p) throw std::runtime_error("producer " + std::to_string(i) + " is not an object");
+    foldJsonKeys(*p, {"broadcast_address", "tcp_port", "http_port", "hostname", "version"});
+    ProducerInfo info;
+    info.broadcastAddress = p->getValue<std::string>("broadcast_address");
+    ParsedInt tcpPort = jsonInt(p->get("tcp_port"), 0, 65535);
+    ParsedInt httpPort = jsonInt(p->get("http_port"), 0, 65535);
+    if (!tcpPort || !httpPort) throw std::runtime_error("producer with an invalid port");
+    info.tcpPort = static_cast<int>(*tcpPort);
+    info.httpPort = static_cast<int>(*httpPort);
+    if (p->has("hostname")) info.hostname = p->getValue<std::string>("hostname");
+    if (p->has("version")) info.version = p->getValue<std::string>("version");
+    out.push_back(info);
+  }
+  return out;
+}
+
 Poco::JSON::Object::Ptr httpGetJson(const std::string& address, const std::string& target, const HttpTimeouts& t) {
   HttpReply r = httpGet(address, target, t);
   std::string addr = stripScheme(address);
   Poco::JSON::Object::Ptr obj;
   try {
-    obj = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
+    obj = replyObject(r.body);
   } catch (const std::exception&) {
     if (r.status != 200) throw HttpError(addr + ": GET " + target + " returned " + std::to_string(r.status));
     throw HttpError(addr + ": GET " + target + ": invalid JSON reply");
@@ -145,21 +179,7 @@ std::vector<ProducerInfo> lookupProducers(const std::string& lookupd, const std:
   std::vector<ProducerInfo> out;
   try {
     if (r.status != 200) throw HttpError("status " + std::to_string(r.status));
-    auto obj = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
-    auto arr = obj->getArray("producers");
-    for (std::size_t i = 0; arr && i < arr->size(); ++i) {
-      auto p = arr->getObject(static_cast<unsigned>(i));
-      ProducerInfo info;
-      info.broadcastAddress = p->getValue<std::string>("broadcast_address");
-      ParsedInt tcpPort = jsonInt(p->get("tcp_port"), 0, 65535);
-      ParsedInt httpPort = jsonInt(p->get("http_port"), 0, 65535);
-      if (!tcpPort || !httpPort) throw HttpError("producer with an invalid port");
-      info.tcpPort = static_cast<int>(*tcpPort);
-      info.httpPort = static_cast<int>(*httpPort);
-      if (p->has("hostname")) info.hostname = p->getValue<std::string>("hostname");
-      if (p->has("version")) info.version = p->getValue<std::string>("version");
-      out.push_back(info);
-    }
+    out = parseProducers(*replyObject(r.body));
   } catch (const std::exception& e) {
     throw HttpError(stripScheme(lookupd) + ": GET " + target + ": bad reply: " + e.what());
   }

@@ -66,6 +66,15 @@ struct ProducerInfo {
   std::string httpAddress() const;  // broadcast_address:http_port
 };
 
+// The JSON object of a reply body: the object itself or, from a pre-1.0 daemon, the "data"
+// object of its {"status_code","status_txt","data"} wrapper (go-nsq reads both). Keys in
+// another case are read as Go reads them (docs/leniency.md). Throws std::exception when the
+// body is not a JSON object.
+Poco::JSON::Object::Ptr replyObject(const std::string& body);
+// The producers of a /lookup reply object (replyObject()); keys in another case are renamed in
+// place. Throws std::exception on a bad entry.
+std::vector<ProducerInfo> parseProducers(Poco::JSON::Object& reply);
+
 // /lookup?topic=T. A 404 (topic unknown) is no producers.
 std::vector<ProducerInfo> lookupProducers(const std::string& lookupd, const std::string& topic, const HttpTimeouts& t);
 // /topics.

@@ -2,7 +2,9 @@
 // Router: a fixed route table (path -> allowed methods + handler) for nsqd's and nsqlookupd's
 // HTTP APIs. It answers what no handler needs to see, in upstream's order: a bad escape in the
 // path is 400 INVALID_REQUEST, an unknown path 404 NOT_FOUND, a method the route lacks 405
-// METHOD_NOT_ALLOWED, a malformed query 400 INVALID_REQUEST (query.h). A path key may end in
+// METHOD_NOT_ALLOWED, a malformed query 400 INVALID_REQUEST (query.h) on a route that reads its
+// query; a route that reads none (upstream's /ping, /info, /topics, ...) ignores a malformed one,
+// as upstream does by never parsing it (docs/leniency.md). A path key may end in
 // one parameter segment ("/config/:opt" matches "/config/x", not "/config/" or "/config/x/y").
 // The target may be origin-form ("/pub?topic=t") or absolute-form ("http://host/pub?topic=t").
 //
@@ -33,6 +35,7 @@ struct Route {
   std::vector<std::string> methods;  // e.g. {"GET"} or {"GET", "PUT"}
   Handler handler;
   bool log = true;  // for the daemon's request log: false for /pub-like hot routes
+  bool readsQuery = true;  // false: a malformed query is ignored (params left empty)
 };
 
 template <class Handler>
@@ -62,9 +65,9 @@ class Router {
     for (const auto& m : route->methods) allowed = allowed || m == method;
     if (!allowed) return *reply = methodNotAllowed(method, route->methods, advertise_), false;
     auto params = parseQuery(query);
-    if (!params) return *reply = errorReply(400, "INVALID_REQUEST"), false;
+    if (!params && route->readsQuery) return *reply = errorReply(400, "INVALID_REQUEST"), false;
     out->path = std::move(*path);
-    out->params = std::move(*params);
+    out->params = params ? std::move(*params) : QueryParams{};
     return true;
   }
 

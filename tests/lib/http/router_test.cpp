@@ -42,6 +42,19 @@ TEST(Router, UnknownPathIs404AndBadEscapesAre400) {
   EXPECT_NE(m.route, nullptr);  // the route was found before the query was refused
 }
 
+TEST(Router, ARouteThatReadsNoQueryIgnoresAMalformedOne) {
+  TestRouter r({{"/ping", {{"GET"}, 1, true, false}}, {"/pub", {{"POST"}, 2, false}}}, true);
+  TestRouter::Match m;
+  Reply reply;
+  ASSERT_TRUE(r.match("GET", "/ping?a=1;b=%zz", &m, &reply));
+  EXPECT_EQ(m.route->handler, 1);
+  EXPECT_TRUE(m.params.empty());
+  EXPECT_FALSE(r.match("POST", "/pub?topic=a;b", &m, &reply));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_FALSE(r.match("GET", "/pi%zzng?a=1", &m, &reply));  // a bad path is still refused
+  EXPECT_EQ(reply.status, 400);
+}
+
 TEST(Router, WrongMethodIs405WithAllowWhenAdvertised) {
   auto r = makeRouter(true);
   TestRouter::Match m;

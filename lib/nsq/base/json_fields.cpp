@@ -1,11 +1,11 @@
-// foldJsonKeys: Go's case-insensitive struct-field matching for the JSON nsqd reads from others.
-#include "nsqd/json_fields.h"
+// foldJsonKeys: Go's case-insensitive struct-field matching for the JSON the daemons read from others.
+#include "nsq/base/json_fields.h"
 
 #include <string>
 #include <strings.h>
 #include <vector>
 
-namespace nsq::nsqd {
+namespace nsq {
 
 void foldJsonKeys(Poco::JSON::Object& obj, std::initializer_list<const char*> fields) {
   std::vector<std::string> names;
@@ -22,4 +22,4 @@ void foldJsonKeys(Poco::JSON::Object& obj, std::initializer_list<const char*> fi
   }
 }
 
-}  // namespace nsq::nsqd
+}  // namespace nsq
