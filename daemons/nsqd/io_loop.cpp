@@ -170,8 +170,10 @@ void IoLoop::drainMailbox(int64_t now) {
   }
   for (auto& c : wakes)
     if (isOpen(c) && !guarded(*c, "pump", [&] { return c->onWake(now); })) close(c);
-  for (auto& [c, task] : tasks)
-    if (isOpen(c) && !guarded(*c, "task", [&] { return task(now); })) close(c);
+  for (auto& [c, task] : tasks) {
+    auto& run = task;  // clang 14 cannot capture a structured binding (the fuzz build uses it)
+    if (isOpen(c) && !guarded(*c, "task", [&] { return run(now); })) close(c);
+  }
   for (auto& c : closes) close(c);
 }
 
@@ -236,8 +238,10 @@ void IoLoop::runLoop() {
     if (now >= nextTick) {
       nextTick = now + 100'000'000;
       std::vector<std::shared_ptr<ClientSession>> dead;
-      for (auto& [fd, c] : conns_)
+      for (auto& entry : conns_) {
+        auto& c = entry.second;
         if (!guarded(*c, "tick", [&] { return c->onTick(now); })) dead.push_back(c);
+      }
       for (auto& c : dead) close(c);
     }
   }

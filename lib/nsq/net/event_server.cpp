@@ -452,11 +452,11 @@ void EventServer::drainMailbox(Clock::time_point now) {
     std::lock_guard lock(mailboxMutex_);
     tasks.swap(mailbox_);
   }
-  for (auto& [id, fn] : tasks) {
-    auto it = conns_.find(id);
+  for (auto& task : tasks) {
+    auto it = conns_.find(task.first);
     if (it == conns_.end()) continue;  // closed meanwhile: the answer has nowhere to go
     Connection& c = *it->second;
-    guarded(c, "task", [&] { fn(c); });
+    guarded(c, "task", [&] { task.second(c); });
     afterCallback(c, now);
   }
 }
