@@ -35,10 +35,11 @@
 #include <vector>
 
 #include "nsq/base/duration.h"
+#include "nsq/base/host_port.h"
 #include "nsq/base/options.h"
 #include "nsq/protocol/message.h"
 #include "nsq/protocol/wire.h"
-#include "nsq/version.h"
+#include "nsq/base/main.h"
 
 using namespace nsq;
 using Clock = std::chrono::steady_clock;
@@ -490,7 +491,7 @@ int main(int argc, char** argv) {
   constexpr const char* kUsage = "usage: nsq_bench writer|reader|latency|relay|idle [flags]";
   std::string first = argc < 2 ? "" : argv[1];
   if (first == "--version" || first == "-version") {
-    std::cout << "nsq_bench v" << NSQ_VERSION << "\n";
+    std::cout << versionLine("nsq_bench") << "\n";
     return 0;
   }
   bool help = first == "--help" || first == "-help" || first == "-h";
@@ -521,6 +522,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (set.parse(argc - 1, argv + 1, std::cout) == OptionSet::Result::Exit) return 0;
+    requireHostPortFlag("nsqd-tcp-address", f.address, 1);
+    requireHostPortFlag("tcp-address", f.listen, 0);
     if (f.connections <= 0)
       f.connections = mode == "idle" ? 1000 : std::max<int64_t>(1, std::thread::hardware_concurrency());
     if (mode == "writer") return runWriter(f);

@@ -9,7 +9,7 @@
 # tests/install/install_test.sh checks that every executable in the build tree is installed.
 include(GNUInstallDirs)
 
-set(NSQ_INSTALLED_PROGRAMS nsqd nsqlookupd to_nsq nsq_tail nsq_to_file nsq_stat nsq_to_nsq)
+set(NSQ_INSTALLED_PROGRAMS nsqd nsqlookupd to_nsq nsq_tail nsq_to_file nsq_stat nsq_to_nsq nsq_to_http)
 if(TARGET nsq_bench)
   list(APPEND NSQ_INSTALLED_PROGRAMS nsq_bench)
 endif()

@@ -6,7 +6,6 @@
 #include "nsq/base/log.h"
 #include "nsq/base/main.h"
 #include "nsq/base/service_notify.h"
-#include "nsq/version.h"
 #include "nsqd/nsqd.h"
 #include "nsqd/options.h"
 
@@ -16,7 +15,7 @@ int main(int argc, char** argv) {
   OptionSet set("nsqd", "nsqd is the daemon that receives, queues, and delivers messages to clients");
   nsqd::addNsqdOptions(set, opts);
   std::vector<std::string> warnings;
-  set.addStandard("nsqd v" NSQ_VERSION " (C++)");
+  set.addStandard(versionLine("nsqd"));
   if (auto code = parseCommandLine("nsqd", set, argc, argv, [&] {
         nsqd::finalizeOptions(opts);
         warnings = nsqd::checkUnsupported(opts);
@@ -31,7 +30,7 @@ int main(int argc, char** argv) {
 
   nsqd::Nsqd daemon(opts);
   if (int code = runOrReport("nsqd", [&] {
-        logInfo("nsqd v" NSQ_VERSION " (C++) starting");
+        logInfo(versionLine("nsqd"), " starting");
         daemon.start();
         return 0;
       }))

@@ -125,6 +125,14 @@ void finalizeOptions(NsqdOptions& o) {
   };
   require(o.nodeId >= 0 && o.nodeId < 1024, "flag --node-id: " + std::to_string(o.nodeId) + " must be in range [0,1024)");
   require(o.maxDeflateLevel >= 1 && o.maxDeflateLevel <= 9, "flag --max-deflate-level: must be in range 1-9");
+  // Every address flag through the one check (lib/nsq/base/host_port.h), naming the flag.
+  requireHostPortFlag("tcp-address", o.tcpAddress, 0);
+  if (!o.httpAddress.empty()) requireHostPortFlag("http-address", o.httpAddress, 0);
+  if (!o.httpsAddress.empty()) requireHostPortFlag("https-address", o.httpsAddress, 0);
+  requirePortFlag("broadcast-tcp-port", o.broadcastTcpPort);
+  requirePortFlag("broadcast-http-port", o.broadcastHttpPort);
+  requireHostPortFlags("lookupd-tcp-address", o.lookupdTcpAddresses, 1);
+  if (!o.statsdAddress.empty()) requireHostPortFlag("statsd-address", o.statsdAddress, 1);
   require(o.memQueueSize >= 0, "flag --mem-queue-size: must be >= 0");
   require(o.maxMsgSize > 0, "flag --max-msg-size: must be > 0");
   require(o.maxBodySize >= o.maxMsgSize, "flag --max-body-size: must be >= --max-msg-size");
@@ -156,8 +164,10 @@ void finalizeOptions(NsqdOptions& o) {
   // Each value may itself be a comma-separated list ("0.99,0.999"), as upstream accepts.
   // Ours, not upstream's: "--auth-http-address=a:1,b:2" names two servers.
   o.authHttpAddresses = splitCommaLists(o.authHttpAddresses);
-  for (const auto& a : o.authHttpAddresses)
+  for (const auto& a : o.authHttpAddresses) {
     require(!a.empty(), "flag --auth-http-address: empty address");
+    if (a.find("://") == std::string::npos) requireHostPortFlag("auth-http-address", a, 1);
+  }
   // Kept as upstream keeps them: sorted largest first, written as Go prints floats ("1.0" -> 1).
   std::vector<double> quantiles;
   for (const auto& p : splitCommaLists(o.e2eProcessingLatencyPercentiles)) {

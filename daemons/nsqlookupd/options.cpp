@@ -4,14 +4,14 @@
 
 #include <unistd.h>
 
-#include "nsq/version.h"
+#include "nsq/base/main.h"
 #include "nsqlookupd/logger.h"
 #include "nsqlookupd/net_address.h"
 
 namespace nsq::lookupd {
 
 std::string versionLine() {
-  return std::string("nsqlookupd v") + NSQ_VERSION + " (built w/ " + __VERSION__ + ")";
+  return nsq::versionLine("nsqlookupd");
 }
 
 std::unique_ptr<nsq::OptionSet> makeOptionSet(Options& o) {
@@ -44,6 +44,8 @@ void validate(const Options& o) {
   if (!nsq::parseLogLevel(o.logLevel, level))
     throw nsq::OptionError("flag --log-level: invalid log level \"" + o.logLevel +
                            "\" (use debug, info, warn, error or fatal)");
+  nsq::requireHostPortFlag("tcp-address", o.tcpAddress, 0);
+  nsq::requireHostPortFlag("http-address", o.httpAddress, 0);
   std::string err;
   if (!parseListenAddress(o.tcpAddress, &err))
     throw nsq::OptionError("flag --tcp-address: " + err);

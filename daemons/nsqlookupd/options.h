@@ -24,7 +24,7 @@ struct Options {
   bool verbose = false;  // deprecated no-op
 };
 
-std::string versionLine();  // "nsqlookupd v1.3.0 (built w/ ...)"
+std::string versionLine();  // nsq::versionLine("nsqlookupd")
 
 // The option table bound to `opts` (which must outlive it).
 std::unique_ptr<nsq::OptionSet> makeOptionSet(Options& opts);

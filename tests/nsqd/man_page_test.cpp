@@ -2,6 +2,9 @@
 // every one of them: the two cannot drift apart.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "nsqd/options.h"
 #include "support/man_page.h"
 
@@ -35,6 +38,25 @@ TEST(NsqdManPage, HelpNamesEveryDocumentedFlagAndHidesDeprecatedOnes) {
   }
   EXPECT_EQ(help.find("--verbose"), std::string::npos);
   EXPECT_EQ(help.find("--worker-id"), std::string::npos);
+}
+
+TEST(NsqdManPage, DocumentsTheHiddenFlagsAsDeprecated) {
+  std::ifstream in(std::string(NSQ_SOURCE_DIR) + "/man/nsqd.8");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string page = text.str();
+  std::size_t section = page.find(".SH DEPRECATED FLAGS");
+  ASSERT_NE(section, std::string::npos);
+  std::size_t end = page.find(".SH", section + 1);
+  std::string deprecated = page.substr(section, end - section);
+  nsqd::NsqdOptions opts;
+  OptionSet set = makeSet(opts);
+  for (const auto& s : set.specs()) {
+    if (!s.hidden) continue;
+    std::string troff;
+    for (char c : s.name) troff += c == '-' ? std::string("\\-") : std::string(1, c);
+    EXPECT_NE(deprecated.find("\\-\\-" + troff), std::string::npos) << s.name;
+  }
 }
 
 TEST(NsqdUnsupported, NothingIsLeftToWarnAbout) {

@@ -143,6 +143,7 @@ std::string sample(const OptionSpec& s) {
   switch (s.kind) {
     case OptionKind::Bool: return s.defaultText == "true" ? "false" : "true";
     case OptionKind::Int: return "7";
+    case OptionKind::Float: return "0.5";
     case OptionKind::String: return "sample-" + s.name;
     case OptionKind::Duration: return "7s";
     case OptionKind::StringList: return "item-" + s.name;

@@ -89,6 +89,51 @@ TEST(NsqStat, HeaderRepeatsEvery25Polls) {
   EXPECT_EQ(rows(r.out).size(), 30u);
 }
 
+TEST(NsqStat, JsonPrintsOneParsableObjectPerReport) {
+  NsqdProcess nsqd;
+  ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/topic/create?topic=j").status, 200);
+  ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/channel/create?topic=j&channel=c").status, 200);
+  {
+    V2Client c(nsqd.tcpPort());
+    for (int i = 0; i < 7; ++i) c.pub("j", "m");
+  }
+  auto r = runShell("\"$NSQ_STAT\" --topic=j --channel=c --nsqd-http-address=" + httpAddr(nsqd) +
+                    " --interval=10ms --count=3 --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  std::istringstream in(r.out);
+  std::string line;
+  int objects = 0;
+  while (std::getline(in, line)) {
+    auto obj = Poco::JSON::Parser().parse(line).extract<Poco::JSON::Object::Ptr>();
+    EXPECT_EQ(obj->getValue<std::string>("topic"), "j");
+    EXPECT_EQ(obj->getValue<std::string>("channel"), "c");
+    EXPECT_EQ(obj->getValue<int64_t>("depth"), 7);
+    EXPECT_EQ(obj->getValue<int64_t>("message_count"), 7);
+    std::string ts = obj->getValue<std::string>("timestamp");
+    EXPECT_EQ(ts.size(), 24u) << ts;  // 2026-12-06T05:40:00.123Z
+    EXPECT_EQ(ts.back(), 'Z');
+    ++objects;
+  }
+  EXPECT_EQ(objects, 3);
+}
+
+TEST(NsqStat, TimestampAddsATimeColumn) {
+  NsqdProcess nsqd;
+  ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/topic/create?topic=ts").status, 200);
+  ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/channel/create?topic=ts&channel=c").status, 200);
+  auto r = runShell("\"$NSQ_STAT\" --topic=ts --channel=c --nsqd-http-address=" + httpAddr(nsqd) +
+                    " --interval=10ms --count=2 --timestamp");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto data = rows(r.out);
+  ASSERT_EQ(data.size(), 2u) << r.out;
+  for (const auto& cols : data) {
+    ASSERT_EQ(cols.size(), 12u) << r.out;
+    EXPECT_EQ(cols[0].size(), 20u) << cols[0];
+    EXPECT_EQ(cols[0][10], 'T');
+  }
+  EXPECT_NE(r.out.find("time                 ingress"), std::string::npos) << r.out;
+}
+
 TEST(NsqStat, StatusEverySetsTheHeaderRepeat) {
   NsqdProcess nsqd;
   ASSERT_EQ(httpRequest(nsqd.httpPort(), "POST", "/topic/create?topic=h").status, 200);
@@ -145,5 +190,5 @@ TEST(NsqStat, HelpMatchesTheManPageAndVersion) {
   ASSERT_EQ(r.exitCode, 0);
   EXPECT_EQ(helpFlags(r.out), manPageFlags(std::string(NSQ_SOURCE_DIR) + "/man/nsq_stat.1"));
   r = runShell("\"$NSQ_STAT\" --version");
-  EXPECT_EQ(r.out, "nsq_stat v1.3.0\n");
+  EXPECT_EQ(r.out.rfind("nsq_stat v1.3.0 (C++ nsq-cpp 1.3.0, built w/ ", 0), 0u) << r.out;
 }

@@ -154,6 +154,68 @@ TEST(NsqTail, WaitsForATopicThatLookupdDoesNotKnowYet) {
   EXPECT_EQ(r.out, "late\n");
 }
 
+TEST(NsqTail, LogsTheLookupdRetryWhileTheTopicIsUnknown) {
+  LookupdProcess lookupd;
+  NsqdProcess nsqd({"--lookupd-tcp-address=" + lookupd.tcpAddress(), "--broadcast-address=127.0.0.1"});
+  TempDir logs;
+  Process p(binaryPath("nsq_tail"),
+            {"--topic=unknown", "--lookupd-http-address=" + lookupd.httpAddress(),
+             "--consumer-opt=lookupd_poll_interval,200ms", "-n", "1"},
+            logs.path());
+  // At go-nsq's levels: the failed query is an ERROR, the retry an INFO; and it repeats.
+  auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    std::string err = p.stderrText();
+    for (auto at = err.find(what); at != std::string::npos; at = err.find(what, at + 1)) ++n;
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return count("querying again in 200ms") >= 2; }, 15s)) << p.stderrText();
+  EXPECT_NE(p.stderrText().find("ERROR: error querying nsqlookupd (" + lookupd.httpAddress() +
+                                "/lookup?topic=unknown) - TOPIC_NOT_FOUND"),
+            std::string::npos)
+      << p.stderrText();
+  EXPECT_NE(p.stderrText().find("INFO: no nsqlookupd knows topic unknown yet"), std::string::npos) << p.stderrText();
+  runShell("echo found | " + toNsq(nsqd, "unknown"));
+  ASSERT_TRUE(eventually([&] { return !p.running(); }, 15s)) << p.stderrText();
+  EXPECT_EQ(p.stdoutText(), "found\n");
+}
+
+TEST(NsqTail, FormatShowsIdAttemptsAndTimestamp) {
+  NsqdProcess nsqd;
+  auto r = runShell("echo hi | " + toNsq(nsqd, "f") + " && " + tail(nsqd, "f") +
+                    " -n 1 --format='%T %i %a %t %d %l [%b]\\n'");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  std::istringstream in(r.out);
+  std::string topic, id, attempts, ts, date, len, body;
+  in >> topic >> id >> attempts >> ts >> date >> len >> body;
+  EXPECT_EQ(topic, "f");
+  EXPECT_EQ(id.size(), 16u) << r.out;
+  EXPECT_EQ(attempts, "1");
+  EXPECT_GT(std::stoll(ts), 1700000000000000000LL) << r.out;
+  EXPECT_EQ(date.size(), 30u) << date;  // 2026-12-06T05:40:00.123456789Z
+  EXPECT_EQ(date.back(), 'Z');
+  EXPECT_EQ(len, "2");
+  EXPECT_EQ(body, "[hi]");
+  r = runShell(tail(nsqd, "f") + " --format='%q'");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("flag --format: unknown field %q"), std::string::npos) << r.err;
+}
+
+TEST(NsqTail, NulDelimitedOutputRoundTripsThroughToNsq) {
+  NsqdProcess nsqd;
+  {
+    V2Client c(nsqd.tcpPort());
+    c.pub("bin", "line one\nline two");
+    c.pub("bin", "tab\there");
+    c.pub("bin", "plain");
+  }
+  auto r = runShell(tail(nsqd, "bin") + " -n 3 --format='%b\\0' | " + toNsq(nsqd, "copy") + " --delimiter='\\0'");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto got = consume(nsqd.tcpPort(), "copy", 3);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"line one\nline two", "plain", "tab\there"}));
+}
+
 TEST(NsqTail, SigtermStopsGracefullyAndClosesItsConnection) {
   NsqdProcess nsqd;
   TempDir logs;
@@ -195,7 +257,7 @@ TEST(NsqTail, HelpMatchesTheManPageVersionAndConfig) {
   ASSERT_EQ(r.exitCode, 0);
   EXPECT_EQ(helpFlags(r.out), manPageFlags(std::string(NSQ_SOURCE_DIR) + "/man/nsq_tail.1"));
   r = runShell("\"$NSQ_TAIL\" --version");
-  EXPECT_EQ(r.out, "nsq_tail v1.3.0\n");
+  EXPECT_EQ(r.out.rfind("nsq_tail v1.3.0 (C++ nsq-cpp 1.3.0, built w/ ", 0), 0u) << r.out;
   NsqdProcess nsqd;
   TempDir dir;
   {

@@ -206,6 +206,32 @@ TEST(NsqToFile, TopicPatternArchivesMatchingDiscoveredTopics) {
   EXPECT_EQ(statValue(nsqd.httpPort(), "other", "nsq_to_file", "depth"), 5);
 }
 
+TEST(NsqToFile, LogsAPeriodicStatusLineInsteadOfOneLinePerSync) {
+  NsqdProcess nsqd;
+  TempDir out;
+  Archiver a(nsqd, "st", {"--output-dir=" + out.path(), "--sync-interval=100ms", "--status-interval=200ms",
+                          "--max-in-flight=10"});
+  ASSERT_EQ(runShell("seq 1 100 | " + toNsq(nsqd, "st")).exitCode, 0);
+  ASSERT_TRUE(eventually([&] { return a.drained(100); }, 20s)) << a.proc->stderrText();
+  // 100 messages of 1-3 digits and a newline: 9*2 + 90*3 + 1*4 = 292 bytes, one file.
+  ASSERT_TRUE(eventually([&] {
+    return a.proc->stderrText().find("status: 100 messages (") != std::string::npos;
+  }, 10s)) << a.proc->stderrText();
+  EXPECT_NE(a.proc->stderrText().find("/s), 1 files, 292 bytes, 1 topics"), std::string::npos) << a.proc->stderrText();
+  EXPECT_EQ(a.proc->stderrText().find("syncing"), std::string::npos) << a.proc->stderrText();
+  ASSERT_TRUE(exited0(a.stop()));
+}
+
+TEST(NsqToFile, DebugLevelLogsEachSync) {
+  NsqdProcess nsqd;
+  TempDir out;
+  Archiver a(nsqd, "dbg", {"--output-dir=" + out.path(), "--sync-interval=100ms", "--log-level=debug"});
+  ASSERT_EQ(runShell("seq 1 5 | " + toNsq(nsqd, "dbg")).exitCode, 0);
+  ASSERT_TRUE(eventually([&] { return a.drained(5); }, 20s)) << a.proc->stderrText();
+  EXPECT_NE(a.proc->stderrText().find("DEBUG: [dbg/nsq_to_file] syncing"), std::string::npos) << a.proc->stderrText();
+  ASSERT_TRUE(exited0(a.stop()));
+}
+
 TEST(NsqToFile, ErrorsNameTheProblem) {
   TempDir dir;
   { std::ofstream(dir.file("file")) << "x"; }
@@ -246,7 +272,7 @@ TEST(NsqToFile, HelpMatchesTheManPageVersionAndConfig) {
   EXPECT_NE(r.out.find("(default: same as --output-dir)"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("(default \"output-dir\")"), std::string::npos) << r.out;
   r = runShell("\"$NSQ_TO_FILE\" --version");
-  EXPECT_EQ(r.out, "nsq_to_file v1.3.0\n");
+  EXPECT_EQ(r.out.rfind("nsq_to_file v1.3.0 (C++ nsq-cpp 1.3.0, built w/ ", 0), 0u) << r.out;
   NsqdProcess nsqd;
   TempDir dir, out;
   {

@@ -13,32 +13,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// nsq_to_nsq running in the background with its stderr kept in a temp dir.
-class Relay {
- public:
-  explicit Relay(std::vector<std::string> args) : proc_(binaryPath("nsq_to_nsq"), args, logs_.path()) {}
-  ~Relay() { stop(); }
-  int stop() {
-    if (stopped_) return status_;
-    stopped_ = true;
-    status_ = proc_.stop(SIGTERM, 40s);
-    return status_;
-  }
-  std::string logs() const { return proc_.stderrText(); }
-
- private:
-  TempDir logs_;
-  Process proc_;
-  bool stopped_ = false;
-  int status_ = -1;
+// nsq_to_nsq running in the background.
+struct Relay : BackgroundTool {
+  explicit Relay(const std::vector<std::string>& args) : BackgroundTool("nsq_to_nsq", args) {}
 };
 
 // True once the source channel holds nothing: every message was FINished.
 bool drained(NsqdProcess& src, const std::string& topic, const std::string& channel, int64_t published) {
-  return statValue(src.httpPort(), topic, channel, "message_count") >= published &&
-         statValue(src.httpPort(), topic, channel, "depth") == 0 &&
-         statValue(src.httpPort(), topic, channel, "in_flight_count") == 0 &&
-         statValue(src.httpPort(), topic, channel, "deferred_count") == 0;
+  return channelDrained(src, topic, channel, published);
 }
 
 int64_t topicDepth(NsqdProcess& n, const std::string& topic) {
@@ -167,7 +149,7 @@ TEST(NsqToNsq, HelpMatchesTheManPageAndVersionPrints) {
   EXPECT_EQ(helpFlags(r.out), manPageFlags(std::string(NSQ_SOURCE_DIR) + "/man/nsq_to_nsq.1"));
   r = runShell("\"$NSQ_TO_NSQ\" --version");
   EXPECT_EQ(r.exitCode, 0);
-  EXPECT_EQ(r.out, "nsq_to_nsq v1.3.0\n");
+  EXPECT_EQ(r.out.rfind("nsq_to_nsq v1.3.0 (C++ nsq-cpp 1.3.0, built w/ ", 0), 0u) << r.out;
 }
 
 }  // namespace

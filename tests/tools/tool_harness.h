@@ -1,7 +1,8 @@
 #pragma once
 // Helpers for the tools' end-to-end tests: run a shell pipeline of built binaries with a time
 // limit and collect its exit status and output; a real nsqlookupd on loopback; the flags a
-// --help text names (to hold it against the man page); consuming a topic with a raw V2 client.
+// --help text names (to hold it against the man page); consuming a topic with a raw V2 client;
+// a relay tool in the background and the check that a channel was drained.
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -39,7 +40,7 @@ inline std::string readWhole(const std::string& path) {
 }
 
 // Runs `sh -c script` (in its own process group) with TO_NSQ, NSQ_TAIL, NSQ_TO_FILE, NSQ_STAT
-// and NSQ_TO_NSQ set to the built binaries. Kills the group after `limit`.
+// NSQ_TO_NSQ and NSQ_TO_HTTP set to the built binaries. Kills the group after `limit`.
 inline ShellResult runShell(const std::string& script,
                             std::chrono::milliseconds limit = std::chrono::seconds(30)) {
   TempDir dir;
@@ -53,7 +54,7 @@ inline ShellResult runShell(const std::string& script,
   };
   std::string env = "TO_NSQ='" + bin("to_nsq") + "' NSQ_TAIL='" + bin("nsq_tail") + "' NSQ_TO_FILE='" +
                     bin("nsq_to_file") + "' NSQ_STAT='" + bin("nsq_stat") + "' NSQ_TO_NSQ='" + bin("nsq_to_nsq") +
-                    "'; export TO_NSQ NSQ_TAIL NSQ_TO_FILE NSQ_STAT NSQ_TO_NSQ; ";
+                    "' NSQ_TO_HTTP='" + bin("nsq_to_http") + "'; export TO_NSQ NSQ_TAIL NSQ_TO_FILE NSQ_STAT NSQ_TO_NSQ NSQ_TO_HTTP; ";
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
@@ -108,6 +109,28 @@ class LookupdProcess {
   std::unique_ptr<Process> proc_;
 };
 
+// A tool (nsq_to_nsq, nsq_to_http) running in the background, its stderr kept in a temp dir;
+// stop() sends SIGTERM and returns the wait status (once; later calls repeat it).
+class BackgroundTool {
+ public:
+  BackgroundTool(const std::string& name, const std::vector<std::string>& args)
+      : proc_(binaryPath(name), args, logs_.path()) {}
+  ~BackgroundTool() { stop(); }
+  int stop() {
+    if (stopped_) return status_;
+    stopped_ = true;
+    status_ = proc_.stop(SIGTERM, std::chrono::seconds(40));
+    return status_;
+  }
+  std::string logs() const { return proc_.stderrText(); }
+
+ private:
+  TempDir logs_;
+  Process proc_;
+  bool stopped_ = false;
+  int status_ = -1;
+};
+
 inline std::string tcpAddr(NsqdProcess& n) { return "127.0.0.1:" + std::to_string(n.tcpPort()); }
 inline std::string httpAddr(NsqdProcess& n) { return "127.0.0.1:" + std::to_string(n.httpPort()); }
 
@@ -160,6 +183,14 @@ inline int64_t statValue(int httpPort, const std::string& topic, const std::stri
     }
   }
   return -1;
+}
+
+// True once the channel has seen `published` messages and holds none: every one was FINished.
+inline bool channelDrained(NsqdProcess& n, const std::string& topic, const std::string& channel, int64_t published) {
+  return statValue(n.httpPort(), topic, channel, "message_count") >= published &&
+         statValue(n.httpPort(), topic, channel, "depth") == 0 &&
+         statValue(n.httpPort(), topic, channel, "in_flight_count") == 0 &&
+         statValue(n.httpPort(), topic, channel, "deferred_count") == 0;
 }
 
 }  // namespace nsq::test

@@ -9,12 +9,12 @@
 #include <set>
 #include <thread>
 
+#include "nsq/base/host_port.h"
 #include "nsq/base/main.h"
 #include "nsq/base/names.h"
 #include "nsq/base/number.h"
 #include "nsq/base/options.h"
 #include "nsq/client/lookupd_client.h"
-#include "nsq/version.h"
 #include "nsq_stat/stat_table.h"
 
 namespace {
@@ -27,6 +27,8 @@ struct StatOptions {
   nsq::Duration interval = std::chrono::seconds(2);
   int64_t count = 0;
   int64_t statusEvery = 25;
+  bool json = false;       // one JSON object per report instead of the table
+  bool timestamp = false;  // a time column first in the table
   nsq::Duration connectTimeout = std::chrono::seconds(2);
   nsq::Duration requestTimeout = std::chrono::seconds(5);
 };
@@ -125,6 +127,8 @@ void validate(const StatOptions& o) {
   for (const auto* list : {&o.nsqdHttpAddresses, &o.lookupdHttpAddresses})
     for (const auto& a : *list)
       if (a.rfind("http", 0) == 0) throw nsq::OptionError("address " + a + ": give host:port without a scheme");
+  nsq::requireHostPortFlags("nsqd-http-address", o.nsqdHttpAddresses, 1);
+  nsq::requireHostPortFlags("lookupd-http-address", o.lookupdHttpAddresses, 1);
 }
 
 }  // namespace
@@ -139,9 +143,11 @@ int main(int argc, char** argv) {
   set.addDuration("interval", &o.interval, "duration of time between polling/printing output");
   set.addInt("count", &o.count, "number of reports; 0 for no limit");
   set.addInt("status-every", &o.statusEvery, "number of rows between repeated header lines; 0 prints it once");
+  set.addBool("json", &o.json, "print one JSON object per report (with a timestamp) instead of the table");
+  set.addBool("timestamp", &o.timestamp, "print the time (UTC) of each report in a first column");
   set.addDuration("http-client-connect-timeout", &o.connectTimeout, "timeout for HTTP connect");
   set.addDuration("http-client-request-timeout", &o.requestTimeout, "timeout for HTTP request");
-  set.addStandard(std::string("nsq_stat v") + NSQ_VERSION);
+  set.addStandard(nsq::versionLine("nsq_stat"));
   if (auto code = nsq::parseCommandLine("nsq_stat", set, argc, argv, [&] { validate(o); })) return *code;
   // SIGINT/SIGTERM end the run between polls (exit 0), like the other tools.
   sigset_t stopSignals = nsq::blockSignals({SIGINT, SIGTERM});
@@ -152,8 +158,13 @@ int main(int argc, char** argv) {
   try {
     for (int64_t i = 0; o.count == 0 || i <= o.count; ++i) {
       nsq::ChannelCounts cur = poll(o, t);
-      if (i == 0 || (o.statusEvery > 0 && i % o.statusEvery == 0)) std::cout << nsq::statHeader();
-      if (prev) std::cout << nsq::statRow(*prev, cur, secs);
+      const auto now = std::chrono::system_clock::now();
+      if (o.json) {
+        if (prev) std::cout << nsq::statJson(*prev, cur, secs, now, o.topic, o.channel);
+      } else {
+        if (i == 0 || (o.statusEvery > 0 && i % o.statusEvery == 0)) std::cout << nsq::statHeader(o.timestamp);
+        if (prev) std::cout << (o.timestamp ? nsq::statRow(*prev, cur, secs, now) : nsq::statRow(*prev, cur, secs));
+      }
       std::cout.flush();
       if (!std::cout) return 0;  // stdout closed
       prev = cur;

@@ -1,5 +1,5 @@
-// nsq_tail: one Consumer per --topic; the handler writes "[topic | ]body\n" to stdout with one
-// write(2) and finishes the message only once that write succeeded. After -n messages, or when
+// nsq_tail: one Consumer per --topic; the handler renders the --format template (by default
+// "[topic | ]body\n") into one reused buffer and writes it to stdout with one write(2) and finishes the message only once that write succeeded. After -n messages, or when
 // stdout is gone (EPIPE from `| head`), every further message is requeued at once without
 // backoff, and the consumers stop gracefully (CLS, answer what is in flight, close).
 #include "nsq_tail/nsq_tail.h"
@@ -13,10 +13,12 @@
 #include <mutex>
 #include <random>
 
+#include "nsq/base/host_port.h"
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
 #include "nsq/client/consumer.h"
-#include "nsq/version.h"
+#include "nsq/base/main.h"
+#include "nsq_tail/tail_format.h"
 
 namespace nsq::tools {
 
@@ -29,9 +31,18 @@ std::unique_ptr<OptionSet> makeNsqTailOptionSet(NsqTailOptions& o) {
   set->addInt("max-in-flight", &o.maxInFlight, kMaxInFlightHelp);
   set->addInt("n", &o.totalMessages, "total messages to show (will wait if starved)");
   set->addBool("print-topic", &o.printTopic, "prefix each message with its topic");
+  set->addString("format", &o.format,
+                 "output template: %b body, %l length, %T topic, %i id, %a attempts, %t timestamp (ns), "
+                 "%d timestamp (RFC 3339), %%; escapes \\n \\t \\0 \\xHH (binary-safe: '%b\\0' or '%l:%b,')")
+      .defaultText = "%b\\n";
   set->addStringList("consumer-opt", &o.consumerOpts, consumerOptHelp());
-  set->addStandard(std::string("nsq_tail v") + NSQ_VERSION);
+  set->addStandard(versionLine("nsq_tail"));
   return set;
+}
+
+std::string effectiveFormat(const NsqTailOptions& o) {
+  if (!o.format.empty()) return o.format;
+  return o.printTopic ? "%T | %b\\n" : "%b\\n";
 }
 
 void validate(NsqTailOptions& o) {
@@ -49,7 +60,12 @@ void validate(NsqTailOptions& o) {
     throw OptionError("--nsqd-tcp-address or --lookupd-http-address required");
   if (!o.nsqdTcpAddresses.empty() && !o.lookupdHttpAddresses.empty())
     throw OptionError("use --nsqd-tcp-address or --lookupd-http-address not both");
+  requireHostPortFlags("nsqd-tcp-address", o.nsqdTcpAddresses, 1);
+  requireHostPortFlags("lookupd-http-address", o.lookupdHttpAddresses, 1, true);
   if (o.maxInFlight <= 0) throw OptionError("--max-in-flight must be positive");
+  if (o.printTopic && !o.format.empty()) throw OptionError("use --print-topic or --format not both (%T is the topic)");
+  std::string error;
+  if (!TailFormat::parse(effectiveFormat(o), &error)) throw OptionError("flag --format: " + error);
   if (o.totalMessages < 0) throw OptionError("-n must not be negative");
   if (o.totalMessages > 0 && o.totalMessages < o.maxInFlight) o.maxInFlight = o.totalMessages;
   checkConsumerOpts(o.consumerOpts);
@@ -75,7 +91,10 @@ int runNsqTail(const NsqTailOptions& o) {
   cfg.maxInFlight = o.maxInFlight;
   (void)applyConsumerOptions(cfg, o.consumerOpts);  // checked by validate()
 
+  std::string unused;
+  const TailFormat format = *TailFormat::parse(effectiveFormat(o), &unused);  // checked by validate()
   std::mutex outMutex;
+  std::string line;  // guarded by outMutex; reused for every message
   int64_t printed = 0;
   std::atomic<bool> done{false};
   // Stopping sends CLS (RDY 0 on the server) before the requeue of the message in hand, so a
@@ -91,10 +110,8 @@ int runNsqTail(const NsqTailOptions& o) {
     return [&, topic](const DeliveryPtr& d) {
       std::lock_guard lock(outMutex);
       if (done) return HandlerResult::RequeueWithoutBackoff;
-      std::string line;
-      if (o.printTopic) line = topic + " | ";
-      line.append(d->body());
-      line += '\n';
+      line.clear();
+      format.render(d->message(), topic, line);
       if (!writeOut(line)) {
         finishUp();  // stdout closed: quietly stop; this message was not printed
         return HandlerResult::RequeueWithoutBackoff;
@@ -114,11 +131,7 @@ int runNsqTail(const NsqTailOptions& o) {
         started.push_back(consumers.back().get());
         if (done) consumers.back()->stop();
       }
-      if (!o.nsqdTcpAddresses.empty()) {
-        for (const auto& a : o.nsqdTcpAddresses) consumers.back()->connectToNsqd(a);
-      } else {
-        consumers.back()->connectToLookupds(o.lookupdHttpAddresses);
-      }
+      consumers.back()->connectToSources(o.nsqdTcpAddresses, o.lookupdHttpAddresses);
     }
   } catch (const ConnectionError& e) {
     std::cerr << "nsq_tail: " << e.what() << "\n";

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -27,11 +28,12 @@
 #include <regex>
 #include <thread>
 
+#include "nsq/base/host_port.h"
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
 #include "nsq/client/consumer.h"
 #include "nsq/client/lookupd_client.h"
-#include "nsq/version.h"
+#include "nsq/base/main.h"
 #include "nsq_to_file/file_logger.h"
 #include "nsq_to_file/filename_format.h"
 
@@ -70,7 +72,9 @@ std::unique_ptr<OptionSet> makeNsqToFileOptionSet(NsqToFileOptions& o) {
   set->addInt("rotate-size", &o.rotateSize, "rotate the file when it grows bigger than rotate-size bytes");
   set->addDuration("rotate-interval", &o.rotateInterval, "rotate the file every duration");
   set->addDuration("sync-interval", &o.syncInterval, "sync file to disk every duration");
-  set->addStandard(std::string("nsq_to_file v") + NSQ_VERSION);
+  set->addDuration("status-interval", &o.statusInterval,
+                   "log one status line (messages/s, files, bytes) every duration; 0 disables");
+  set->addStandard(versionLine("nsq_to_file"));
   return set;
 }
 
@@ -125,6 +129,8 @@ void validate(NsqToFileOptions& o) {
     throw OptionError("--nsqd-tcp-address or --lookupd-http-address required");
   if (!o.nsqdTcpAddresses.empty() && !o.lookupdHttpAddresses.empty())
     throw OptionError("use --nsqd-tcp-address or --lookupd-http-address not both");
+  requireHostPortFlags("nsqd-tcp-address", o.nsqdTcpAddresses, 1);
+  requireHostPortFlags("lookupd-http-address", o.lookupdHttpAddresses, 1, true);
   if (o.gzipLevel < 1 || o.gzipLevel > 9)
     throw OptionError("invalid --gzip-level value (" + std::to_string(o.gzipLevel) + "), should be 1-9");
   if (o.topics.empty() && o.topicPattern.empty()) throw OptionError("--topic or --topic-pattern required");
@@ -143,6 +149,7 @@ void validate(NsqToFileOptions& o) {
   if (o.syncInterval.count() <= 0) throw OptionError("--sync-interval must be positive");
   if (o.topicRefresh.count() <= 0) throw OptionError("--topic-refresh must be positive");
   if (o.rotateSize < 0) throw OptionError("--rotate-size must not be negative");
+  if (o.statusInterval.count() < 0) throw OptionError("flag --status-interval: must not be negative");
   LogLevel level;
   if (!parseLogLevel(o.logLevel, level)) throw OptionError("--log-level is invalid");
   checkConsumerOpts(o.consumerOpts);
@@ -158,10 +165,17 @@ void validate(NsqToFileOptions& o) {
 
 namespace {
 
+// Totals over every topic for the periodic status line. Any thread.
+struct ArchiveStats {
+  std::atomic<uint64_t> messages{0};  // written, synced and finished
+  std::atomic<uint64_t> bytes{0};     // message bytes written (before gzip), newlines included
+  std::atomic<uint64_t> files{0};     // files opened
+};
+
 class TopicArchiver {
  public:
-  TopicArchiver(const NsqToFileOptions& o, std::string topic, const ConsumerConfig& cfg)
-      : o_(o), topic_(std::move(topic)) {
+  TopicArchiver(const NsqToFileOptions& o, std::string topic, const ConsumerConfig& cfg, ArchiveStats& stats)
+      : o_(o), topic_(std::move(topic)), stats_(stats) {
     FileLoggerConfig fc;
     fc.workDir = o.workDir;
     fc.outputDir = o.outputDir;
@@ -190,11 +204,7 @@ class TopicArchiver {
 
   // Throws ConnectionError for an nsqd that cannot be reached or refuses SUB.
   void connect() {
-    if (!o_.nsqdTcpAddresses.empty()) {
-      for (const auto& a : o_.nsqdTcpAddresses) consumer_->connectToNsqd(a);
-    } else {
-      consumer_->connectToLookupds(o_.lookupdHttpAddresses);
-    }
+    consumer_->connectToSources(o_.nsqdTcpAddresses, o_.lookupdHttpAddresses);
   }
 
   void hup() {
@@ -234,11 +244,17 @@ class TopicArchiver {
     ::_exit(1);  // pending messages are not acknowledged; nsqd redelivers them
   }
 
+  void rotate() {
+    file_->rotate();
+    ++stats_.files;
+  }
+
   void syncAndFinish() {
     if (pending_.empty()) return;
-    logInfo(tag(), "syncing ", std::to_string(pending_.size()), " records to disk");
+    logDebug(tag(), "syncing ", std::to_string(pending_.size()), " records to disk");
     file_->sync();
     for (auto& d : pending_) d->finish();
+    stats_.messages += pending_.size();
     pending_.clear();
   }
 
@@ -289,18 +305,19 @@ class TopicArchiver {
         if (o_.skipEmptyFiles) {
           closeFile = true;
         } else {
-          file_->rotate();
+          rotate();
         }
       }
       while (!batch.empty()) {
         DeliveryPtr d = std::move(batch.front());
         batch.pop_front();
         if (file_->needsRotation() != FileLogger::Rotation::None) {
-          file_->rotate();
+          rotate();
           sync = true;
         }
         file_->write(d->body());
         file_->write("\n");
+        stats_.bytes += d->body().size() + 1;
         pending_.push_back(std::move(d));
         if (static_cast<int64_t>(pending_.size()) >= o_.maxInFlight) syncAndFinish();
       }
@@ -312,6 +329,7 @@ class TopicArchiver {
 
   const NsqToFileOptions& o_;
   std::string topic_;
+  ArchiveStats& stats_;
   std::unique_ptr<FileLogger> file_;
   std::mutex mutex_;
   std::condition_variable cv_;
@@ -332,12 +350,12 @@ int runNsqToFile(const NsqToFileOptions& o) {
   ConsumerConfig cfg;
   (void)applyConsumerOptions(cfg, o.consumerOpts);  // checked by validate()
   cfg.maxInFlight = o.maxInFlight;
-  cfg.conn.userAgent = std::string("nsq_to_file/") + NSQ_VERSION;
   cfg.http.connect = duration_cast<milliseconds>(o.httpConnectTimeout);
   cfg.http.request = duration_cast<milliseconds>(o.httpRequestTimeout);
   std::optional<std::regex> pattern;
   if (!o.topicPattern.empty()) pattern.emplace(o.topicPattern);
 
+  ArchiveStats stats;
   std::map<std::string, std::unique_ptr<TopicArchiver>> archivers;
   // Given topics failing to connect are fatal; discovered ones are retried at the next refresh.
   auto addTopics = [&](const std::vector<std::string>& topics, bool given) {
@@ -351,7 +369,7 @@ int runNsqToFile(const NsqToFileOptions& o) {
         logWarn("skipping topic ", topic, " (invalid name)");
         continue;
       }
-      auto a = std::make_unique<TopicArchiver>(o, topic, cfg);
+      auto a = std::make_unique<TopicArchiver>(o, topic, cfg, stats);
       try {
         a->connect();
       } catch (const ConnectionError& e) {
@@ -402,6 +420,9 @@ int runNsqToFile(const NsqToFileOptions& o) {
     sigaddset(&mask, SIGHUP);
     auto refreshEvery = duration_cast<steady_clock::duration>(o.topicRefresh);
     auto nextRefresh = steady_clock::now() + refreshEvery;
+    const auto statusEvery = duration_cast<steady_clock::duration>(o.statusInterval);
+    auto lastStatus = steady_clock::now();
+    uint64_t lastMessages = 0;
     timespec tick{0, 100 * 1000 * 1000};
     for (;;) {
       int sig = ::sigtimedwait(&mask, nullptr, &tick);
@@ -409,6 +430,18 @@ int runNsqToFile(const NsqToFileOptions& o) {
         for (auto& [_, a] : archivers) a->hup();
       } else if (sig == SIGINT || sig == SIGTERM) {
         break;
+      }
+      if (statusEvery.count() > 0 && steady_clock::now() >= lastStatus + statusEvery) {
+        auto now = steady_clock::now();
+        uint64_t messages = stats.messages;
+        double seconds = duration<double>(now - lastStatus).count();
+        char rate[32];
+        std::snprintf(rate, sizeof rate, "%.1f", static_cast<double>(messages - lastMessages) / seconds);
+        logInfo("status: ", std::to_string(messages), " messages (", rate, "/s), ", std::to_string(stats.files.load()),
+                " files, ", std::to_string(stats.bytes.load()), " bytes, ", std::to_string(archivers.size()),
+                " topics");
+        lastStatus = now;
+        lastMessages = messages;
       }
       if (o.topics.empty() && steady_clock::now() >= nextRefresh) {
         discover();

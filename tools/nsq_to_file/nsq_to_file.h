@@ -33,6 +33,7 @@ struct NsqToFileOptions {
   int64_t rotateSize = 0;
   Duration rotateInterval{0};
   Duration syncInterval = std::chrono::seconds(30);
+  Duration statusInterval = std::chrono::seconds(30);  // 0: no status lines
 };
 
 std::unique_ptr<OptionSet> makeNsqToFileOptionSet(NsqToFileOptions& o);

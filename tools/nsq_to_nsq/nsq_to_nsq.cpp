@@ -23,9 +23,8 @@
 #include "nsq/base/main.h"
 #include "nsq/base/names.h"
 #include "nsq/client/consumer.h"
+#include "nsq/client/destination_pool.h"
 #include "nsq/client/producer.h"
-#include "nsq/version.h"
-#include "nsq_to_nsq/destination_pool.h"
 #include "nsq_to_nsq/json_filter.h"
 
 namespace nsq::tools {
@@ -59,7 +58,7 @@ std::unique_ptr<OptionSet> makeNsqToNsqOptionSet(NsqToNsqOptions& o) {
                  "for JSON messages: only pass messages in which the required field has this value");
   set->addStringList("whitelist-json-field", &o.whitelistJsonFields,
                      "for JSON messages: pass this field");
-  set->addStandard(std::string("nsq_to_nsq v") + NSQ_VERSION);
+  set->addStandard(versionLine("nsq_to_nsq"));
   return set;
 }
 
@@ -75,14 +74,9 @@ void validate(const NsqToNsqOptions& o) {
   if (!o.nsqdTcpAddresses.empty() && !o.lookupdHttpAddresses.empty())
     throw OptionError("use --nsqd-tcp-address or --lookupd-http-address not both");
   if (o.destinationNsqdTcpAddresses.empty()) throw OptionError("--destination-nsqd-tcp-address required");
-  for (const auto& a : o.nsqdTcpAddresses) {
-    std::string error;
-    if (!dialAddress(a, &error)) throw OptionError("flag --nsqd-tcp-address: " + error);
-  }
-  for (const auto& a : o.destinationNsqdTcpAddresses) {
-    std::string error;
-    if (!dialAddress(a, &error)) throw OptionError("flag --destination-nsqd-tcp-address: " + error);
-  }
+  requireHostPortFlags("nsqd-tcp-address", o.nsqdTcpAddresses, 1);
+  requireHostPortFlags("lookupd-http-address", o.lookupdHttpAddresses, 1, true);
+  requireHostPortFlags("destination-nsqd-tcp-address", o.destinationNsqdTcpAddresses, 1);
   DestinationPool::Mode mode;
   if (!DestinationPool::parseMode(o.mode, &mode))
     throw OptionError("flag --mode: invalid mode \"" + o.mode + "\" (round-robin, hostpool, epsilon-greedy)");
@@ -263,11 +257,7 @@ int runNsqToNsq(const NsqToNsqOptions& o) {
     for (const auto& topic : o.topics) {
       const std::string& dest = o.destinationTopic.empty() ? topic : o.destinationTopic;
       consumers.push_back(std::make_unique<Consumer>(topic, o.channel, cfg, handlerFor(dest)));
-      if (!o.nsqdTcpAddresses.empty()) {
-        for (const auto& a : o.nsqdTcpAddresses) consumers.back()->connectToNsqd(a);
-      } else {
-        consumers.back()->connectToLookupds(o.lookupdHttpAddresses);
-      }
+      consumers.back()->connectToSources(o.nsqdTcpAddresses, o.lookupdHttpAddresses);
     }
   } catch (const ConnectionError& e) {
     std::cerr << "nsq_to_nsq: " << e.what() << "\n";

@@ -4,7 +4,24 @@
 
 #include <algorithm>
 
+#include "nsq/base/escapes.h"
+
 namespace nsq {
+
+std::optional<char> parseDelimiter(const std::string& text, std::string* error) {
+  if (text.size() == 1) return text[0];
+  std::string why;
+  auto bytes = unescape(text, &why);
+  if (!bytes) {
+    *error = "flag --delimiter: " + why;
+    return std::nullopt;
+  }
+  if (bytes->size() != 1) {
+    *error = "--delimiter must be a single byte (or an escape such as \\0, \\t, \\x1e)";
+    return std::nullopt;
+  }
+  return (*bytes)[0];
+}
 
 void RecordSplitter::feed(std::string_view bytes, std::vector<std::string>& out) {
   std::size_t start = 0;

@@ -4,11 +4,17 @@
 // with at most one second's worth of burst.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace nsq {
+
+// --delimiter: one byte, given as itself or as a backslash escape (\0, \n, \t, \r, \\, \xHH)
+// so that NUL, which no shell can pass in argv, can be used (pairs with nsq_tail --format='%b\0').
+// nullopt with *error (naming the flag) otherwise.
+std::optional<char> parseDelimiter(const std::string& text, std::string* error);
 
 class RecordSplitter {
  public:

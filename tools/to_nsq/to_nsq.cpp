@@ -18,7 +18,7 @@
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
 #include "nsq/client/producer.h"
-#include "nsq/version.h"
+#include "nsq/base/main.h"
 #include "to_nsq/records.h"
 
 namespace nsq::tools {
@@ -38,11 +38,11 @@ std::unique_ptr<OptionSet> makeToNsqOptionSet(ToNsqOptions& o) {
   set->addString("topic", &o.topic, "NSQ topic to publish to");
   set->addStringList("nsqd-tcp-address", &o.nsqdTcpAddresses,
                      "destination nsqd TCP address; every record goes to every address");
-  set->addString("delimiter", &o.delimiter, "character to split input from stdin").defaultText = "\\n";
+  set->addString("delimiter", &o.delimiter, "character to split input from stdin (one byte, or an escape: \\0 \\t \\xHH)").defaultText = "\\n";
   set->addStringList("producer-opt", &o.producerOpts,
                      connectionOptHelp("option to pass through to the producer", "write_timeout,5s"));
   set->addInt("rate", &o.rate, "throttle messages to n per second; 0 to disable");
-  set->addStandard(std::string("to_nsq v") + NSQ_VERSION);
+  set->addStandard(versionLine("to_nsq"));
   return set;
 }
 
@@ -50,11 +50,9 @@ void validate(const ToNsqOptions& o) {
   if (o.topic.empty()) throw OptionError("--topic required");
   if (!isValidTopicName(o.topic)) throw OptionError("flag --topic: invalid topic name \"" + o.topic + "\"");
   if (o.nsqdTcpAddresses.empty()) throw OptionError("--nsqd-tcp-address required");
-  for (const auto& a : o.nsqdTcpAddresses) {
-    std::string error;
-    if (!dialAddress(a, &error)) throw OptionError("flag --nsqd-tcp-address: " + error);
-  }
-  if (o.delimiter.size() != 1) throw OptionError("--delimiter must be a single byte");
+  requireHostPortFlags("nsqd-tcp-address", o.nsqdTcpAddresses, 1);
+  std::string error;
+  if (!parseDelimiter(o.delimiter, &error)) throw OptionError(error);
   if (o.rate < 0) throw OptionError("--rate must not be negative");
   (void)producerConfig(o.producerOpts);
 }
@@ -79,7 +77,8 @@ int runToNsq(const ToNsqOptions& o, int inputFd) {
   sigaddset(&mask, SIGTERM);
   int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
-  RecordSplitter splitter(o.delimiter[0]);
+  std::string unused;
+  RecordSplitter splitter(parseDelimiter(o.delimiter, &unused).value_or('\n'));  // checked by validate()
   RateLimiter limiter(o.rate, RateLimiter::Clock::now());
   std::vector<std::string> queue;
   std::size_t head = 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "nsq/base/number.h"
+#include "nsq/base/options.h"
 
 namespace nsq {
 
@@ -26,6 +27,34 @@ ParsedHostPort parseHostPort(std::string_view text, uint16_t minPort) {
   out.value.host = std::string(host);
   out.value.port = static_cast<uint16_t>(*number);
   return out;
+}
+
+std::string hostPortProblem(std::string_view text, uint16_t minPort, bool allowScheme) {
+  std::string_view address = text;
+  if (allowScheme) {
+    for (std::string_view scheme : {"http://", "https://"})
+      if (address.starts_with(scheme)) address.remove_prefix(scheme.size());
+    if (address.ends_with('/')) address.remove_suffix(1);
+  }
+  ParsedHostPort hp = parseHostPort(address, minPort);
+  if (hp) return "";
+  if (hp.error == HostPortError::MissingPort) return "invalid address " + std::string(text) + " (want host:port)";
+  return "invalid port in address " + std::string(text) + " (want " + std::to_string(minPort) + "-65535)";
+}
+
+void requireHostPortFlag(std::string_view flag, std::string_view value, uint16_t minPort, bool allowScheme) {
+  std::string problem = hostPortProblem(value, minPort, allowScheme);
+  if (!problem.empty()) throw OptionError("flag --" + std::string(flag) + ": " + problem);
+}
+
+void requireHostPortFlags(std::string_view flag, const std::vector<std::string>& values, uint16_t minPort,
+                          bool allowScheme) {
+  for (const auto& v : values) requireHostPortFlag(flag, v, minPort, allowScheme);
+}
+
+void requirePortFlag(std::string_view flag, int64_t value) {
+  if (value < 0 || value > 65535)
+    throw OptionError("flag --" + std::string(flag) + ": port " + std::to_string(value) + " out of range 0-65535");
 }
 
 std::string joinHostPort(std::string_view host, int port) {

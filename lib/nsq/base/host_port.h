@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace nsq {
 
@@ -32,6 +33,21 @@ struct ParsedHostPort {
 // [minPort, 65535]: 0 for a listen address (any free port), 1 for one to dial. Never throws; any
 // thread.
 [[nodiscard]] ParsedHostPort parseHostPort(std::string_view text, uint16_t minPort = 0);
+
+// The one check behind every address flag of every binary: "" when text is host:port with a
+// port in [minPort, 65535] (0 for a listen address, 1 for one to dial), else the problem:
+// "invalid address <text> (want host:port)" or "invalid port in address <text> (want 0-65535)".
+// An http:// or https:// prefix (and a trailing '/') is accepted when allowScheme: the tools'
+// --lookupd-http-address and --nsqd-http-address take URLs too. Never throws.
+[[nodiscard]] std::string hostPortProblem(std::string_view text, uint16_t minPort, bool allowScheme = false);
+
+// For the validate() step of every main(): throws OptionError("flag --<flag>: <problem>").
+void requireHostPortFlag(std::string_view flag, std::string_view value, uint16_t minPort, bool allowScheme = false);
+// Each value of a list flag; empty lists pass.
+void requireHostPortFlags(std::string_view flag, const std::vector<std::string>& values, uint16_t minPort,
+                          bool allowScheme = false);
+// A bare port flag (--broadcast-tcp-port): throws OptionError unless 0 <= value <= 65535.
+void requirePortFlag(std::string_view flag, int64_t value);
 
 // "host:port", with host bracketed when it holds a ':' (Go's net.JoinHostPort).
 std::string joinHostPort(std::string_view host, int port);

@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -26,6 +28,8 @@ std::optional<bool> parseBool(const std::string& t) {
   if (t == "0" || t == "f" || t == "F" || t == "false" || t == "FALSE" || t == "False") return false;
   return std::nullopt;
 }
+
+const char* const kBoolValuesHelp = "(use true or false; also 1/0, t/f, T/F, TRUE/FALSE, True/False)";
 
 namespace {
 
@@ -79,7 +83,7 @@ OptionSpec& OptionSet::addBool(const std::string& name, bool* target, const std:
   OptionSpec s{name, OptionKind::Bool, help, *target ? "true" : "false", {}, {}, {}};
   s.assign = [target](const std::string& v) -> std::string {
     auto b = parseBool(v);
-    if (!b) return "invalid boolean value \"" + v + "\"";
+    if (!b) return "invalid boolean value \"" + v + "\" " + kBoolValuesHelp;
     *target = *b;
     return "";
   };
@@ -97,6 +101,25 @@ OptionSpec& OptionSet::addInt(const std::string& name, int64_t* target, const st
     return "";
   };
   s.jsonValue = [target] { return std::to_string(*target); };
+  return add(std::move(s));
+}
+
+OptionSpec& OptionSet::addFloat(const std::string& name, double* target, const std::string& help) {
+  auto format = [](double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+  };
+  OptionSpec s{name, OptionKind::Float, help, format(*target), {}, {}, {}};
+  s.assign = [target](const std::string& v) -> std::string {
+    double d = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !std::isfinite(d))
+      return "invalid number \"" + v + "\"";
+    *target = d;
+    return "";
+  };
+  s.jsonValue = [target, format] { return format(*target); };
   return add(std::move(s));
 }
 
@@ -165,6 +188,17 @@ void OptionSet::applyYaml(const std::string& text, const std::string& source,
   if (!root.IsMap())
     throw OptionError(source + ":" + std::to_string(root.Mark().line + 1) +
                       ": expected a mapping of option names to values");
+  // yaml-cpp keeps both entries of a repeated key (and the later silently wins in a lookup), so
+  // duplicates are found here, by key text, with the line of each.
+  std::map<std::string, int> firstLine;
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    const int line = it->first.Mark().line + 1;
+    std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+    auto [seen, fresh] = firstLine.emplace(key, line);
+    if (!fresh)
+      throw OptionError(source + ":" + std::to_string(line) + ": duplicate key \"" + key + "\" (first given at line " +
+                        std::to_string(seen->second) + ")");
+  }
   for (auto it = root.begin(); it != root.end(); ++it) {
     std::string key = it->first.as<std::string>();
     std::string where = source + ":" + std::to_string(it->first.Mark().line + 1) + ": ";
@@ -282,6 +316,7 @@ std::string OptionSet::helpText() const {
     switch (s.kind) {
       case OptionKind::Bool: break;
       case OptionKind::Int: flag += " int"; break;
+      case OptionKind::Float: flag += " float"; break;
       case OptionKind::String: flag += " string"; break;
       case OptionKind::Duration: flag += " duration"; break;
       case OptionKind::StringList: flag += " value"; break;

@@ -24,7 +24,7 @@ class OptionError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class OptionKind { Bool, Int, String, Duration, StringList };
+enum class OptionKind { Bool, Int, Float, String, Duration, StringList };
 
 struct OptionSpec {
   std::string name;  // flag name without dashes, e.g. "mem-queue-size"
@@ -50,6 +50,8 @@ class OptionSet {
 
   OptionSpec& addBool(const std::string& name, bool* target, const std::string& help);
   OptionSpec& addInt(const std::string& name, int64_t* target, const std::string& help);
+  // A finite decimal number (Go's strconv.ParseFloat syntax: 0.5, 1e-3; no NaN or Inf).
+  OptionSpec& addFloat(const std::string& name, double* target, const std::string& help);
   OptionSpec& addString(const std::string& name, std::string* target, const std::string& help);
   OptionSpec& addDuration(const std::string& name, Duration* target, const std::string& help);
   OptionSpec& addStringList(const std::string& name, std::vector<std::string>* target,
@@ -82,5 +84,7 @@ class OptionSet {
 
 // Parses Go-style booleans: true/false/1/0/t/f/TRUE/FALSE/True/False.
 std::optional<bool> parseBool(const std::string& text);
+// What parseBool() accepts, for error messages: "(use true or false; also 1/0, t/f, T/F, TRUE/FALSE, True/False)".
+extern const char* const kBoolValuesHelp;
 
 }  // namespace nsq

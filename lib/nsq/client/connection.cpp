@@ -3,7 +3,7 @@
 // the descriptor itself is released only by the destructor, so it cannot be reused under a
 // reader's feet).
 #include "nsq/client/connection.h"
-#include "nsq/version.h"
+#include "nsq/base/main.h"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -43,7 +43,7 @@ std::string ConnectionConfig::identifyJson() const {
   std::string host = hostname.empty() ? nsq::hostname() : hostname;
   std::string id = clientId;
   if (id.empty()) id = host.substr(0, host.find('.'));
-  std::string ua = userAgent.empty() ? std::string("nsq-cpp/") + NSQ_VERSION : userAgent;
+  std::string ua = userAgent.empty() ? nsq::userAgent() : userAgent;
   std::string j = "{\"client_id\":" + jsonQuote(id) + ",\"hostname\":" + jsonQuote(host) +
                   ",\"user_agent\":" + jsonQuote(ua) + ",\"feature_negotiation\":true" +
                   ",\"heartbeat_interval\":" + std::to_string(heartbeatIntervalMs) +
@@ -73,7 +73,7 @@ std::string readDurationOption(const std::string& key, const std::string& value,
 
 std::string readBoolOption(const std::string& key, const std::string& value, bool& out) {
   auto b = parseBool(value);
-  if (!b) return "invalid boolean \"" + value + "\" for " + key;
+  if (!b) return "invalid boolean \"" + value + "\" for " + key + " " + kBoolValuesHelp;
   out = *b;
   return "";
 }
@@ -165,8 +165,7 @@ std::string connectionOptHelp(std::string_view lead, std::string_view example) {
 std::optional<HostPort> dialAddress(const std::string& address, std::string* error) {
   ParsedHostPort hp = parseHostPort(address, 1);
   if (hp) return *hp;
-  const bool noPort = hp.error == HostPortError::MissingPort || address.back() == ':';
-  *error = address + (noPort ? ": address must be host:port" : ": invalid port");
+  *error = hostPortProblem(address, 1);
   return std::nullopt;
 }
 
@@ -186,7 +185,7 @@ Connection::~Connection() = default;
 const ServerFeatures& Connection::connect() {
   std::string addressError;
   auto hostPort = dialAddress(address_, &addressError);
-  if (!hostPort) throw ConnectionError(addressError);
+  if (!hostPort) throw ConnectionError(address_ + ": " + addressError);
   const auto& [host, port] = *hostPort;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;

@@ -93,7 +93,7 @@ struct ServerFeatures {
 ServerFeatures parseIdentifyResponse(std::string_view data);
 
 // The host and port of an nsqd address to dial ("host:port", port 1..65535), or nullopt with
-// *error = "<address>: address must be host:port" or "<address>: invalid port". Never throws.
+// *error = hostPortProblem(address, 1). Never throws.
 std::optional<HostPort> dialAddress(const std::string& address, std::string* error);
 
 class Connection {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "nsq/base/duration.h"
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
 #include "nsq/base/number.h"
@@ -160,14 +161,29 @@ void Consumer::queryLookupds() {
   if (lookupds.empty()) return;
   std::vector<ProducerInfo> producers;
   bool ok = false;
-  for (std::size_t attempt = 0; attempt < std::min<std::size_t>(3, lookupds.size()) && !ok; ++attempt) {
+  const std::size_t tries = std::min<std::size_t>(3, lookupds.size());
+  for (std::size_t attempt = 0; attempt < tries && !ok; ++attempt) {
     const std::string& l = lookupds[(start + attempt) % lookupds.size()];
     try {
-      producers = lookupProducers(l, topic_, cfg_.http);
+      bool unknown = false;
+      producers = lookupProducers(l, topic_, cfg_.http, &unknown);
+      if (unknown) {
+        // As go-nsq: a lookupd that does not know the topic (yet) is an error, and the next
+        // lookupd is tried; the poll repeats every lookupd_poll_interval.
+        logError("error querying nsqlookupd (", l, "/lookup?topic=", topic_, ") - TOPIC_NOT_FOUND");
+        if (attempt + 1 < tries) {
+          logInfo("retrying with next nsqlookupd");
+        } else {
+          logInfo("no nsqlookupd knows topic ", topic_, " yet; querying again in ",
+                  formatDuration(cfg_.lookupdPollInterval));
+        }
+        continue;
+      }
       ok = true;
       logDebug("lookupd ", l, ": ", std::to_string(producers.size()), " producers for topic ", topic_);
     } catch (const HttpError& e) {
       logError("error querying nsqlookupd ", e.what());
+      if (attempt + 1 < tries) logInfo("retrying with next nsqlookupd");
     }
   }
   for (const auto& p : producers) {
@@ -473,6 +489,14 @@ void Consumer::managerLoop() {
     if (stopping_ && !conns_.empty()) next = std::min(next, stopDeadline_);
     if (!shutdown_ && !pollNow_) managerCv_.wait_until(lock, next);  // any notify re-plans
   }
+}
+
+void Consumer::connectToSources(const std::vector<std::string>& nsqds, const std::vector<std::string>& lookupds) {
+  if (nsqds.empty()) {
+    connectToLookupds(lookupds);
+    return;
+  }
+  for (const auto& a : nsqds) connectToNsqd(a);
 }
 
 void Consumer::stop() {

@@ -105,6 +105,10 @@ class Consumer {
   // Queries the lookupds now (errors are logged, not thrown) and then every poll interval.
   void connectToLookupds(const std::vector<std::string>& addresses);
 
+  // The consuming tools' --nsqd-tcp-address / --lookupd-http-address: connectToNsqd() for each
+  // of nsqds, or connectToLookupds(lookupds) when nsqds is empty. Throws as connectToNsqd().
+  void connectToSources(const std::vector<std::string>& nsqds, const std::vector<std::string>& lookupds);
+
   // Begins a graceful stop: CLS on every connection. Returns at once. Any thread.
   void stop();
   // Waits until every connection is closed (after its in-flight messages were answered) or

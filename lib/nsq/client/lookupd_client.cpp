@@ -1,7 +1,6 @@
 // HTTP client for nsqlookupd and nsqd's HTTP API, on Poco's HTTPClientSession. One session per
 // request: the tools poll every few seconds at most, so keep-alive is not worth its state.
 #include "nsq/client/lookupd_client.h"
-#include "nsq/version.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
@@ -16,6 +15,7 @@
 #include <memory>
 
 #include "nsq/base/json_fields.h"
+#include "nsq/base/main.h"
 #include "nsq/base/number.h"
 #include "nsq/client/connection.h"
 
@@ -31,12 +31,16 @@ std::string stripScheme(const std::string& a) {
 std::string ProducerInfo::tcpAddress() const { return joinHostPort(broadcastAddress, tcpPort); }
 std::string ProducerInfo::httpAddress() const { return joinHostPort(broadcastAddress, httpPort); }
 
-std::string urlEncode(const std::string& s) {
+namespace {
+std::string percentEncode(std::string_view s, bool spaceAsPlus) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
+  out.reserve(s.size());
   for (unsigned char c : s) {
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
       out += static_cast<char>(c);
+    } else if (c == ' ' && spaceAsPlus) {
+      out += '+';
     } else {
       out += '%';
       out += hex[c >> 4];
@@ -45,6 +49,10 @@ std::string urlEncode(const std::string& s) {
   }
   return out;
 }
+}  // namespace
+
+std::string urlEncode(const std::string& s) { return percentEncode(s, false); }
+std::string queryEscape(std::string_view s) { return percentEncode(s, true); }
 
 namespace {
 
@@ -55,51 +63,50 @@ Poco::Timespan timespan(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
-HttpReply httpFetch(const HttpCall& call) {
+Poco::Net::Context::Ptr systemCaContext() {
+  static const Poco::Net::Context::Ptr ctx = [] {
+    Poco::Net::Context::Ptr c =
+        new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", Poco::Net::Context::VERIFY_RELAXED, 9, true);
+    c->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    return c;
+  }();
+  return ctx;
+}
+
+HttpReply httpExchange(Poco::Net::HTTPClientSession& session, Poco::Net::HTTPRequest& req, std::string_view body,
+                       std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds connectTimeout,
+                       std::size_t maxBody, bool discardBody, const std::string& where, bool* keepAlive) {
   using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + call.timeouts.request;
   auto remaining = [&] { return deadline - Clock::now(); };
-  std::string where = call.url;
   try {
-    Poco::URI uri(call.url);
-    where = uri.getAuthority();
-    bool https = uri.getScheme() == "https";
-    if (!https && uri.getScheme() != "http") throw HttpError(where + ": unsupported URL scheme in " + call.url);
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (https) {
-      auto ctx = call.tls;
-      if (!ctx) {
-        ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", Poco::Net::Context::VERIFY_RELAXED, 9, true);
-      }
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), ctx);
-    } else {
-      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+    if (remaining() <= Clock::duration::zero()) throw Poco::TimeoutException();
+    session.setTimeout(timespan(std::min<Clock::duration>(connectTimeout, remaining())), timespan(remaining()),
+                       timespan(remaining()));
+    if (session.connected()) {  // a kept-alive connection keeps the timeouts of its first request
+      session.socket().setSendTimeout(timespan(remaining()));
+      session.socket().setReceiveTimeout(timespan(remaining()));
     }
-    session->setTimeout(timespan(std::min<Clock::duration>(call.timeouts.connect, remaining())),
-                        timespan(remaining()), timespan(remaining()));
-    std::string target = uri.getPathEtc();
-    if (target.empty()) target.push_back('/');  // (assigning "/" trips GCC 12's -Wrestrict at -O2+)
-    Poco::Net::HTTPRequest req(call.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
-    req.set("Accept", "application/vnd.nsq; version=1.0");
-    req.set("User-Agent", std::string("nsq-cpp/") + NSQ_VERSION);
-    if (!call.body.empty() || call.method == Poco::Net::HTTPRequest::HTTP_POST) {
-      if (!call.contentType.empty()) req.setContentType(call.contentType);
-      req.setContentLength(static_cast<std::streamsize>(call.body.size()));
-    }
-    session->sendRequest(req) << call.body;
+    session.sendRequest(req).write(body.data(), static_cast<std::streamsize>(body.size()));
     Poco::Net::HTTPResponse resp;
-    std::istream& in = session->receiveResponse(resp);
+    session.socket().setReceiveTimeout(timespan(remaining()));
+    std::istream& in = session.receiveResponse(resp);
     HttpReply r;
     r.status = static_cast<int>(resp.getStatus());
     char buf[8192];
+    std::size_t total = 0;
     for (;;) {
       if (remaining() <= Clock::duration::zero()) throw Poco::TimeoutException();
-      session->socket().setReceiveTimeout(timespan(remaining()));
+      session.socket().setReceiveTimeout(timespan(remaining()));
       in.read(buf, sizeof buf);
-      r.body.append(buf, static_cast<std::size_t>(in.gcount()));
-      if (r.body.size() > call.maxBody) throw HttpError(where + ": reply longer than " + std::to_string(call.maxBody) + " bytes");
+      auto got = static_cast<std::size_t>(in.gcount());
+      total += got;
+      if (!discardBody) {
+        r.body.append(buf, got);
+        if (total > maxBody) throw HttpError(where + ": reply longer than " + std::to_string(maxBody) + " bytes");
+      }
       if (!in) break;
     }
+    if (keepAlive) *keepAlive = resp.getKeepAlive();
     return r;
   } catch (const Poco::TimeoutException&) {
     throw HttpError(where + ": request timed out");
@@ -110,11 +117,41 @@ HttpReply httpFetch(const HttpCall& call) {
   }
 }
 
+HttpReply httpFetch(const HttpCall& call) {
+  const auto deadline = std::chrono::steady_clock::now() + call.timeouts.request;
+  std::string where = call.url;
+  try {
+    Poco::URI uri(call.url);
+    where = uri.getAuthority();
+    bool https = uri.getScheme() == "https";
+    if (!https && uri.getScheme() != "http") throw HttpError(where + ": unsupported URL scheme in " + call.url);
+    std::unique_ptr<Poco::Net::HTTPClientSession> session;
+    if (https) {
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
+                                                                call.tls ? call.tls : systemCaContext());
+    } else {
+      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+    }
+    std::string target = uri.getPathEtc();
+    if (target.empty()) target.push_back('/');  // (assigning "/" trips GCC 12's -Wrestrict at -O2+)
+    Poco::Net::HTTPRequest req(call.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+    req.set("Accept", "application/vnd.nsq; version=1.0");
+    req.set("User-Agent", userAgent());
+    if (!call.body.empty() || call.method == Poco::Net::HTTPRequest::HTTP_POST) {
+      if (!call.contentType.empty()) req.setContentType(call.contentType);
+      req.setContentLength(static_cast<std::streamsize>(call.body.size()));
+    }
+    return httpExchange(*session, req, call.body, deadline, call.timeouts.connect, call.maxBody, false, where);
+  } catch (const Poco::Exception& e) {
+    throw HttpError(where + ": " + e.displayText());
+  }
+}
+
 HttpReply httpGet(const std::string& address, const std::string& target, const HttpTimeouts& t) {
   std::string addr = stripScheme(address);
   std::string error;
   auto hp = dialAddress(addr, &error);
-  if (!hp) throw HttpError(error);
+  if (!hp) throw HttpError(addr + ": " + error);
   HttpCall call;
   call.url = "http://" + joinHostPort(hp->host, hp->port) + target;
   call.timeouts = t;
@@ -172,9 +209,11 @@ Poco::JSON::Object::Ptr httpGetJson(const std::string& address, const std::strin
   return obj;
 }
 
-std::vector<ProducerInfo> lookupProducers(const std::string& lookupd, const std::string& topic, const HttpTimeouts& t) {
+std::vector<ProducerInfo> lookupProducers(const std::string& lookupd, const std::string& topic, const HttpTimeouts& t,
+                                          bool* topicUnknown) {
   std::string target = "/lookup?topic=" + urlEncode(topic);
   HttpReply r = httpGet(lookupd, target, t);
+  if (topicUnknown) *topicUnknown = r.status == 404;
   if (r.status == 404) return {};
   std::vector<ProducerInfo> out;
   try {

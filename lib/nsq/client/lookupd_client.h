@@ -8,10 +8,16 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/Net/Context.h>
+
+namespace Poco::Net {
+class HTTPClientSession;
+class HTTPRequest;
+}  // namespace Poco::Net
 
 namespace nsq {
 
@@ -47,6 +53,20 @@ struct HttpCall {
 // or an oversized reply; any status is returned.
 HttpReply httpFetch(const HttpCall& call);
 
+// One request on a session that may already be connected (keep-alive): sets the session's
+// timeouts (connect: connectTimeout; send and receive: what is left until deadline), sends req
+// and body, and reads the whole reply. A reply body longer than maxBody throws, unless
+// discardBody, when it is read and dropped (the reply's body is then empty). *keepAlive (when
+// given) says whether the server left the connection open. Throws HttpError starting with
+// `where` (connection refused, timeout, reset, malformed reply).
+HttpReply httpExchange(Poco::Net::HTTPClientSession& session, Poco::Net::HTTPRequest& req, std::string_view body,
+                       std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds connectTimeout,
+                       std::size_t maxBody, bool discardBody, const std::string& where, bool* keepAlive = nullptr);
+
+// The client context for https:// URLs: peers verified against the system CA store (and
+// their host name checked), TLS 1.2 or later. Built once; any thread.
+Poco::Net::Context::Ptr systemCaContext();
+
 // GET http://<address><target>; address is host:port (an http:// prefix is accepted). Throws
 // HttpError on connection failure or timeout; any status is returned.
 HttpReply httpGet(const std::string& address, const std::string& target, const HttpTimeouts& t);
@@ -75,12 +95,15 @@ Poco::JSON::Object::Ptr replyObject(const std::string& body);
 // place. Throws std::exception on a bad entry.
 std::vector<ProducerInfo> parseProducers(Poco::JSON::Object& reply);
 
-// /lookup?topic=T. A 404 (topic unknown) is no producers.
-std::vector<ProducerInfo> lookupProducers(const std::string& lookupd, const std::string& topic, const HttpTimeouts& t);
+// /lookup?topic=T. A 404 (topic unknown) is no producers, and sets *topicUnknown when given.
+std::vector<ProducerInfo> lookupProducers(const std::string& lookupd, const std::string& topic, const HttpTimeouts& t,
+                                          bool* topicUnknown = nullptr);
 // /topics.
 std::vector<std::string> lookupTopics(const std::string& lookupd, const HttpTimeouts& t);
 
-// Percent-encodes a query value.
+// Percent-encodes a query value (every byte but A-Z a-z 0-9 - _ . ~; space as %20).
 std::string urlEncode(const std::string& s);
+// Go's url.QueryEscape: as urlEncode, but a space becomes '+'.
+std::string queryEscape(std::string_view s);
 
 }  // namespace nsq

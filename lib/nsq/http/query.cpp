@@ -2,16 +2,9 @@
 // one copy both daemons' http_api.cpp used to carry.
 #include "nsq/http/query.h"
 
-namespace nsq::http {
+#include "nsq/base/escapes.h"
 
-namespace {
-int hexValue(char h) {
-  if (h >= '0' && h <= '9') return h - '0';
-  if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-  if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-  return -1;
-}
-}  // namespace
+namespace nsq::http {
 
 std::optional<std::string> percentDecode(std::string_view s, bool plusIsSpace) {
   std::string out;
@@ -22,7 +15,7 @@ std::optional<std::string> percentDecode(std::string_view s, bool plusIsSpace) {
       out += ' ';
     } else if (c == '%') {
       if (i + 2 >= s.size()) return std::nullopt;
-      int hi = hexValue(s[i + 1]), lo = hexValue(s[i + 2]);
+      int hi = hexDigitValue(s[i + 1]), lo = hexDigitValue(s[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       out += static_cast<char>(hi * 16 + lo);
       i += 2;

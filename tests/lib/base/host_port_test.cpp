@@ -1,5 +1,6 @@
 // parseHostPort / joinHostPort: Go's spellings, port range and syntax, errors instead of throws.
 #include "nsq/base/host_port.h"
+#include "nsq/base/options.h"
 
 #include <gtest/gtest.h>
 
@@ -45,6 +46,39 @@ TEST(HostPort, PortsOutsideTheRangeOrNotPlainDigitsAreInvalid) {
 TEST(HostPort, MinimumPortRejectsZeroForDialing) {
   EXPECT_EQ(parseHostPort("h:0", 1).error, HostPortError::InvalidPort);
   EXPECT_TRUE(parseHostPort("h:1", 1));
+}
+
+TEST(HostPort, ProblemNamesTheAddressAndTheAcceptedRange) {
+  EXPECT_EQ(hostPortProblem("127.0.0.1:4150", 0), "");
+  EXPECT_EQ(hostPortProblem(":0", 0), "");
+  EXPECT_EQ(hostPortProblem("127.0.0.1:99999", 0), "invalid port in address 127.0.0.1:99999 (want 0-65535)");
+  EXPECT_EQ(hostPortProblem("h:0", 1), "invalid port in address h:0 (want 1-65535)");
+  EXPECT_EQ(hostPortProblem("localhost", 1), "invalid address localhost (want host:port)");
+  EXPECT_EQ(hostPortProblem("http://h:4161/", 1, true), "");
+  EXPECT_EQ(hostPortProblem("https://h:4161", 1, true), "");
+  EXPECT_NE(hostPortProblem("http://h:4161/", 1), "");
+  EXPECT_EQ(hostPortProblem("http://h:70000", 1, true), "invalid port in address http://h:70000 (want 1-65535)");
+}
+
+TEST(HostPort, FlagChecksThrowNamingTheFlag) {
+  EXPECT_NO_THROW(requireHostPortFlag("tcp-address", "0.0.0.0:4150", 0));
+  try {
+    requireHostPortFlag("tcp-address", "127.0.0.1:99999", 0);
+    FAIL();
+  } catch (const OptionError& e) {
+    EXPECT_STREQ(e.what(), "flag --tcp-address: invalid port in address 127.0.0.1:99999 (want 0-65535)");
+  }
+  EXPECT_THROW(requireHostPortFlags("lookupd-tcp-address", {"a:1", "b:0"}, 1), OptionError);
+  EXPECT_NO_THROW(requireHostPortFlags("lookupd-tcp-address", {}, 1));
+  EXPECT_NO_THROW(requirePortFlag("broadcast-tcp-port", 65535));
+  EXPECT_NO_THROW(requirePortFlag("broadcast-tcp-port", 0));
+  try {
+    requirePortFlag("broadcast-tcp-port", 65536);
+    FAIL();
+  } catch (const OptionError& e) {
+    EXPECT_STREQ(e.what(), "flag --broadcast-tcp-port: port 65536 out of range 0-65535");
+  }
+  EXPECT_THROW(requirePortFlag("broadcast-http-port", -1), OptionError);
 }
 
 TEST(HostPort, JoinBracketsHostsWithColons) {

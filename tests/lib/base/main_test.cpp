@@ -107,3 +107,23 @@ TEST(Main, RunMainRunsOnlyAfterAGoodCommandLine) {
 
 }  // namespace
 }  // namespace nsq
+
+namespace nsq {
+namespace {
+
+TEST(Main, VersionLineNamesTheProgramTheNsqVersionAndTheBuild) {
+  std::string v = versionLine("nsq_tail");
+  EXPECT_EQ(v.rfind("nsq_tail v1.3.0 (C++ nsq-cpp 1.3.0, built w/ ", 0), 0u) << v;
+  EXPECT_EQ(v.back(), ')');
+}
+
+TEST(Main, UserAgentIsProgramSlashVersionThenTheLibrary) {
+  setProgramName("");
+  EXPECT_EQ(userAgent(), "nsq-cpp/1.3.0");
+  setProgramName("nsq_to_file");
+  EXPECT_EQ(userAgent(), "nsq_to_file/1.3.0 nsq-cpp/1.3.0");
+  setProgramName("");
+}
+
+}  // namespace
+}  // namespace nsq

@@ -225,6 +225,31 @@ TEST(OptionSet, BadBoolNamesTheFlag) {
   expectOptionError([&] { f.parse({"--flag=maybe"}); }, {"--flag", "maybe"});
 }
 
+TEST(OptionSet, BadBoolListsWhatIsAccepted) {
+  Fixture f;
+  expectOptionError([&] { f.parse({"--flag=yes"}); },
+                    {"flag --flag: invalid boolean value \"yes\" (use true or false; also 1/0, t/f, T/F, TRUE/FALSE, "
+                     "True/False)"});
+  expectOptionError([&] { f.set.applyYaml("flag: on\n", "c.yaml"); }, {"c.yaml:1: key \"flag\"", "use true or false"});
+}
+
+TEST(OptionSet, FloatTakesDecimalsAndRefusesTheRest) {
+  double d = 1.0;
+  OptionSet set("prog", "");
+  set.addFloat("sample", &d, "a fraction");
+  EXPECT_EQ(set.find("sample")->defaultText, "1");
+  const char* argv[] = {"prog", "--sample=0.25"};
+  std::ostringstream out;
+  set.parse(2, argv, out);
+  EXPECT_EQ(d, 0.25);
+  for (const char* bad : {"--sample=x", "--sample=0.5x", "--sample=nan", "--sample=inf", "--sample="}) {
+    const char* a[] = {"prog", bad};
+    EXPECT_THROW(set.parse(2, a, out), OptionError) << bad;
+  }
+  EXPECT_EQ(d, 0.25);
+  EXPECT_NE(set.helpText().find("--sample float"), std::string::npos);
+}
+
 TEST(OptionSet, MissingValueIsAnError) {
   Fixture f;
   EXPECT_THROW(f.parse({"--num"}), OptionError);
@@ -267,6 +292,13 @@ TEST(OptionSet, YamlUnknownKeyNamesFileAndLine) {
   Fixture f;
   expectOptionError([&] { f.set.applyYaml("num: 1\n\n# c\nx: 2\n", "/etc/prog.yaml"); },
                     {"/etc/prog.yaml:4: unknown key \"x\""});
+}
+
+TEST(OptionSet, YamlDuplicateKeyNamesFileAndBothLines) {
+  Fixture f;
+  expectOptionError([&] { f.set.applyYaml("num: 1\nstr: a\n\nnum: 2\n", "/etc/prog.yaml"); },
+                    {"/etc/prog.yaml:4: duplicate key \"num\" (first given at line 1)"});
+  EXPECT_EQ(f.num, 1);  // nothing was applied
 }
 
 TEST(OptionSet, YamlDashedKeyIsUnknown) {

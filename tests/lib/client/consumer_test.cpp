@@ -180,5 +180,6 @@ TEST(ConsumerOptions, ValueReadersStoreOrNameTheKeyAndLeaveTheTargetAlone) {
   bool b = false;
   EXPECT_EQ(readBoolOption("snappy", "true", b), "");
   EXPECT_TRUE(b);
-  EXPECT_EQ(readBoolOption("snappy", "maybe", b), "invalid boolean \"maybe\" for snappy");
+  EXPECT_EQ(readBoolOption("snappy", "maybe", b),
+            "invalid boolean \"maybe\" for snappy (use true or false; also 1/0, t/f, T/F, TRUE/FALSE, True/False)");
 }

@@ -41,3 +41,17 @@ TEST(RateLimiter, ZeroMeansUnlimited) {
   EXPECT_EQ(r.take(1000000, RateLimiter::Clock::now()), 1000000);
   EXPECT_EQ(r.waitTime(RateLimiter::Clock::now()), RateLimiter::Clock::duration::zero());
 }
+
+TEST(Delimiter, OneByteAsItselfOrAsAnEscape) {
+  std::string error;
+  EXPECT_EQ(parseDelimiter(",", &error), ',');
+  EXPECT_EQ(parseDelimiter("\\", &error), '\\');  // one byte: itself, not an escape
+  EXPECT_EQ(parseDelimiter("\\0", &error), '\0');
+  EXPECT_EQ(parseDelimiter("\\t", &error), '\t');
+  EXPECT_EQ(parseDelimiter("\\x1e", &error), '\x1e');
+  EXPECT_FALSE(parseDelimiter("ab", &error));
+  EXPECT_NE(error.find("--delimiter must be a single byte"), std::string::npos) << error;
+  EXPECT_FALSE(parseDelimiter("\\q", &error));
+  EXPECT_NE(error.find("flag --delimiter: unknown escape \\q"), std::string::npos) << error;
+  EXPECT_FALSE(parseDelimiter("", &error));
+}

@@ -1,11 +1,11 @@
-// DestinationPool: the --mode choice of nsq_to_nsq. Unlike go-hostpool, a host is never
+// DestinationPool: the --mode choice of nsq_to_nsq and nsq_to_http. Unlike go-hostpool, a host is never
 // "unavailable" for a batch: dead hosts are ordered last instead of left out, so a batch is
 // requeued at the source only after every destination refused it.
-#include "nsq_to_nsq/destination_pool.h"
+#include "nsq/client/destination_pool.h"
 
 #include <algorithm>
 
-namespace nsq::tools {
+namespace nsq {
 
 namespace {
 constexpr auto kMaxRetryDelay = std::chrono::seconds(900);
@@ -63,4 +63,4 @@ void DestinationPool::mark(std::size_t i, bool ok, std::chrono::microseconds too
   h.retryAt = now + h.retryDelay;
 }
 
-}  // namespace nsq::tools
+}  // namespace nsq

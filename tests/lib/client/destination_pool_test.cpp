@@ -1,11 +1,11 @@
 // DestinationPool: the --mode orders, failure handling and retry times.
-#include "nsq_to_nsq/destination_pool.h"
+#include "nsq/client/destination_pool.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 
-namespace nsq::tools {
+namespace nsq {
 namespace {
 
 using namespace std::chrono_literals;
@@ -72,4 +72,4 @@ TEST(DestinationPool, EpsilonGreedyOrdersADeadHostLast) {
 }
 
 }  // namespace
-}  // namespace nsq::tools
+}  // namespace nsq

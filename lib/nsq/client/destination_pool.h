@@ -1,6 +1,6 @@
 #pragma once
-// DestinationPool: which destination nsqd a batch goes to first, and which ones next when it
-// fails (--mode). Every mode returns all destinations, so a batch is tried on each before its
+// DestinationPool: which destination (an nsqd for nsq_to_nsq, an HTTP endpoint for nsq_to_http)
+// a publish goes to first, and which ones next when it fails (the tools' --mode). Every mode returns all destinations, so a batch is tried on each before its
 // messages are requeued at the source.
 //   round-robin     rotate the first choice; the rest follow in ring order
 //   hostpool        like go-hostpool: healthy hosts first (rotating); a failed host is skipped
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace nsq::tools {
+namespace nsq {
 
 class DestinationPool {
  public:
@@ -44,4 +44,4 @@ class DestinationPool {
   std::mt19937 rng_;
 };
 
-}  // namespace nsq::tools
+}  // namespace nsq
