@@ -495,11 +495,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   bool help = first == "--help" || first == "-help" || first == "-h";
-  if (argc < 2 || (first[0] == '-' && !help)) {
+  bool completion = first.starts_with("--completion");  // the shell completion script
+  if (argc < 2 || (first[0] == '-' && !help && !completion)) {
     std::cerr << kUsage << " (--help for flags)\n";
     return 2;
   }
-  std::string mode = help ? "MODE" : first;
+  std::string mode = help || completion ? "MODE" : first;
   Flags f;
   OptionSet set("nsq_bench " + mode, std::string(kUsage) + ": NSQ load generator (see nsq_bench(1))");
   set.addString("nsqd-tcp-address", &f.address, "<addr>:<port> to connect to nsqd");
@@ -515,7 +516,9 @@ int main(int argc, char** argv) {
   std::string deadline;
   set.addString("deadline", &deadline, "accepted for compatibility with bench_writer/bench_reader");
   set.addBool("json", &f.json, "print one JSON object instead of text");
+  set.setCompletionFirstWords({"writer", "reader", "latency", "relay", "idle"});
   try {
+    if (completion) return set.parse(argc, argv, std::cout) == OptionSet::Result::Exit ? 0 : 2;
     if (help) {
       const char* helpArgv[] = {"nsq_bench", "--help"};
       (void)set.parse(2, helpArgv, std::cout);

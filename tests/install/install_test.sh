@@ -2,8 +2,11 @@
 # Installs the build tree into a temporary prefix (and again with DESTDIR under --prefix /usr)
 # and checks what a user gets: every daemon, tool and nsq_bench from the build tree in bin/, each answering
 # --version; one man page per binary that renders without groff warnings; the default configs
-# in etc/nsq; systemd units that `systemd-analyze verify` accepts; and an installed nsqd that
-# starts from its installed config and answers /ping.
+# in etc/nsq; bash completion offering every option of --help; systemd units that `systemd-analyze verify` accepts; an installed nsqd that
+# starts from its installed config and answers /ping; and the client library as a user gets it:
+# each installed header compiles alone, and examples/ builds against the installed prefix with
+# find_package(nsq) (shared and static) and with pkg-config, then publishes to and consumes from
+# that nsqd.
 # Usage: install_test.sh BUILD_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -42,6 +45,25 @@ for bin in "$prefix"/bin/*; do
   [[ -z $warnings ]] || fail "groff warns on $page: $warnings"
 done
 
+# Shell completion: each installed program has a bash and a zsh script, and bash, running the
+# installed script, offers every option the program's --help lists.
+for bin in "$prefix"/bin/*; do
+  name=$(basename "$bin")
+  bash_file=$prefix/share/bash-completion/completions/$name
+  [[ -f $bash_file ]] || fail "bin/$name has no bash completion in share/bash-completion/completions"
+  [[ -f $prefix/share/zsh/vendor-completions/_$name ]] || fail "bin/$name has no zsh completion"
+  fn=$(awk -v n="$name" '$1 == "complete" && $2 == "-F" && $4 == n {print $3}' "$bash_file")
+  [[ -n $fn ]] || fail "$bash_file does not register a completion for $name"
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  offered=$(bash -c 'source "$1"; COMP_WORDS=("$2" --); COMP_CWORD=1; "$3"; printf "%s\n" "${COMPREPLY[@]}"' \
+            _ "$bash_file" "$name" "$fn") || fail "$bash_file fails in bash"
+  helped=$("$bin" --help | grep -oE '^  (-[a-zA-Z], )?--[a-zA-Z0-9-]+' | grep -oE -- '--[a-zA-Z0-9-]+')
+  [[ -n $helped ]] || fail "$name --help lists no options"
+  for flag in $helped; do
+    grep -qx -- "$flag" <<<"$offered" || fail "$name --help lists $flag but bash completion does not offer it"
+  done
+done
+
 # Configs and docs.
 for f in etc/nsq/nsqd.yaml etc/nsq/nsqlookupd.yaml share/doc/nsq-cpp/README.md share/doc/nsq-cpp/architecture.md; do
   [[ -f $prefix/$f ]] || fail "$f is not installed"
@@ -70,9 +92,11 @@ if command -v systemd-sysusers >/dev/null; then
 fi
 
 # The installed nsqd starts from the installed config (addresses and data path overridden).
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+read -r port tcp_port < <(python3 -c 'import socket
+a=socket.socket(); a.bind(("127.0.0.1",0)); b=socket.socket(); b.bind(("127.0.0.1",0))
+print(a.getsockname()[1], b.getsockname()[1])')
 mkdir "$work/data"
-"$prefix/bin/nsqd" --config "$prefix/etc/nsq/nsqd.yaml" --tcp-address=127.0.0.1:0 \
+"$prefix/bin/nsqd" --config "$prefix/etc/nsq/nsqd.yaml" --tcp-address="127.0.0.1:$tcp_port" \
   --http-address="127.0.0.1:$port" --data-path="$work/data" --log-level=warn &
 nsqd_pid=$!
 for _ in $(seq 100); do
@@ -82,6 +106,46 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [[ ${ok:-0} == 1 ]] || fail "installed nsqd with etc/nsq/nsqd.yaml did not answer /ping on port $port"
+
+# The client library: headers, libraries, CMake package and pkg-config file.
+src=$(cd "$(dirname "$0")/../.." && pwd)
+libdir=$(dirname "$(find "$prefix" -name 'libnsq-client.so' -print -quit)")
+[[ -d $libdir && -f $libdir/libnsq-client.a ]] || fail "libnsq-client.so and .a are not installed side by side"
+[[ -f $libdir/cmake/nsq/nsqConfig.cmake ]] || fail "no CMake package in $libdir/cmake/nsq"
+[[ -f $libdir/pkgconfig/nsq-client.pc ]] || fail "no nsq-client.pc in $libdir/pkgconfig"
+needed=$(objdump -p "$libdir/libnsq-client.so" | awk '/NEEDED/ {print $2}')
+for unwanted in yaml-cpp systemd; do
+  ! grep -q "$unwanted" <<<"$needed" || fail "libnsq-client.so needs lib$unwanted (a daemon-only dependency)"
+done
+for header in $(cd "$prefix/include" && find nsq -name '*.h'); do
+  g++ -std=c++20 -fsyntax-only -I"$prefix/include" -x c++ - <<<"#include <$header>" ||
+    fail "installed header $header does not compile alone against $prefix/include"
+done
+
+# examples/ against the installed package: publish two messages, consume them back.
+check_examples() {  # DIR LABEL
+  local out
+  out=$("$1/producer" "127.0.0.1:$tcp_port" "$2" "hello $2" "bye $2") || fail "$2 producer failed: $out"
+  out=$(timeout 30 "$1/consumer" --nsqd "127.0.0.1:$tcp_port" "$2" ch 2) || fail "$2 consumer failed"
+  [[ $out == "hello $2"$'\n'"bye $2" ]] || fail "$2 consumer printed '$out', not the two published messages"
+}
+for kind in shared static; do
+  static=OFF; [[ $kind == static ]] && static=ON
+  cmake -S "$src/examples" -B "$work/examples-$kind" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DNSQ_EXAMPLES_STATIC=$static >/dev/null || fail "examples do not configure against $prefix ($kind)"
+  cmake --build "$work/examples-$kind" -j2 >/dev/null || fail "examples do not build against $prefix ($kind)"
+  check_examples "$work/examples-$kind" "cmake_$kind"
+done
+! objdump -p "$work/examples-static/consumer" | grep -q 'NEEDED.*libnsq-client' ||
+  fail "the static example links libnsq-client.so"
+mkdir "$work/examples-pc"
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+for ex in producer consumer; do
+  # shellcheck disable=SC2046 # pkg-config's words are separate arguments
+  g++ -std=c++20 -o "$work/examples-pc/$ex" "$src/examples/$ex/$ex.cpp" $(pkg-config --cflags --libs nsq-client) ||
+    fail "examples/$ex does not build with pkg-config nsq-client"
+done
+LD_LIBRARY_PATH=$libdir check_examples "$work/examples-pc" pkgconfig
 
 # DESTDIR: a staged install (what a package build does) lands under it.
 DESTDIR=$work/root cmake --install "$build" --prefix /usr >/dev/null

@@ -145,4 +145,12 @@ std::optional<std::string_view> findUnrepresentableJsonInteger(std::string_view 
   return std::nullopt;
 }
 
+std::optional<bool> parseBool(const std::string& t) {
+  if (t == "1" || t == "t" || t == "T" || t == "true" || t == "TRUE" || t == "True") return true;
+  if (t == "0" || t == "f" || t == "F" || t == "false" || t == "FALSE" || t == "False") return false;
+  return std::nullopt;
+}
+
+const char* const kBoolValuesHelp = "(use true or false; also 1/0, t/f, T/F, TRUE/FALSE, True/False)";
+
 }  // namespace nsq

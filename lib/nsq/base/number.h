@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace Poco::Dynamic {
@@ -65,5 +66,12 @@ enum class IntSyntax {
 
 // 0..65535, a TCP or UDP port number.
 [[nodiscard]] inline bool isPort(int64_t v) { return v >= 0 && v <= 65535; }
+
+// Parses Go-style booleans (strconv.ParseBool): true/false/1/0/t/f/TRUE/FALSE/True/False;
+// nullopt for anything else. Never throws. Here rather than with the options so the client
+// library, which reads go-nsq boolean options too, does not pull in the option parser.
+std::optional<bool> parseBool(const std::string& text);
+// What parseBool() accepts, for error messages: "(use true or false; also 1/0, t/f, T/F, TRUE/FALSE, True/False)".
+extern const char* const kBoolValuesHelp;
 
 }  // namespace nsq

@@ -1,6 +1,8 @@
-// OptionSet: the one option table behind flags, YAML config, --help and /config/:opt.
-// CLI11 does the command-line tokenizing; every value is captured as text and converted by our
-// own parsers so that flag and file go through the same validation and the same error text.
+// OptionSet: the one option table behind flags, YAML config, --help, /config/:opt and the shell
+// completion scripts. CLI11 does the command-line tokenizing; every value is captured as text
+// and converted by our own parsers so that flag and file go through the same validation and the
+// same error text. The completion scripts are printed from the same table as --help (the
+// hidden --completion flag; the build installs its output), so the two cannot drift.
 #include "nsq/base/options.h"
 
 #include "nsq/base/json_text.h"
@@ -10,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -22,14 +25,6 @@ std::string OptionSpec::configKey() const {
   std::replace(key.begin(), key.end(), '-', '_');
   return key;
 }
-
-std::optional<bool> parseBool(const std::string& t) {
-  if (t == "1" || t == "t" || t == "T" || t == "true" || t == "TRUE" || t == "True") return true;
-  if (t == "0" || t == "f" || t == "F" || t == "false" || t == "FALSE" || t == "False") return false;
-  return std::nullopt;
-}
-
-const char* const kBoolValuesHelp = "(use true or false; also 1/0, t/f, T/F, TRUE/FALSE, True/False)";
 
 namespace {
 
@@ -242,6 +237,8 @@ OptionSet::Result OptionSet::parse(int argc, const char* const* argv, std::ostre
   bool version = false;
   app.add_flag("-h,--help", help);
   std::string configPath;
+  std::string completionShell;
+  app.add_option("--completion", completionShell);
   if (standard_) {
     app.add_option("--config", configPath);
     app.add_flag("--version", version);
@@ -259,6 +256,7 @@ OptionSet::Result OptionSet::parse(int argc, const char* const* argv, std::ostre
   }
   auto args = normalizeArgs(argc, argv, [this](const std::string& name) {
     if (name == "config") return standard_;
+    if (name == "completion") return true;
     for (const auto& s : specs_)
       if (s.name == name) return s.kind != OptionKind::Bool && !s.bareAllowed;
     return false;
@@ -274,6 +272,10 @@ OptionSet::Result OptionSet::parse(int argc, const char* const* argv, std::ostre
   }
   if (version) {
     out << versionLine_ << "\n";
+    return Result::Exit;
+  }
+  if (!completionShell.empty()) {
+    out << completionScript(completionShell);
     return Result::Exit;
   }
   std::vector<std::string> given;
@@ -330,6 +332,114 @@ std::string OptionSet::helpText() const {
   if (standard_) line("--version", "print version string");
   line("-h, --help", "show this help");
   return out.str();
+}
+
+namespace {
+
+// How a shell completes an option's value: a file, a directory, or nothing it can guess.
+enum class ValueKind { None, File, Directory, Other };
+
+ValueKind valueKind(const std::string& name, OptionKind kind, bool bareAllowed) {
+  if (kind == OptionKind::Bool || bareAllowed) return ValueKind::None;
+  if (name.ends_with("-dir") || name.ends_with("-path")) return ValueKind::Directory;
+  if (name == "config" || name.find("file") != std::string::npos || name.ends_with("-cert") ||
+      name.ends_with("-key"))
+    return ValueKind::File;
+  return ValueKind::Other;
+}
+
+std::string joinedWith(const std::vector<std::string>& words, const std::string& separator) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : separator) + w;
+  return out;
+}
+std::string joined(const std::vector<std::string>& words) { return joinedWith(words, " "); }
+
+// Text inside a single-quoted shell word.
+std::string singleQuoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+std::string OptionSet::completionScript(const std::string& shell) const {
+  std::string command = program_.substr(0, program_.find(' '));
+  std::string function = "_nsq_complete_" + command;
+  std::replace_if(function.begin(), function.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  struct Flag {
+    std::string flag, help;
+    ValueKind value;
+    bool repeat;
+  };
+  std::vector<Flag> flags;
+  if (standard_) flags.push_back({"--config", "path to a YAML config file", ValueKind::File, false});
+  for (const auto& s : specs_)
+    if (!s.hidden)
+      flags.push_back({"--" + s.name, s.help, valueKind(s.name, s.kind, s.bareAllowed), s.kind == OptionKind::StringList});
+  if (standard_) flags.push_back({"--version", "print version string", ValueKind::None, false});
+  flags.push_back({"--help", "show this help", ValueKind::None, false});
+  flags.push_back({"-h", "show this help", ValueKind::None, false});
+
+  std::ostringstream out;
+  if (shell == "bash") {
+    std::vector<std::string> all, files, dirs, others;
+    for (const auto& f : flags) {
+      all.push_back(f.flag);
+      if (f.value == ValueKind::File) files.push_back(f.flag);
+      if (f.value == ValueKind::Directory) dirs.push_back(f.flag);
+      if (f.value == ValueKind::Other) others.push_back(f.flag);
+    }
+    out << "# bash completion for " << command << ", printed by `" << command
+        << " --completion bash` from the option table behind its --help.\n"
+        << function << "() {\n"
+        << "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+        << "  # --flag=value: bash splits at '=' (COMP_WORDBREAKS)\n"
+        << "  if [[ $cur == = ]]; then cur=\"\"; fi\n"
+        << "  if [[ $prev == = && $COMP_CWORD -ge 2 ]]; then prev=${COMP_WORDS[COMP_CWORD-2]}; fi\n"
+        << "  COMPREPLY=()\n"
+        << "  case $prev in\n";
+    if (!files.empty()) out << "    " << joinedWith(files, "|") << ") COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n";
+    if (!dirs.empty()) out << "    " << joinedWith(dirs, "|") << ") COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n";
+    if (!others.empty()) out << "    " << joinedWith(others, "|") << ") return ;;\n";
+    out << "  esac\n";
+    if (!firstWords_.empty())
+      out << "  if [[ $COMP_CWORD -eq 1 && $cur != -* ]]; then COMPREPLY=($(compgen -W " << singleQuoted(joined(firstWords_))
+          << " -- \"$cur\")); return; fi\n";
+    out << "  COMPREPLY=($(compgen -W " << singleQuoted(joined(all)) << " -- \"$cur\"))\n"
+        << "}\n"
+        << "complete -F " << function << " " << command << "\n";
+    return out.str();
+  }
+  if (shell == "zsh") {
+    // _arguments specs: '--name=[help]:message:action'; '*' in front when it may repeat.
+    auto escaped = [](const std::string& help) {
+      std::string out;
+      for (char c : help) {
+        if (c == '[' || c == ']' || c == '\\' || c == ':') out += '\\';
+        out += c;
+      }
+      return out;
+    };
+    out << "#compdef " << command << "\n"
+        << "# zsh completion for " << command << ", printed by `" << command
+        << " --completion zsh` from the option table behind its --help.\n"
+        << "_arguments -s";
+    if (!firstWords_.empty()) out << " " << singleQuoted("1:mode:(" + joined(firstWords_) + ")");
+    for (const auto& f : flags) {
+      std::string spec = (f.repeat ? "*" : "") + f.flag;
+      if (f.value != ValueKind::None) spec += "=";
+      spec += "[" + escaped(f.help) + "]";
+      if (f.value == ValueKind::File) spec += ":file:_files";
+      if (f.value == ValueKind::Directory) spec += ":directory:_files -/";
+      if (f.value == ValueKind::Other) spec += ":value: ";
+      out << " \\\n  " << singleQuoted(spec);
+    }
+    out << "\n";
+    return out.str();
+  }
+  throw OptionError("flag --completion: unknown shell \"" + shell + "\" (bash or zsh)");
 }
 
 }  // namespace nsq

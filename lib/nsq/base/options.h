@@ -2,7 +2,8 @@
 // OptionSet: one table of a program's options that feeds every place an option shows up: the
 // command line (CLI11, with Go `flag` syntax: -name or --name, --name=v or --name v, bare bools,
 // repeatable lists, Go durations), the YAML config file (key = flag name with '_' for '-'),
-// --help, /config/:opt and the man-page check in the tests. Precedence: flag > file > default.
+// --help, /config/:opt, the shell completion scripts (--completion bash|zsh) and the man-page
+// check in the tests. Precedence: flag > file > default.
 //
 // Errors (unknown flag, bad value, bad YAML, unknown key) throw OptionError whose message names
 // the flag, or the file, line and key; main() prints it as one line and exits non-zero.
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "nsq/base/duration.h"
+#include "nsq/base/number.h"  // parseBool(), which the option parsers share with the client
 
 namespace nsq {
 
@@ -60,7 +62,8 @@ class OptionSet {
   void addStandard(std::string versionLine);
 
   enum class Result { Run, Exit };
-  // Parses argv and the config file. Result::Exit means --help or --version was printed to out.
+  // Parses argv and the config file. Result::Exit means --help, --version or --completion
+  // was printed to out.
   Result parse(int argc, const char* const* argv, std::ostream& out);
 
   // Applies a YAML document (exposed for tests). `source` names it in errors. Keys in `skip`
@@ -69,6 +72,12 @@ class OptionSet {
                  const std::vector<std::string>& skip = {});
 
   std::string helpText() const;
+  // The completion script for `shell` ("bash" or "zsh"; else throws OptionError) of the
+  // command named by the first word of program: every option --help lists, file names after
+  // the options that take a path, and `firstWords` (e.g. nsq_bench's modes) for the first
+  // argument. What the hidden --completion SHELL flag prints; the build installs it.
+  std::string completionScript(const std::string& shell) const;
+  void setCompletionFirstWords(std::vector<std::string> words) { firstWords_ = std::move(words); }
   const std::vector<OptionSpec>& specs() const { return specs_; }
   const OptionSpec* find(const std::string& nameOrKey) const;
 
@@ -80,11 +89,8 @@ class OptionSet {
   std::string configPath_;
   bool standard_ = false;
   std::vector<OptionSpec> specs_;
+  std::vector<std::string> firstWords_;
 };
 
-// Parses Go-style booleans: true/false/1/0/t/f/TRUE/FALSE/True/False.
-std::optional<bool> parseBool(const std::string& text);
-// What parseBool() accepts, for error messages: "(use true or false; also 1/0, t/f, T/F, TRUE/FALSE, True/False)".
-extern const char* const kBoolValuesHelp;
 
 }  // namespace nsq

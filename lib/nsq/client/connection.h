@@ -35,32 +35,38 @@ class ConnectionError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The IDENTIFY settings a client sends and the timeouts it keeps (go-nsq Config names).
+// The IDENTIFY settings a client sends and the timeouts it keeps. Each field is one of go-nsq's
+// Config options (the name in quotes, which applyConnectionOption() and the tools'
+// --producer-opt / --consumer-opt accept); the defaults are go-nsq's. Fields are read when a
+// connection is made, so change them before handing the config to a Producer or Consumer.
 struct ConnectionConfig {
-  std::chrono::milliseconds dialTimeout{1000};
-  std::chrono::milliseconds readTimeout{60000};
-  std::chrono::milliseconds writeTimeout{1000};
-  int64_t heartbeatIntervalMs = 30000;
-  int64_t outputBufferSize = 16384;
-  int64_t outputBufferTimeoutMs = 250;
-  int64_t msgTimeoutMs = 0;  // 0: the server's --msg-timeout
-  int64_t sampleRate = 0;
-  std::string clientId;   // default: short host name
-  std::string hostname;   // default: host name
-  std::string userAgent;  // default: nsq-cpp/<version>
-  bool tlsV1 = false;     // TLS upgrade; nsqd not granting it fails the connection
-  TlsClientConfig tls;    // tls_root_ca_file, tls_insecure_skip_verify, tls_cert, tls_key, tls_min_version
-  bool snappy = false;    // Snappy framing both ways when nsqd grants it
-  bool deflate = false;   // raw deflate both ways when nsqd grants it (not with snappy)
-  int64_t deflateLevel = 6;  // 1..9, for what we send
-  std::string authSecret;
+  std::chrono::milliseconds dialTimeout{1000};    // "dial_timeout": TCP connect
+  std::chrono::milliseconds readTimeout{60000};   // "read_timeout": no frame for this long fails
+                                                  // the connection (keep it > heartbeat_interval)
+  std::chrono::milliseconds writeTimeout{1000};   // "write_timeout": one command's write
+  int64_t heartbeatIntervalMs = 30000;  // "heartbeat_interval": asked of nsqd; -1 disables
+  int64_t outputBufferSize = 16384;     // "output_buffer_size": nsqd's buffer for us, bytes
+  int64_t outputBufferTimeoutMs = 250;  // "output_buffer_timeout": nsqd's flush interval
+  int64_t msgTimeoutMs = 0;  // "msg_timeout": 0 = the server's --msg-timeout
+  int64_t sampleRate = 0;    // "sample_rate": 1..99 = nsqd sends only that % of messages
+  std::string clientId;   // "client_id": default: short host name
+  std::string hostname;   // "hostname": default: host name
+  std::string userAgent;  // "user_agent": default: nsq-cpp/<version>
+  bool tlsV1 = false;     // "tls_v1": TLS upgrade; nsqd not granting it fails the connection
+  TlsClientConfig tls;    // "tls_root_ca_file", "tls_insecure_skip_verify", "tls_cert",
+                          // "tls_key", "tls_min_version" (see nsq/net/tls.h)
+  bool snappy = false;    // "snappy": Snappy framing both ways when nsqd grants it
+  bool deflate = false;   // "deflate": raw deflate both ways when nsqd grants it (not with snappy)
+  int64_t deflateLevel = 6;  // "deflate_level": 1..9, for what we send
+  std::string authSecret;    // "auth_secret": sent with AUTH when nsqd requires it
 
   // The IDENTIFY JSON body.
   std::string identifyJson() const;
 };
 
-// Applies one go-nsq style "key,value" option (bare "key" = true) to cfg. Returns "" or an error.
-// Keys this struct does not know are left to the caller (returns "unknown").
+// Applies one go-nsq option by name (the quoted names above; value as text: "5s" for
+// durations, "true" for booleans) to cfg. Returns "" or an error naming the key and value
+// (cfg unchanged). Keys this struct does not know are left to the caller (returns "unknown").
 std::string applyConnectionOption(ConnectionConfig& cfg, const std::string& key,
                                   const std::string& value);
 // Readers of one option value, for applyConnectionOption() and applyConsumerOption(): "" after

@@ -29,25 +29,29 @@
 
 namespace nsq {
 
+// A Consumer's settings: the connection's (conn, see ConnectionConfig) and go-nsq's consumer
+// options, named in quotes as applyConsumerOption() accepts them. Defaults are go-nsq's.
 struct ConsumerConfig {
   ConnectionConfig conn;
-  int64_t maxInFlight = 1;
-  int64_t maxAttempts = 5;  // a message delivered more often is finished without the handler; 0 = no limit
-  std::chrono::milliseconds lookupdPollInterval{60000};
-  double lookupdPollJitter = 0.3;
-  std::chrono::milliseconds defaultRequeueDelay{90000};  // x attempts
-  std::chrono::milliseconds maxRequeueDelay{900000};
-  std::chrono::milliseconds backoffMultiplier{1000};
-  std::chrono::milliseconds maxBackoffDuration{120000};
-  std::chrono::milliseconds lowRdyIdleTimeout{10000};
-  std::chrono::milliseconds lowRdyTimeout{30000};
-  std::chrono::milliseconds rdyRedistributeInterval{5000};
-  std::chrono::milliseconds stopTimeout{30000};
-  int64_t concurrency = 1;  // handler threads
-  HttpTimeouts http;
+  int64_t maxInFlight = 1;  // "max_in_flight": messages held at once over all nsqd connections
+  int64_t maxAttempts = 5;  // "max_attempts": a message delivered more often is finished
+                            // without the handler (logged); 0 = no limit
+  std::chrono::milliseconds lookupdPollInterval{60000};  // "lookupd_poll_interval"
+  double lookupdPollJitter = 0.3;                        // "lookupd_poll_jitter": 0..1
+  std::chrono::milliseconds defaultRequeueDelay{90000};  // "default_requeue_delay", x attempts
+  std::chrono::milliseconds maxRequeueDelay{900000};     // "max_requeue_delay"
+  std::chrono::milliseconds backoffMultiplier{1000};     // "backoff_multiplier"
+  std::chrono::milliseconds maxBackoffDuration{120000};  // "max_backoff_duration"; 0 = no backoff
+  std::chrono::milliseconds lowRdyIdleTimeout{10000};    // "low_rdy_idle_timeout"
+  std::chrono::milliseconds lowRdyTimeout{30000};        // "low_rdy_timeout"
+  std::chrono::milliseconds rdyRedistributeInterval{5000};  // "rdy_redistribute_interval"
+  std::chrono::milliseconds stopTimeout{30000};  // waitStopped()'s limit for in-flight messages
+  int64_t concurrency = 1;  // handler threads (go-nsq's AddConcurrentHandlers(h, n))
+  HttpTimeouts http;        // nsqlookupd queries: connect and whole-request timeouts
 };
 
-// Applies a go-nsq style "key,value" (bare key = true) --consumer-opt. Returns "" or an error.
+// Applies one go-nsq option written "key,value" (bare "key" = true), e.g. "max_in_flight,100" or
+// "snappy": ConsumerConfig's and ConnectionConfig's names. Returns "" or an error.
 std::string applyConsumerOption(ConsumerConfig& cfg, const std::string& keyValue);
 // Applies each option in turn, then checks the whole (validateConnectionConfig: the TLS files).
 // Returns "" or the first error.
@@ -63,15 +67,23 @@ void checkConsumerOpts(const std::vector<std::string>& keyValues);
 class Consumer;
 struct ConsumerConn;
 
-// One delivered message. Respond once: finish(), requeue() or leave it to the handler's result.
+// One delivered message, handed to the handler. Respond once: finish(), requeue(), or return a
+// HandlerResult other than Later and let the consumer respond. The Delivery may be kept and
+// answered later from any thread (return HandlerResult::Later), but nsqd redelivers it after
+// msg_timeout unless touch() is called. Responding after the connection closed does nothing
+// (nsqd requeues the message itself).
 class Delivery {
  public:
+  // The message: id, attempts (1 on first delivery), timestamp (ns) and body.
   const Message& message() const { return msg_; }
   std::string_view body() const { return msg_.body.view(); }
   const std::string& topic() const;
+  // FIN: done, nsqd forgets it.
   void finish();
-  // delay: nullopt = default_requeue_delay x attempts (capped). backoff: count as a failure.
+  // REQ: deliver again after delay. nullopt = default_requeue_delay x attempts (capped by
+  // max_requeue_delay). backoff: count it as a failure (slows the consumer, see max_backoff_duration).
   void requeue(std::optional<std::chrono::milliseconds> delay = std::nullopt, bool backoff = true);
+  // TOUCH: restart nsqd's msg_timeout for it (a slow handler that is still working).
   void touch();
   bool responded() const { return responded_; }
 
@@ -84,17 +96,23 @@ class Delivery {
 };
 using DeliveryPtr = std::shared_ptr<Delivery>;
 
+// What the consumer does with a message once the handler returns.
 enum class HandlerResult {
   Finish,                 // FIN, counts as success for backoff
   Requeue,                // REQ with the default delay, backoff
   RequeueWithoutBackoff,  // REQ 0, no backoff (e.g. shutting down)
   Later,                  // the handler keeps the Delivery and responds itself
 };
+// Called on one of `concurrency` handler threads, one message at a time per thread. It must not
+// throw: catch inside and return Requeue (an escaping exception reaches std::terminate).
 using Handler = std::function<HandlerResult(const DeliveryPtr&)>;
 
 class Consumer {
  public:
+  // Starts the handler and manager threads; connects to nothing yet. Throws ConnectionError
+  // for a topic or channel name nsqd would refuse (1-64 of [.a-zA-Z0-9_-], optional "#ephemeral").
   Consumer(std::string topic, std::string channel, ConsumerConfig cfg, Handler handler);
+  // stop() and waitStopped(), then joins every thread.
   ~Consumer();
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;

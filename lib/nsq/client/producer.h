@@ -37,17 +37,31 @@ std::string encodeMpubBody(const std::vector<std::string>& bodies);
 
 class Producer {
  public:
+  // address: the nsqd TCP address, "host:port" (e.g. "127.0.0.1:4150"). Does not connect;
+  // cfg is checked when the first connection is made (connect() or the first publish).
   Producer(std::string address, ConnectionConfig cfg = {});
+  // stop(), then joins the reader threads.
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
+  // PUB: one message. Blocks until nsqd answers OK or an error (E_BAD_TOPIC, E_PUB_FAILED, ...),
+  // or the connection fails (dial, write or read timeout of cfg). Never throws for any of these:
+  // the result's `error` says what happened ("<address>: E_BAD_TOPIC ...") and `sent` whether
+  // the command left this process. A failed publish leaves the producer usable; the next
+  // publish reconnects. The topic name is checked by nsqd, not here.
   PublishResult publish(const std::string& topic, std::string_view body);
+  // MPUB: several messages, queued by nsqd all or none. Empty `bodies` is an error from nsqd.
   PublishResult multiPublish(const std::string& topic, const std::vector<std::string>& bodies);
+  // DPUB: one message delivered to consumers no earlier than `delay` from now (nsqd caps it at
+  // its --max-req-timeout, 1 h by default).
   PublishResult deferredPublish(const std::string& topic, std::chrono::milliseconds delay, std::string_view body);
 
-  // Connects now (publishes connect lazily); throws ConnectionError naming the address.
+  // Connects now (publishes connect lazily), so a wrong address or refused TLS shows at start-up.
+  // Throws ConnectionError naming the address.
   void connect();
+  // Closes the connection; publishes still waiting fail with an error. Later publishes fail.
+  // Idempotent; any thread.
   void stop();
   const std::string& address() const { return address_; }
 

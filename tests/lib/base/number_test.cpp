@@ -159,3 +159,9 @@ TEST(IsPort, ZeroTo65535) {
   EXPECT_FALSE(isPort(65536));
   EXPECT_FALSE(isPort(-1));
 }
+
+TEST(ParseBool, AcceptsGoSpellingsOnly) {
+  for (const char* t : {"1", "t", "T", "true", "TRUE", "True"}) EXPECT_EQ(parseBool(t), true) << t;
+  for (const char* t : {"0", "f", "F", "false", "FALSE", "False"}) EXPECT_EQ(parseBool(t), false) << t;
+  for (const char* t : {"", "yes", "no", "on", "tRUE", "2", " true"}) EXPECT_FALSE(parseBool(t).has_value()) << t;
+}

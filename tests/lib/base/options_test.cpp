@@ -1,9 +1,11 @@
 // OptionSet: Go flag syntax on the command line, the YAML config file with file:line errors,
-// precedence flag > file > default, --help / --version, lookups and the JSON values of /config.
+// precedence flag > file > default, --help / --version / --completion, lookups and the JSON
+// values of /config.
 #include "nsq/base/options.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -451,7 +453,94 @@ TEST(OptionSet, WithoutStandardOptionsConfigAndVersionAreUnknown) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// find, jsonValue, parseBool
+// --completion bash|zsh
+
+// What bash offers for the command line `words` with the cursor on the last word, using the
+// script `set` prints for --completion bash.
+std::vector<std::string> bashCompletes(OptionSet& set, const std::vector<std::string>& words) {
+  test::TempDir dir;
+  writeFile(dir.file("completion.bash"), set.completionScript("bash"));
+  std::string array;
+  for (const auto& w : words) array += " '" + w + "'";
+  writeFile(dir.file("run.bash"), "cd '" + dir.path() + "'\nsource completion.bash\nCOMP_WORDS=(" + array +
+                                      ")\nCOMP_CWORD=" + std::to_string(words.size() - 1) +
+                                      "\n_nsq_complete_prog\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n");
+  writeFile(dir.file("config.yaml"), "");
+  std::string cmd = "bash '" + dir.file("run.bash") + "' > '" + dir.file("out") + "'";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream in(dir.file("out"));
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+TEST(OptionSet, CompletionPrintsTheScriptForTheNamedShell) {
+  Fixture f;
+  std::string out;
+  ASSERT_EQ(f.parse({"--completion", "bash"}, &out), OptionSet::Result::Exit);
+  EXPECT_EQ(out, f.set.completionScript("bash"));
+  ASSERT_EQ(f.parse({"--completion=zsh"}, &out), OptionSet::Result::Exit);
+  EXPECT_EQ(out, f.set.completionScript("zsh"));
+  EXPECT_NE(out.find("#compdef prog\n"), std::string::npos);
+}
+
+TEST(OptionSet, CompletionRejectsAnUnknownShell) {
+  Fixture f;
+  expectOptionError([&] { f.parse({"--completion", "fish"}); }, {"--completion", "\"fish\"", "bash or zsh"});
+}
+
+TEST(OptionSet, CompletionScriptsNameEveryOptionHelpListsAndNoHiddenOne) {
+  Fixture f;
+  std::string help = f.set.helpText();
+  for (const std::string shell : {"bash", "zsh"}) {
+    std::string script = f.set.completionScript(shell);
+    for (const auto& spec : f.set.specs()) {
+      std::string flag = "--" + spec.name;
+      bool inScript = script.find(flag + " ") != std::string::npos || script.find(flag + "=") != std::string::npos ||
+                      script.find(flag + "[") != std::string::npos || script.find(flag + "'") != std::string::npos;
+      EXPECT_EQ(inScript, !spec.hidden) << shell << ": " << flag << " in:\n" << script;
+    }
+    for (const char* standard : {"--config", "--version", "--help"})
+      EXPECT_NE(script.find(standard), std::string::npos) << shell << ": " << standard;
+  }
+}
+
+TEST(OptionSet, BashCompletionOffersMatchingFlags) {
+  Fixture f;
+  EXPECT_EQ(bashCompletes(f.set, {"prog", "--d"}), (std::vector<std::string>{"--dur"}));
+  EXPECT_EQ(bashCompletes(f.set, {"prog", "--flag", "--o"}), (std::vector<std::string>{"--on-by-default"}));
+}
+
+TEST(OptionSet, BashCompletionOffersFilesAfterConfigAndNothingAfterOtherValues) {
+  Fixture f;
+  EXPECT_EQ(bashCompletes(f.set, {"prog", "--config", "con"}), (std::vector<std::string>{"config.yaml"}));
+  EXPECT_EQ(bashCompletes(f.set, {"prog", "--config", "=", "con"}), (std::vector<std::string>{"config.yaml"}));
+  EXPECT_TRUE(bashCompletes(f.set, {"prog", "--num", ""}).empty());
+}
+
+TEST(OptionSet, BashCompletionOffersTheFirstWordsFirst) {
+  Fixture f;
+  f.set.setCompletionFirstWords({"writer", "reader"});
+  EXPECT_EQ(bashCompletes(f.set, {"prog", "w"}), (std::vector<std::string>{"writer"}));
+  EXPECT_EQ(bashCompletes(f.set, {"prog", "writer", "--n"}), (std::vector<std::string>{"--num"}));
+  EXPECT_NE(f.set.completionScript("zsh").find("'1:mode:(writer reader)'"), std::string::npos);
+}
+
+TEST(OptionSet, ZshCompletionMarksRepeatableOptionsAndEscapesHelp) {
+  Fixture f;
+  std::string zsh = f.set.completionScript("zsh");
+  EXPECT_NE(zsh.find("'*--list=[a list]:value: '"), std::string::npos) << zsh;
+  EXPECT_NE(zsh.find("'--flag[a boolean]'"), std::string::npos) << zsh;
+  OptionSet odd("odd", "");
+  bool b = false;
+  odd.addBool("x", &b, "it's [odd]: yes");
+  EXPECT_NE(odd.completionScript("zsh").find("'--x[it'\\''s \\[odd\\]\\: yes]'"), std::string::npos)
+      << odd.completionScript("zsh");
+}
+
+// ---------------------------------------------------------------------------------------------
+// find, jsonValue
 
 TEST(OptionSet, FindsByFlagNameAndByConfigKey) {
   Fixture f;
@@ -501,12 +590,6 @@ TEST(OptionSet, AssignValidatesLikeTheCommandLine) {
   EXPECT_EQ(f.num, 12);  // unchanged on error
   EXPECT_NE(f.set.find("dur")->assign("7"), "");
   EXPECT_EQ(f.dur, 250ms);
-}
-
-TEST(OptionSet, ParseBoolAcceptsGoSpellings) {
-  for (const char* t : {"1", "t", "T", "true", "TRUE", "True"}) EXPECT_EQ(parseBool(t), true) << t;
-  for (const char* t : {"0", "f", "F", "false", "FALSE", "False"}) EXPECT_EQ(parseBool(t), false) << t;
-  for (const char* t : {"", "yes", "no", "on", "tRUE", "2", " true"}) EXPECT_FALSE(parseBool(t).has_value()) << t;
 }
 
 }  // namespace
