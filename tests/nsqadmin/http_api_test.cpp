@@ -57,6 +57,20 @@ TEST(HttpApi, EveryPagePathServesTheConsole) {
   }
 }
 
+TEST(HttpApi, AssetsAreBuiltInWithTheirContentTypes) {
+  Api api;
+  auto page = api.call("GET", "/");
+  for (const char* asset : {"app.js", "app.css", "chart.min.js", "favicon.svg"})
+    EXPECT_NE(page.body.find(std::string("/static/") + asset), std::string::npos) << "the page loads " << asset;
+  auto chart = api.call("GET", "/static/chart.min.js");
+  EXPECT_EQ(chart.status, 200);
+  EXPECT_EQ(chart.contentType, "text/javascript; charset=utf-8");
+  EXPECT_NE(chart.body.find("Chart.js v3"), std::string::npos) << "Debian's Chart.js, embedded";
+  EXPECT_EQ(api.call("GET", "/static/app.css").contentType, "text/css; charset=utf-8");
+  EXPECT_EQ(api.call("GET", "/static/favicon.svg").contentType, "image/svg+xml");
+  EXPECT_NE(api.call("GET", "/static/app.js").body.find("/api/history"), std::string::npos);
+}
+
 TEST(HttpApi, UnknownPathsAndAssetsAre404AndWrongMethods405) {
   Api api;
   EXPECT_EQ(api.call("GET", "/nope").body, "{\"message\":\"NOT_FOUND\"}");
@@ -71,7 +85,7 @@ TEST(HttpApi, BasePathPrefixesEveryRoute) {
   Api api([](Options& o) { o.basePath = "/admin/"; });
   EXPECT_EQ(api.call("GET", "/admin/ping").body, "OK");
   EXPECT_EQ(api.call("GET", "/admin").status, 200);
-  EXPECT_NE(api.call("GET", "/admin/").body.find("\"/admin/"), std::string::npos) << "links carry the base";
+  EXPECT_NE(api.call("GET", "/admin/").body.find("\"/admin/static/app.js\""), std::string::npos) << "links carry the base";
   EXPECT_EQ(api.call("GET", "/ping").status, 404);
   EXPECT_EQ(api.call("GET", "/administrator/ping").status, 404);
 }
