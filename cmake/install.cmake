@@ -6,12 +6,12 @@
 #   <sysconfdir>/nsq/         the default YAML configs (/etc/nsq when configured with
 #                             -DCMAKE_INSTALL_PREFIX=/usr, as GNUInstallDirs does)
 #   share/doc/nsq-cpp/        README and the format and architecture notes
-#   lib/systemd/system/       nsqd.service, nsqlookupd.service (below); lib/sysusers.d/nsq.conf
+#   lib/systemd/system/       nsqd.service, nsqlookupd.service, nsqadmin.service (below); lib/sysusers.d/nsq.conf
 # The list of binaries is kept here, in one place, so a new tool cannot be built but forgotten:
 # tests/install/install_test.sh checks that every executable in the build tree is installed.
 include(GNUInstallDirs)
 
-set(NSQ_INSTALLED_PROGRAMS nsqd nsqlookupd to_nsq nsq_tail nsq_to_file nsq_stat nsq_to_nsq nsq_to_http)
+set(NSQ_INSTALLED_PROGRAMS nsqd nsqlookupd nsqadmin to_nsq nsq_tail nsq_to_file nsq_stat nsq_to_nsq nsq_to_http)
 if(TARGET nsq_bench)
   list(APPEND NSQ_INSTALLED_PROGRAMS nsq_bench)
 endif()
@@ -42,6 +42,7 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/man/ DESTINATION ${CMAKE_INSTALL_MANDIR}
         FILES_MATCHING PATTERN "*.8")
 
 install(FILES ${PROJECT_SOURCE_DIR}/config/nsqd.yaml ${PROJECT_SOURCE_DIR}/config/nsqlookupd.yaml
+              ${PROJECT_SOURCE_DIR}/config/nsqadmin.yaml
         DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/nsq)
 
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
@@ -51,9 +52,9 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR
 # systemd units (Type=notify; see packaging/systemd/), with this install's paths filled in.
 # They go to <prefix>/lib/systemd/system: /usr/lib/systemd/system for a package built with
 # -DCMAKE_INSTALL_PREFIX=/usr. -DNSQ_INSTALL_SYSTEMD_UNITS=OFF leaves them out.
-option(NSQ_INSTALL_SYSTEMD_UNITS "Install systemd units for nsqd and nsqlookupd" ON)
+option(NSQ_INSTALL_SYSTEMD_UNITS "Install systemd units for nsqd, nsqlookupd and nsqadmin" ON)
 if(NSQ_INSTALL_SYSTEMD_UNITS)
-  foreach(unit nsqd nsqlookupd)
+  foreach(unit nsqd nsqlookupd nsqadmin)
     configure_file(${PROJECT_SOURCE_DIR}/packaging/systemd/${unit}.service.in
                    ${PROJECT_BINARY_DIR}/packaging/${unit}.service @ONLY)
     install(FILES ${PROJECT_BINARY_DIR}/packaging/${unit}.service DESTINATION lib/systemd/system)

@@ -65,13 +65,13 @@ for bin in "$prefix"/bin/*; do
 done
 
 # Configs and docs.
-for f in etc/nsq/nsqd.yaml etc/nsq/nsqlookupd.yaml share/doc/nsq-cpp/README.md share/doc/nsq-cpp/architecture.md; do
+for f in etc/nsq/nsqd.yaml etc/nsq/nsqlookupd.yaml etc/nsq/nsqadmin.yaml share/doc/nsq-cpp/README.md share/doc/nsq-cpp/architecture.md; do
   [[ -f $prefix/$f ]] || fail "$f is not installed"
 done
 
 # systemd units: installed, and clean under `systemd-analyze verify` (with ExecStart pointed at
 # this prefix's binaries: the unit names the configured prefix, which this test does not own).
-for unit in nsqd nsqlookupd; do
+for unit in nsqd nsqlookupd nsqadmin; do
   file=$prefix/lib/systemd/system/$unit.service
   [[ -f $file ]] || fail "lib/systemd/system/$unit.service is not installed"
   grep -q '^Type=notify$' "$file" || fail "$unit.service is not Type=notify"

@@ -21,6 +21,7 @@
 namespace nsq {
 
 std::string OptionSpec::configKey() const {
+  if (!this->key.empty()) return this->key;
   std::string key = name;
   std::replace(key.begin(), key.end(), '-', '_');
   return key;

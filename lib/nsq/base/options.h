@@ -41,8 +41,11 @@ struct OptionSpec {
   // Strings only: may also be given bare, like a boolean (Go's IsBoolFlag); assign() then gets
   // "true". Such a flag takes its value only as --name=value.
   bool bareAllowed = false;
+  // The YAML key and /config/:opt name when it is not the flag name with '_' (upstream's cfg
+  // tag: --lookupd-http-address is nsqlookupd_http_addresses).
+  std::string key = {};
 
-  std::string configKey() const;  // name with '-' -> '_'
+  std::string configKey() const;  // key, else name with '-' -> '_'
 };
 
 class OptionSet {

@@ -309,6 +309,17 @@ TEST(OptionSet, YamlDashedKeyIsUnknown) {
                     {"c.yaml:1: unknown key \"on-by-default\""});
 }
 
+TEST(OptionSet, YamlKeyMayBeRenamedAsTheOriginalsCfgTag) {
+  Fixture f;
+  std::vector<std::string> addrs;
+  f.set.addStringList("lookupd-http-address", &addrs, "addresses").key = "nsqlookupd_http_addresses";
+  f.set.applyYaml("nsqlookupd_http_addresses: [a:1, b:2]\n", "c.yaml");
+  EXPECT_EQ(addrs, (std::vector<std::string>{"a:1", "b:2"}));
+  EXPECT_EQ(f.set.find("nsqlookupd_http_addresses")->name, "lookupd-http-address");
+  expectOptionError([&] { f.set.applyYaml("lookupd_http_address: c:3\n", "c.yaml"); },
+                    {"c.yaml:1: unknown key \"lookupd_http_address\""});
+}
+
 TEST(OptionSet, YamlConfigKeyIsUnknown) {
   Fixture f;
   expectOptionError([&] { f.set.applyYaml("config: other.yaml\n", "c.yaml"); },
