@@ -13,7 +13,13 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <stdexcept>
 #include <cctype>
 #include <condition_variable>
 #include <set>
@@ -93,6 +99,25 @@ struct HttpSink::Impl : Poco::Net::HTTPRequestHandlerFactory {
     return new Handler(*this);
   }
 };
+
+RefusingPort::RefusingPort() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("cannot reserve a loopback port");
+  port_ = ntohs(a.sin_port);
+}
+
+RefusingPort::~RefusingPort() { release(); }
+
+void RefusingPort::release() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
 
 HttpSink::HttpSink(Policy policy, std::chrono::milliseconds delay, int port, const std::string& certFile,
                    const std::string& keyFile)

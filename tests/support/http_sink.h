@@ -21,6 +21,22 @@ struct SinkRequest {
   std::string header(const std::string& name) const;
 };
 
+// A loopback TCP port bound but not listening: a connection to it is refused, and no other
+// test's server can take it (as could happen to a freePort() left closed) until release().
+class RefusingPort {
+ public:
+  RefusingPort();
+  ~RefusingPort();
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  int port() const { return port_; }
+  void release();  // frees the port, e.g. right before a server binds it
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 class HttpSink {
  public:
   // status: what to answer (e.g. 500 the first time a body is seen). delay: how long to wait

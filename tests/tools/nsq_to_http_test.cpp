@@ -65,13 +65,15 @@ TEST(NsqToHttp, ADeadEndpointRequeuesAndNothingIsLost) {
   NsqdProcess nsqd;
   auto bodies = numbered("d", 20);
   publish(nsqd, "dead", bodies);
-  int port = freePort();
+  RefusingPort dead;
+  const int port = dead.port();
   std::string url = "http://127.0.0.1:" + std::to_string(port) + "/in";
   ToHttp tool(args({"--topic=dead", "--nsqd-tcp-address=" + tcpAddr(nsqd), "--post=" + url}));
   ASSERT_TRUE(eventually([&] { return statValue(nsqd.httpPort(), "dead", "nsq_to_http", "requeue_count") >= 20; }, 30s))
       << tool.logs();
   EXPECT_NE(tool.logs().find("connection refused"), std::string::npos) << tool.logs();
   EXPECT_EQ(statValue(nsqd.httpPort(), "dead", "nsq_to_http", "message_count"), 20);
+  dead.release();
   HttpSink sink({}, 0ms, port);  // the endpoint comes up
   ASSERT_TRUE(eventually([&] { return drained(nsqd, "dead", "nsq_to_http", 20); }, 60s)) << tool.logs();
   auto accepted = sink.accepted();

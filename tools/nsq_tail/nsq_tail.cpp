@@ -56,12 +56,7 @@ void validate(NsqTailOptions& o) {
     o.channel = buf;
   }
   if (!isValidChannelName(o.channel)) throw OptionError("flag --channel: invalid channel name \"" + o.channel + "\"");
-  if (o.nsqdTcpAddresses.empty() && o.lookupdHttpAddresses.empty())
-    throw OptionError("--nsqd-tcp-address or --lookupd-http-address required");
-  if (!o.nsqdTcpAddresses.empty() && !o.lookupdHttpAddresses.empty())
-    throw OptionError("use --nsqd-tcp-address or --lookupd-http-address not both");
-  requireHostPortFlags("nsqd-tcp-address", o.nsqdTcpAddresses, 1);
-  requireHostPortFlags("lookupd-http-address", o.lookupdHttpAddresses, 1, true);
+  checkConsumerSources(o.nsqdTcpAddresses, o.lookupdHttpAddresses);
   if (o.maxInFlight <= 0) throw OptionError("--max-in-flight must be positive");
   if (o.printTopic && !o.format.empty()) throw OptionError("use --print-topic or --format not both (%T is the topic)");
   std::string error;

@@ -125,12 +125,7 @@ void validate(NsqToFileOptions& o) {
   if (!isValidChannelName(o.channel)) throw OptionError("flag --channel: invalid channel name \"" + o.channel + "\"");
   if (o.httpConnectTimeout.count() <= 0) throw OptionError("--http-client-connect-timeout should be positive");
   if (o.httpRequestTimeout.count() <= 0) throw OptionError("--http-client-request-timeout should be positive");
-  if (o.nsqdTcpAddresses.empty() && o.lookupdHttpAddresses.empty())
-    throw OptionError("--nsqd-tcp-address or --lookupd-http-address required");
-  if (!o.nsqdTcpAddresses.empty() && !o.lookupdHttpAddresses.empty())
-    throw OptionError("use --nsqd-tcp-address or --lookupd-http-address not both");
-  requireHostPortFlags("nsqd-tcp-address", o.nsqdTcpAddresses, 1);
-  requireHostPortFlags("lookupd-http-address", o.lookupdHttpAddresses, 1, true);
+  checkConsumerSources(o.nsqdTcpAddresses, o.lookupdHttpAddresses);
   if (o.gzipLevel < 1 || o.gzipLevel > 9)
     throw OptionError("invalid --gzip-level value (" + std::to_string(o.gzipLevel) + "), should be 1-9");
   if (o.topics.empty() && o.topicPattern.empty()) throw OptionError("--topic or --topic-pattern required");

@@ -54,12 +54,7 @@ void validate(const NsqToHttpOptions& o) {
   for (const auto& t : o.topics)
     if (!isValidTopicName(t)) throw OptionError("flag --topic: invalid topic name \"" + t + "\"");
   if (!isValidChannelName(o.channel)) throw OptionError("flag --channel: invalid channel name \"" + o.channel + "\"");
-  if (o.nsqdTcpAddresses.empty() && o.lookupdHttpAddresses.empty())
-    throw OptionError("--nsqd-tcp-address or --lookupd-http-address required");
-  if (!o.nsqdTcpAddresses.empty() && !o.lookupdHttpAddresses.empty())
-    throw OptionError("use --nsqd-tcp-address or --lookupd-http-address not both");
-  requireHostPortFlags("nsqd-tcp-address", o.nsqdTcpAddresses, 1);
-  requireHostPortFlags("lookupd-http-address", o.lookupdHttpAddresses, 1, true);
+  checkConsumerSources(o.nsqdTcpAddresses, o.lookupdHttpAddresses);
   if (o.getUrls.empty() && o.postUrls.empty()) throw OptionError("--get or --post required");
   if (!o.getUrls.empty() && !o.postUrls.empty()) throw OptionError("use --get or --post not both");
   for (const auto& u : o.postUrls)

@@ -69,13 +69,8 @@ void validate(const NsqToNsqOptions& o) {
   if (!isValidChannelName(o.channel)) throw OptionError("flag --channel: invalid channel name \"" + o.channel + "\"");
   if (!o.destinationTopic.empty() && !isValidTopicName(o.destinationTopic))
     throw OptionError("flag --destination-topic: invalid topic name \"" + o.destinationTopic + "\"");
-  if (o.nsqdTcpAddresses.empty() && o.lookupdHttpAddresses.empty())
-    throw OptionError("--nsqd-tcp-address or --lookupd-http-address required");
-  if (!o.nsqdTcpAddresses.empty() && !o.lookupdHttpAddresses.empty())
-    throw OptionError("use --nsqd-tcp-address or --lookupd-http-address not both");
+  checkConsumerSources(o.nsqdTcpAddresses, o.lookupdHttpAddresses);
   if (o.destinationNsqdTcpAddresses.empty()) throw OptionError("--destination-nsqd-tcp-address required");
-  requireHostPortFlags("nsqd-tcp-address", o.nsqdTcpAddresses, 1);
-  requireHostPortFlags("lookupd-http-address", o.lookupdHttpAddresses, 1, true);
   requireHostPortFlags("destination-nsqd-tcp-address", o.destinationNsqdTcpAddresses, 1);
   DestinationPool::Mode mode;
   if (!DestinationPool::parseMode(o.mode, &mode))

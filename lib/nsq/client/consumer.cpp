@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "nsq/base/duration.h"
+#include "nsq/base/host_port.h"
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
 #include "nsq/base/number.h"
@@ -73,6 +74,14 @@ std::string applyConsumerOptions(ConsumerConfig& cfg, const std::vector<std::str
 
 std::string consumerOptHelp(std::string_view passThrough) {
   return connectionOptHelp("option to " + std::string(passThrough) + " to the consumer", "lookupd_poll_interval,5s");
+}
+
+void checkConsumerSources(const std::vector<std::string>& nsqds, const std::vector<std::string>& lookupds) {
+  if (nsqds.empty() && lookupds.empty()) throw OptionError("--nsqd-tcp-address or --lookupd-http-address required");
+  if (!nsqds.empty() && !lookupds.empty())
+    throw OptionError("use --nsqd-tcp-address or --lookupd-http-address not both");
+  requireHostPortFlags("nsqd-tcp-address", nsqds, 1);
+  requireHostPortFlags("lookupd-http-address", lookupds, 1, true);
 }
 
 void checkConsumerOpts(const std::vector<std::string>& keyValues) {

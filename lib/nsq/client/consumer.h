@@ -63,6 +63,11 @@ std::string applyConsumerOptions(ConsumerConfig& cfg, const std::vector<std::str
 inline constexpr const char* kMaxInFlightHelp = "max number of messages to allow in flight";
 std::string consumerOptHelp(std::string_view passThrough = "pass through");
 void checkConsumerOpts(const std::vector<std::string>& keyValues);
+// The start-up check of a consuming tool's sources: one of --nsqd-tcp-address and
+// --lookupd-http-address (not both), each a host:port (lookupd: an http:// prefix allowed).
+// Throws OptionError naming the flag.
+void checkConsumerSources(const std::vector<std::string>& nsqdTcpAddresses,
+                          const std::vector<std::string>& lookupdHttpAddresses);
 
 class Consumer;
 struct ConsumerConn;

@@ -101,7 +101,8 @@ TEST(HttpPublisher, KeepsTheConnectionAliveAcrossRequests) {
 
 TEST(HttpPublisher, ARefusedConnectionIsAFailureNamingTheEndpoint) {
   HttpPublisherConfig cfg;
-  int port = test::freePort();
+  test::RefusingPort refusing;
+  const int port = refusing.port();
   cfg.urls = {"http://127.0.0.1:" + std::to_string(port) + "/"};
   HttpPublisher p(cfg);
   std::string err = p.publish(0, "m");
