@@ -213,6 +213,15 @@ void sortByHost(std::vector<T>& v) {
   });
 }
 
+// The element of v that match() accepts, or a new one make() gives, appended.
+template <class T, class Match, class Make>
+T& findOrAppend(std::vector<T>& v, Match match, Make make) {
+  auto it = std::find_if(v.begin(), v.end(), match);
+  if (it != v.end()) return *it;
+  v.push_back(make());
+  return v.back();
+}
+
 std::string stripScheme(const std::string& a) {
   if (a.starts_with("http://")) return a.substr(7);
   if (a.starts_with("https://")) return a.substr(8);
@@ -235,15 +244,14 @@ void E2eLatency::add(const E2eLatency& other) {
   host = "*";
   count += other.count;
   for (const auto& v : other.percentiles) {
-    auto it = std::find_if(percentiles.begin(), percentiles.end(),
-                           [&](const Percentile& p) { return p.quantile == v.quantile; });
-    if (it == percentiles.end()) {
-      Percentile fresh;
-      fresh.quantile = v.quantile;
-      fresh.min = v.min;
-      percentiles.push_back(fresh);
-      it = percentiles.end() - 1;
-    }
+    Percentile* it = &findOrAppend(
+        percentiles, [&](const Percentile& p) { return p.quantile == v.quantile; },
+        [&] {
+          Percentile fresh;
+          fresh.quantile = v.quantile;
+          fresh.min = v.min;
+          return fresh;
+        });
     it->max = std::max(it->max, v.max);
     it->min = std::min(it->min, v.min);
     it->count += v.count;
@@ -290,16 +298,15 @@ void TopicStats::add(const TopicStats& a) {
   messageCount += a.messageCount;
   paused = paused || a.paused;
   for (const auto& ch : a.channels) {
-    auto it = std::find_if(channels.begin(), channels.end(),
-                           [&](const ChannelStats& c) { return c.channelName == ch.channelName; });
-    if (it == channels.end()) {
-      ChannelStats sum;
-      sum.topicName = ch.topicName;
-      sum.channelName = ch.channelName;
-      channels.push_back(sum);
-      it = channels.end() - 1;
-    }
-    it->add(ch);
+    findOrAppend(
+        channels, [&](const ChannelStats& c) { return c.channelName == ch.channelName; },
+        [&] {
+          ChannelStats sum;
+          sum.topicName = ch.topicName;
+          sum.channelName = ch.channelName;
+          return sum;
+        })
+        .add(ch);
   }
   nodes.push_back(a);
   sortByHost(nodes);
@@ -452,12 +459,9 @@ std::vector<Producer> ClusterInfo::producers(QueryErrors& errs) const {
     for (const auto& o : objects(reply, "producers")) found.push_back(readLookupdProducer(o));
     std::lock_guard lock(mu);
     for (auto& p : found) {
-      auto it = std::find_if(all.begin(), all.end(), [&](const Producer& q) { return q.tcpAddress() == p.tcpAddress(); });
-      if (it == all.end()) {
-        all.push_back(p);
-        it = all.end() - 1;
-      }
-      it->remoteAddresses.push_back(stripScheme(c_.lookupd[i]) + "/" +
+      Producer& known = findOrAppend(
+          all, [&](const Producer& q) { return q.tcpAddress() == p.tcpAddress(); }, [&] { return p; });
+      known.remoteAddresses.push_back(stripScheme(c_.lookupd[i]) + "/" +
                                     (p.remoteAddress.empty() ? "N/A" : p.remoteAddress));
     }
   });
