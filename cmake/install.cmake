@@ -3,19 +3,47 @@
 #   share/bash-completion/, share/zsh/   completion scripts for each of them
 #   lib/, include/nsq/        the client library (below)
 #   share/man/man1, man8      one page per binary (tools in section 1, daemons in 8)
-#   <sysconfdir>/nsq/         the default YAML configs (/etc/nsq when configured with
-#                             -DCMAKE_INSTALL_PREFIX=/usr, as GNUInstallDirs does)
+#   <sysconfdir>/nsq/         the default YAML configs, every file in config/ (/etc/nsq when
+#                             configured with -DCMAKE_INSTALL_PREFIX=/usr, as GNUInstallDirs
+#                             has it; otherwise etc/nsq under the prefix)
 #   share/doc/nsq-cpp/        README and the format and architecture notes
 #   lib/systemd/system/       nsqd.service, nsqlookupd.service, nsqadmin.service (below); lib/sysusers.d/nsq.conf
 # The list of binaries is kept here, in one place, so a new tool cannot be built but forgotten:
 # tests/install/install_test.sh checks that every executable in the build tree is installed.
+# Everything else follows the list: man page, completion and, for a daemon, its systemd unit.
+#
+# Each rule names the install component that cmake/package.cmake turns into a Debian package:
+# `server` (a program with a section-8 man page is a daemon, with the configs, units and
+# docs), `tools` (section 1), `lib` (libnsq-client.so.N) and `dev` (the rest of the client
+# library). -DNSQ_PACKAGING=ON (scripts/package) gzips the man pages as Debian wants.
 include(GNUInstallDirs)
+option(NSQ_PACKAGING "Install as the Debian packages want it (gzipped man pages, doc files per package)" OFF)
 
 set(NSQ_INSTALLED_PROGRAMS nsqd nsqlookupd nsqadmin to_nsq nsq_tail nsq_to_file nsq_stat nsq_to_nsq nsq_to_http)
 if(TARGET nsq_bench)
   list(APPEND NSQ_INSTALLED_PROGRAMS nsq_bench)
 endif()
-install(TARGETS ${NSQ_INSTALLED_PROGRAMS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+set(NSQ_DAEMONS)
+foreach(program ${NSQ_INSTALLED_PROGRAMS})
+  set(section 1)
+  set(component tools)
+  if(EXISTS ${PROJECT_SOURCE_DIR}/man/${program}.8)
+    set(section 8)
+    set(component server)
+    list(APPEND NSQ_DAEMONS ${program})
+  endif()
+  set(NSQ_COMPONENT_${program} ${component})
+  install(TARGETS ${program} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT ${component})
+  set(page ${PROJECT_SOURCE_DIR}/man/${program}.${section})
+  if(NSQ_PACKAGING)
+    set(gz ${PROJECT_BINARY_DIR}/man/${program}.${section}.gz)
+    file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/man)
+    execute_process(COMMAND gzip -9 -n -c ${page} OUTPUT_FILE ${gz} COMMAND_ERROR_IS_FATAL ANY)
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${page})
+    set(page ${gz})
+  endif()
+  install(FILES ${page} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section} COMPONENT ${component})
+endforeach()
 
 # Shell completion for every program in the list, printed at build time by the program itself
 # (`<program> --completion bash|zsh`, from the option table behind its --help, so the two
@@ -31,36 +59,49 @@ foreach(program ${NSQ_INSTALLED_PROGRAMS})
     COMMAND sh -c "$<TARGET_FILE:${program}> --completion zsh > ${zsh_file}"
     DEPENDS ${program} VERBATIM)
   list(APPEND completion_files ${bash_file} ${zsh_file})
-  install(FILES ${bash_file} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
-  install(FILES ${zsh_file} DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
+  install(FILES ${bash_file} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+          COMPONENT ${NSQ_COMPONENT_${program}})
+  install(FILES ${zsh_file} DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions
+          COMPONENT ${NSQ_COMPONENT_${program}})
 endforeach()
 add_custom_target(completions ALL DEPENDS ${completion_files})
 
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/man/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
-        FILES_MATCHING PATTERN "*.1")
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/man/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man8
-        FILES_MATCHING PATTERN "*.8")
+# The default configs: every file in config/ (the Debian package marks them conffiles).
+# GNUInstallDirs gives /etc as the full sysconfdir of prefix /usr but keeps the relative "etc"
+# (which would install to /usr/etc), so that case uses the full path.
+file(GLOB NSQ_CONFIG_FILES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/config/*.yaml)
+set(NSQ_CONFIG_FULL_DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/nsq)
+set(config_destination ${CMAKE_INSTALL_SYSCONFDIR}/nsq)
+if(CMAKE_INSTALL_FULL_SYSCONFDIR STREQUAL "/etc")
+  set(config_destination /etc/nsq)
+endif()
+install(FILES ${NSQ_CONFIG_FILES} DESTINATION ${config_destination} COMPONENT server)
 
-install(FILES ${PROJECT_SOURCE_DIR}/config/nsqd.yaml ${PROJECT_SOURCE_DIR}/config/nsqlookupd.yaml
-              ${PROJECT_SOURCE_DIR}/config/nsqadmin.yaml
-        DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/nsq)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT server)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT server
+        FILES_MATCHING PATTERN "*.md" PATTERN "client.md" EXCLUDE)
+install(FILES ${PROJECT_SOURCE_DIR}/docs/client.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT dev)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT dev)
 
-install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}
-        FILES_MATCHING PATTERN "*.md")
-
-# systemd units (Type=notify; see packaging/systemd/), with this install's paths filled in.
+# systemd units (Type=notify; see packaging/systemd/), with this install's paths filled in: one
+# for each program in the list that has packaging/systemd/<program>.service.in.
 # They go to <prefix>/lib/systemd/system: /usr/lib/systemd/system for a package built with
 # -DCMAKE_INSTALL_PREFIX=/usr. -DNSQ_INSTALL_SYSTEMD_UNITS=OFF leaves them out.
-option(NSQ_INSTALL_SYSTEMD_UNITS "Install systemd units for nsqd, nsqlookupd and nsqadmin" ON)
+option(NSQ_INSTALL_SYSTEMD_UNITS "Install systemd units for the daemons" ON)
+set(NSQ_SYSTEMD_UNITS)
 if(NSQ_INSTALL_SYSTEMD_UNITS)
-  foreach(unit nsqd nsqlookupd nsqadmin)
+  foreach(unit ${NSQ_INSTALLED_PROGRAMS})
+    if(NOT EXISTS ${PROJECT_SOURCE_DIR}/packaging/systemd/${unit}.service.in)
+      continue()
+    endif()
     configure_file(${PROJECT_SOURCE_DIR}/packaging/systemd/${unit}.service.in
                    ${PROJECT_BINARY_DIR}/packaging/${unit}.service @ONLY)
-    install(FILES ${PROJECT_BINARY_DIR}/packaging/${unit}.service DESTINATION lib/systemd/system)
+    install(FILES ${PROJECT_BINARY_DIR}/packaging/${unit}.service DESTINATION lib/systemd/system COMPONENT server)
+    list(APPEND NSQ_SYSTEMD_UNITS ${unit}.service)
   endforeach()
   # The `nsq` user the units run as, created by systemd-sysusers.
-  install(FILES ${PROJECT_SOURCE_DIR}/packaging/systemd/nsq.sysusers DESTINATION lib/sysusers.d RENAME nsq.conf)
+  install(FILES ${PROJECT_SOURCE_DIR}/packaging/systemd/nsq.sysusers DESTINATION lib/sysusers.d RENAME nsq.conf
+          COMPONENT server)
 endif()
 
 # The C++ client library (lib/nsq/client/CMakeLists.txt builds it): libnsq-client.so and .a in

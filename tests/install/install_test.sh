@@ -117,10 +117,12 @@ needed=$(objdump -p "$libdir/libnsq-client.so" | awk '/NEEDED/ {print $2}')
 for unwanted in yaml-cpp systemd; do
   ! grep -q "$unwanted" <<<"$needed" || fail "libnsq-client.so needs lib$unwanted (a daemon-only dependency)"
 done
-for header in $(cd "$prefix/include" && find nsq -name '*.h'); do
-  g++ -std=c++20 -fsyntax-only -I"$prefix/include" -x c++ - <<<"#include <$header>" ||
-    fail "installed header $header does not compile alone against $prefix/include"
-done
+# One compiler per header (two at a time): each must compile alone.
+export prefix
+(cd "$prefix/include" && find nsq -name '*.h') | xargs -P2 -I{} sh -c \
+  'echo "#include <{}>" | g++ -std=c++20 -fsyntax-only -I"$prefix/include" -x c++ - ||
+   { echo "install_test: installed header {} does not compile alone against $prefix/include" >&2; exit 255; }' ||
+  fail "an installed header does not compile alone"
 
 # examples/ against the installed package: publish two messages, consume them back.
 check_examples() {  # DIR LABEL
