@@ -3,7 +3,7 @@
 // the descriptor itself is released only by the destructor, so it cannot be reused under a
 // reader's feet).
 #include "nsq/client/connection.h"
-#include "nsq/base/main.h"
+#include "nsq/base/program.h"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>

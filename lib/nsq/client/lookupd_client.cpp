@@ -15,7 +15,7 @@
 #include <memory>
 
 #include "nsq/base/json_fields.h"
-#include "nsq/base/main.h"
+#include "nsq/base/program.h"
 #include "nsq/base/number.h"
 #include "nsq/client/connection.h"
 
