@@ -66,6 +66,12 @@ class OptionSet {
   void applyYaml(const std::string& text, const std::string& source,
                  const std::vector<std::string>& skip = {});
 
+  // A top-level YAML key that another part of the program reads from the same file (nsqd's
+  // `topics:` list): applyYaml() leaves it alone instead of calling it unknown.
+  void addSection(const std::string& key) { sections_.push_back(key); }
+  // The --config path given to the last parse(), "" when none.
+  const std::string& configPath() const { return configPath_; }
+
   std::string helpText() const;
   const std::vector<OptionSpec>& specs() const { return specs_; }
   const OptionSpec* find(const std::string& nameOrKey) const;
@@ -78,6 +84,7 @@ class OptionSet {
   std::string configPath_;
   bool standard_ = false;
   std::vector<OptionSpec> specs_;
+  std::vector<std::string> sections_;
 };
 
 // Parses Go-style booleans: true/false/1/0/t/f/TRUE/FALSE/True/False.
