@@ -95,7 +95,7 @@ bool Backlog::memoryHasRoom(std::size_t alsoHeld) const {
 Error Backlog::stage(Message&& msg) {
   auto limit = static_cast<std::size_t>(ctx_.options().memQueueSize);
   if (!disk_) limit = std::max<std::size_t>(limit, 1);
-  if (memory_.size() + staged_.size() < limit) {
+  if (memory_.size() + staged_.size() < limit && !(strictOrder_ && disk_ && disk_->depth() > 0)) {
     staged_.push_back(std::move(msg));
     return {};
   }
@@ -158,6 +158,23 @@ bool Backlog::pop(Message& out, Popped* where) {
 }
 
 void Backlog::push(Message&& msg) { memory_.push(std::move(msg)); }
+
+std::size_t Backlog::dropOldest(int64_t keep, int64_t alsoHeld) {
+  std::size_t dropped = 0;
+  Message msg;
+  Popped where;
+  while (depth() + alsoHeld > keep && pop(msg, &where)) {
+    if (where.fromDisk && journaled(msg.id)) continue;  // a crash's duplicate: its live copy is in flight
+    forget(msg.id);  // a redelivered deferred message may still be journaled
+    ++dropped;
+  }
+  if (dropped > 0 && disk_ && popCommit_ == PopCommit::AfterJournal && journal_ && !journal_->dirty()) {
+    // Everything popped before was journaled by its pull (or finished); the dropped ones are gone.
+    flushJournal();
+    if (!journal_->dirty()) commit_ = disk_->readPosition();
+  }
+  return dropped;
+}
 
 void Backlog::journalInFlight(const Message& msg, const Popped& where) {
   if (!journal_) return;

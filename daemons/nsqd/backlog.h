@@ -114,6 +114,13 @@ class Backlog {
   bool pop(Message& out, Popped* where = nullptr);
   // Back into the memory queue (requeue, timeout, restore): never refused, may pass the mark.
   void push(Message&& msg);
+  // Overflow drop_oldest (policy.h): pops the oldest messages, memory first, then disk, until
+  // depth() + alsoHeld <= keep or the queue is empty; returns how many it dropped. A disk pop is
+  // recorded as the top of the file says (with the next journal write for a channel).
+  std::size_t dropOldest(int64_t keep, int64_t alsoHeld);
+  // Strict FIFO for dropOldest(): while the disk queue holds messages, stage() sends new ones
+  // there too, so the memory queue (popped first) never holds newer messages than the disk.
+  void setStrictOrder(bool on) { strictOrder_ = on; }
 
   // The journal; every call is a no-op (or false) for an ephemeral backlog. Records are
   // buffered until flushJournal() or prepare().
@@ -157,6 +164,7 @@ class Backlog {
   const bool durable_;
   const std::string logName_;
   const PopCommit popCommit_;
+  bool strictOrder_ = false;
 
   MemoryQueue memory_;
   std::shared_ptr<DiskQueue> disk_;          // null for #ephemeral

@@ -70,6 +70,11 @@ void Channel::commit() {
   }
   messageCount_.fetch_add(n + stagedDeferred_.size(), std::memory_order_relaxed);
   stagedDeferred_.clear();
+  if (policy_ && policy_->maxDepth > 0 && policy_->overflow == Overflow::DropOldest) {
+    std::size_t dropped = backlog_.dropOldest(policy_->maxDepth, static_cast<int64_t>(deferred_.size()));
+    droppedCount_.fetch_add(dropped, std::memory_order_relaxed);
+    n = n > dropped ? n - dropped : 0;
+  }
   deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
   wakeWaitersLocked(n);
 }
@@ -161,6 +166,9 @@ void Channel::pull(Consumer& client, std::vector<Message>& out) {
       return;
     }
     int64_t now = monoNanos();
+    // A message past its policy's TTL is dropped here instead of delivered.
+    const int64_t ttl = policy_ ? policy_->messageTtl.count() : 0;
+    const int64_t expiredBefore = ttl > 0 ? wallNanos() - ttl : 0;
     int sampleRate = client.sampleRate();
     thread_local std::minstd_rand rng(std::random_device{}());
     Message msg;
@@ -168,6 +176,11 @@ void Channel::pull(Consumer& client, std::vector<Message>& out) {
     while (window > 0 && backlog_.pop(msg, &where)) {
       if (where.fromDisk && backlog_.journaled(msg.id)) {
         // A crash left it both in the disk queue and in the journal; the journal's copy is live.
+        continue;
+      }
+      if (ttl > 0 && msg.timestamp <= expiredBefore) {
+        backlog_.forget(msg.id);
+        expiredCount_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       if (sampleRate > 0 && static_cast<int>(rng() % 100) > sampleRate) {  // sampled out
@@ -255,6 +268,8 @@ void Channel::finishBatch(const Consumer& client, std::span<const MessageId> ids
 }
 
 Error Channel::requeue(const Consumer& client, const MessageId& id, int64_t delayNs) {
+  std::vector<Message> dead;
+  std::string deadTopic;
   SyncScope syncs;  // handed to the syncer after the lock is released
   {
     std::lock_guard lock(mu_);
@@ -262,7 +277,10 @@ Error Channel::requeue(const Consumer& client, const MessageId& id, int64_t dela
     if (Error err = takeInFlightLocked(client, findConsumerLocked(client.id()), id, "REQ", ErrorCode::ReqFailed, m))
       return err;
     requeueCount_.fetch_add(1, std::memory_order_relaxed);
-    if (delayNs > 0) {
+    if (outOfAttemptsLocked(m)) {
+      deadTopic = policy_->deadLetterTopic;
+      dead.push_back(std::move(m));
+    } else if (delayNs > 0) {
       backlog_.journalDeferred(m, wallNanos() + delayNs);
       backlog_.flushJournal();  // on failure the delay is kept in memory only
       backlog_.syncJournalLater(syncs);
@@ -274,7 +292,40 @@ Error Channel::requeue(const Consumer& client, const MessageId& id, int64_t dela
       wakeWaitersLocked(1);
     }
   }
+  if (!dead.empty()) {
+    syncs.handOff();
+    sendDeadLetters(dead, deadTopic);
+  }
   return {};
+}
+
+void Channel::sendDeadLetters(std::vector<Message>& msgs, const std::string& topic) {
+  // Crash ordering: the dead-letter topic stores the message (synced as a publish) before the
+  // journal forgets it here, so a crash in between leaves a duplicate, never a loss.
+  DeadLetterSink* sink = ctx_.deadLetters();
+  std::vector<bool> stored(msgs.size(), false);
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    if (Error e = sink->deadLetter(topic, msgs[i]))
+      logError("channel(", topicName_, ":", name_, "): dead letter ", std::string(msgs[i].id.view()), " to topic ",
+               topic, " failed - ", e.description, "; requeued");
+    else
+      stored[i] = true;
+  }
+  SyncScope syncs;
+  std::lock_guard lock(mu_);
+  std::size_t back = 0;
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    if (stored[i]) {
+      backlog_.forget(msgs[i].id);
+      deadLetterCount_.fetch_add(1, std::memory_order_relaxed);
+    } else if (!exiting()) {
+      backlog_.push(std::move(msgs[i]));
+      ++back;
+    }
+  }
+  backlog_.flushJournal();
+  backlog_.syncLater(syncs, /*dueDiskSync=*/false);
+  if (back > 0) wakeWaitersLocked(back);
 }
 
 Error Channel::touch(const Consumer& client, const MessageId& id) {
@@ -290,6 +341,8 @@ Error Channel::touch(const Consumer& client, const MessageId& id) {
 
 bool Channel::processTimeouts(int64_t nowMono) {
   std::vector<std::shared_ptr<Consumer>> toWake;
+  std::vector<Message> dead;
+  std::string deadTopic;
   SyncScope syncs;  // handed to the syncer after the lock is released, before the wakes
   bool work = false;
   {
@@ -302,9 +355,17 @@ bool Channel::processTimeouts(int64_t nowMono) {
         toWake.push_back(owner->consumer);
       }
       timeoutCount_.fetch_add(1, std::memory_order_relaxed);
-      backlog_.push(inFlight_.take(e));
+      Message m = inFlight_.take(e);
+      if (outOfAttemptsLocked(m)) {
+        deadTopic = policy_->deadLetterTopic;
+        dead.push_back(std::move(m));
+        work = true;
+        continue;
+      }
+      backlog_.push(std::move(m));
       ++requeued;
     }
+    if (!dead.empty()) inFlightCount_.store(static_cast<int64_t>(inFlight_.size()), std::memory_order_relaxed);
     while (!deferred_.empty() && deferred_.front().deadline <= nowMono) {
       std::pop_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
       backlog_.push(std::move(deferred_.back().msg));
@@ -321,6 +382,7 @@ bool Channel::processTimeouts(int64_t nowMono) {
     backlog_.syncLater(syncs, /*dueDiskSync=*/true);
   }
   syncs.handOff();
+  if (!dead.empty()) sendDeadLetters(dead, deadTopic);
   for (auto& c : toWake) c->wake();
   return work;
 }
@@ -391,6 +453,9 @@ ChannelStats Channel::stats(bool withClients) const {
     s.messageCount = messageCount_.load();
     s.requeueCount = requeueCount_.load();
     s.timeoutCount = timeoutCount_.load();
+    s.deadLetterCount = deadLetterCount_.load();
+    s.expiredCount = expiredCount_.load();
+    s.droppedCount = droppedCount_.load();
     s.paused = paused();
     if (withClients)
       for (const ConsumerState* c : order_) s.clients.push_back(c->consumer);
@@ -408,6 +473,21 @@ bool Channel::collectE2e(QuantileSummary& into, double* sumNs) const {
   if (!e2e_) return false;
   e2e_->collect(into, sumNs, monoNanos());
   return true;
+}
+
+void Channel::setPolicy(std::shared_ptr<const TopicPolicy> policy) {
+  std::lock_guard lock(mu_);
+  policy_ = std::move(policy);
+  backlog_.setStrictOrder(policy_ && policy_->maxDepth > 0 && policy_->overflow == Overflow::DropOldest);
+}
+
+int64_t Channel::queuedLocked() const {
+  return backlog_.depth() + static_cast<int64_t>(deferred_.size() + stagedDeferred_.size());
+}
+
+int64_t Channel::queued() const {
+  std::lock_guard lock(mu_);
+  return queuedLocked();
 }
 
 int64_t Channel::depth() const {

@@ -30,6 +30,7 @@
 #include "nsqd/backlog.h"
 #include "nsqd/consumer.h"
 #include "nsqd/in_flight_table.h"
+#include "nsqd/policy.h"
 #include "nsqd/queue_context.h"
 #include "nsqd/quantile.h"
 
@@ -44,6 +45,11 @@ struct ChannelStats {
   uint64_t messageCount = 0;
   uint64_t requeueCount = 0;
   uint64_t timeoutCount = 0;
+  // Policy counters (policy.h): moved to the dead-letter topic, dropped past message_ttl,
+  // dropped by overflow drop_oldest.
+  uint64_t deadLetterCount = 0;
+  uint64_t expiredCount = 0;
+  uint64_t droppedCount = 0;
   bool paused = false;
   std::vector<std::shared_ptr<Consumer>> clients;  // in subscription order
   std::optional<LatencyPercentiles> e2e;  // nullopt without --e2e-processing-latency-percentile
@@ -113,6 +119,12 @@ class Channel {
   // deferred messages to disk (graceful shutdown). Clients are closed either way.
   void close(bool deleteData);
 
+  // The topic's effective policy (null: none); the topic sets it at creation and on reload.
+  // Any thread.
+  void setPolicy(std::shared_ptr<const TopicPolicy> policy);
+  // Messages waiting here (memory, disk, deferred, staged), for max_depth. Any thread.
+  int64_t queued() const;
+
   ChannelStats stats(bool withClients) const;
   // Adds the channel's end-to-end latency window to into (and its sum to *sumNs); false, adding
   // nothing, when percentiles are off. Any thread.
@@ -128,6 +140,15 @@ class Channel {
 
   // All below: mu_ held.
   void restoreJournal();  // places the backlog's journaled messages (deferred heap or memory)
+  int64_t queuedLocked() const;
+  // Whether m (just taken out of flight for a REQ or a timeout) has used up its attempts and
+  // should go to the dead-letter topic instead of back to the queue.
+  bool outOfAttemptsLocked(const Message& m) const {
+    return policy_ && policy_->maxAttempts > 0 && ctx_.deadLetters() && m.attempts >= policy_->maxAttempts;
+  }
+  // Publishes each message to the dead-letter topic, then (re-locking) forgets it in the
+  // journal; one that could not be published goes back to the queue. Call without mu_ held.
+  void sendDeadLetters(std::vector<Message>& msgs, const std::string& topic);
   // What the channel keeps per consumer. Pointers to it stay valid until removeClient.
   struct ConsumerState {
     std::shared_ptr<Consumer> consumer;
@@ -155,6 +176,7 @@ class Channel {
   InFlightTable inFlight_;
   std::vector<Deferred> deferred_;  // min-heap by deadline
   std::vector<Deferred> stagedDeferred_;  // put() with a delay, until commit()
+  std::shared_ptr<const TopicPolicy> policy_;  // null: no policy (checked once per call)
   std::unordered_map<uint64_t, ConsumerState> consumers_;  // by Consumer::id()
   std::vector<ConsumerState*> order_;    // subscription order, for stats and close
   std::vector<ConsumerState*> waiting_;  // found nothing to pull: woken by put()
@@ -168,6 +190,9 @@ class Channel {
   std::atomic<uint64_t> messageCount_{0};
   std::atomic<uint64_t> requeueCount_{0};
   std::atomic<uint64_t> timeoutCount_{0};
+  std::atomic<uint64_t> deadLetterCount_{0};
+  std::atomic<uint64_t> expiredCount_{0};
+  std::atomic<uint64_t> droppedCount_{0};
   std::atomic<int64_t> inFlightCount_{0};
   std::atomic<int64_t> deferredCount_{0};
 };

@@ -208,6 +208,7 @@ HttpReply publish(Call& c, Topic& topic, const std::vector<std::string_view>& bo
   Error error = topic.publish(bodies, deferNs, failCode);
   if (!error) return textReply("OK");
   if (c.nsqd.exiting() || topic.exiting()) return errorReply(503, "EXITING");
+  if (error.code == ErrorCode::TopicFull) return errorReply(503, "TOPIC_FULL");
   logError("HTTP: publish to topic ", topic.name(), " failed - ", error.description);
   return errorReply(500, "INTERNAL_ERROR");
 }
@@ -282,6 +283,18 @@ HttpReply doStats(Call& c) {
 }
 
 // --- topic and channel administration -------------------------------------------------------
+
+// GET /topic/policy?topic=: the policy the topic has (or, not existing yet, would get), without
+// creating it: {"topic":..,"exists":..,"policy":{...} or null}.
+HttpReply doTopicPolicy(Call& c) {
+  auto name = queryValue(c.params, "topic");
+  if (!name) return errorReply(400, "MISSING_ARG_TOPIC");
+  if (!isValidTopicName(*name)) return errorReply(400, "INVALID_TOPIC");
+  auto topic = c.nsqd.findTopic(*name);
+  auto policy = topic ? topic->policy() : c.nsqd.policyFor(*name);
+  return jsonReply("{\"topic\":" + jsonQuote(*name) + ",\"exists\":" + (topic ? "true" : "false") +
+                   ",\"policy\":" + (policy ? policy->json() : "null") + "}");
+}
 
 HttpReply doTopicCreate(Call& c) {
   std::shared_ptr<Topic> topic;
@@ -467,6 +480,7 @@ const Router& router() {
           {"/stats", {{"GET"}, doStats, true}},
           {"/metrics", {{"GET"}, doMetrics, false, false}},  // scraped every few seconds: not logged
           {"/topic/create", {{"POST"}, doTopicCreate, true}},
+          {"/topic/policy", {{"GET"}, doTopicPolicy, true}},
           {"/topic/delete", {{"POST"}, doTopicDelete, true}},
           {"/topic/empty", {{"POST"}, doTopicEmpty, true}},
           {"/topic/pause", {{"POST"}, doTopicPause, true}},

@@ -14,11 +14,14 @@ int main(int argc, char** argv) {
   nsqd::NsqdOptions opts;
   OptionSet set("nsqd", "nsqd is the daemon that receives, queues, and delivers messages to clients");
   nsqd::addNsqdOptions(set, opts);
+  set.addSection("topics");  // the per-topic message policies, read by PolicySet
   std::vector<std::string> warnings;
+  std::shared_ptr<const nsqd::PolicySet> policies;
   set.addStandard(versionLine("nsqd"));
   if (auto code = parseCommandLine("nsqd", set, argc, argv, [&] {
         nsqd::finalizeOptions(opts);
         warnings = nsqd::checkUnsupported(opts);
+        policies = nsqd::PolicySet::load(set.configPath(), opts);
       }))
     return *code;
   LogLevel level = LogLevel::Info;
@@ -29,6 +32,7 @@ int main(int argc, char** argv) {
   blockSignals({SIGINT, SIGTERM, SIGHUP});
 
   nsqd::Nsqd daemon(opts);
+  daemon.setPolicies(policies, set.configPath());
   if (int code = runOrReport("nsqd", [&] {
         logInfo(versionLine("nsqd"), " starting");
         daemon.start();
@@ -36,8 +40,8 @@ int main(int argc, char** argv) {
       }))
     return code;
   notifyReady();  // listeners are up: a Type=notify unit counts as started from here
-  while (waitForSignal({SIGINT, SIGTERM, SIGHUP}) == SIGHUP) {
-  }
+  // SIGHUP reloads the topics: list of --config (a bad file keeps the old policies, logged).
+  while (waitForSignal({SIGINT, SIGTERM, SIGHUP}) == SIGHUP) (void)daemon.reloadPolicies();
   notifyStopping();
   daemon.stop();
   return 0;

@@ -51,6 +51,10 @@ std::string metricsText(const StatsSnapshot& stats, std::size_t clientCount) {
   m.family("nsq_channel_messages_total", T::Counter, "Messages the channel received from its topic.");
   m.family("nsq_channel_requeues_total", T::Counter, "Messages requeued by clients (REQ).");
   m.family("nsq_channel_timeouts_total", T::Counter, "In-flight messages that timed out and were requeued.");
+  m.family("nsq_topic_dropped_total", T::Counter, "Messages the topic's own queue dropped for overflow drop_oldest (topics with a policy).");
+  m.family("nsq_channel_dead_letters_total", T::Counter, "Messages moved to the dead-letter topic after max_attempts (topics with a policy).");
+  m.family("nsq_channel_expired_total", T::Counter, "Messages dropped past their message_ttl (topics with a policy).");
+  m.family("nsq_channel_dropped_total", T::Counter, "Messages dropped for overflow drop_oldest (topics with a policy).");
   m.family("nsq_channel_clients", T::Gauge, "Clients subscribed to the channel.");
   m.family("nsq_channel_paused", T::Gauge, "1 when the channel is paused.");
   m.family("nsq_topic_e2e_processing_latency_seconds", T::Summary, "Time from publish to FIN over the last --e2e-processing-latency-window-time, all channels of the topic merged (with --e2e-processing-latency-percentile).");
@@ -70,6 +74,7 @@ std::string metricsText(const StatsSnapshot& stats, std::size_t clientCount) {
     m.sample("nsq_topic_message_bytes_total", tl, t.messageBytes);
     m.sample("nsq_topic_paused", tl, int64_t{t.paused ? 1 : 0});
     m.sample("nsq_topic_channels", tl, static_cast<uint64_t>(topic.channels.size()));
+    if (t.policy) m.sample("nsq_topic_dropped_total", tl, t.droppedCount);
     addLatency(m, "nsq_topic_e2e_processing_latency_seconds", tl, t.e2e);
     for (const auto& channel : topic.channels) {
       const ChannelStats& c = channel.stats;
@@ -81,6 +86,11 @@ std::string metricsText(const StatsSnapshot& stats, std::size_t clientCount) {
       m.sample("nsq_channel_messages_total", cl, c.messageCount);
       m.sample("nsq_channel_requeues_total", cl, c.requeueCount);
       m.sample("nsq_channel_timeouts_total", cl, c.timeoutCount);
+      if (t.policy) {
+        m.sample("nsq_channel_dead_letters_total", cl, c.deadLetterCount);
+        m.sample("nsq_channel_expired_total", cl, c.expiredCount);
+        m.sample("nsq_channel_dropped_total", cl, c.droppedCount);
+      }
       m.sample("nsq_channel_clients", cl, static_cast<uint64_t>(channel.clientCount));
       m.sample("nsq_channel_paused", cl, int64_t{c.paused ? 1 : 0});
       addLatency(m, "nsq_channel_e2e_processing_latency_seconds", cl, c.e2e);

@@ -115,8 +115,8 @@ std::string peerAddress(const sockaddr_storage& ss) {
 }  // namespace
 
 Nsqd::Nsqd(NsqdOptions opts)
-    : opts_(std::move(opts)), startTime_(wallNanos() / 1'000'000'000), metadata_(opts_.dataPath),
-      syncer_(opts_.syncEvery > 1) {}
+    : opts_(std::move(opts)), startTime_(wallNanos() / 1'000'000'000),
+      policies_(std::make_shared<PolicySet>(opts_)), metadata_(opts_.dataPath), syncer_(opts_.syncEvery > 1) {}
 
 Nsqd::~Nsqd() { stop(); }
 
@@ -287,12 +287,59 @@ std::shared_ptr<Topic> Nsqd::getTopic(const std::string& name) {
     std::unique_lock lock(topicsMutex_);
     auto it = topics_.find(name);
     if (it != topics_.end()) return it->second;
-    topic = std::make_shared<Topic>(*this, *this, name);
+    topic = std::make_shared<Topic>(*this, *this, name, policyFor(name));
     topics_.emplace(name, topic);
   }
   logInfo("TOPIC(", name, "): created");
   topicCreated(topic);
   return topic;
+}
+
+void Nsqd::setPolicies(std::shared_ptr<const PolicySet> policies, std::string configPath) {
+  {
+    std::lock_guard lock(policiesMutex_);
+    policies_ = std::move(policies);
+    configPath_ = std::move(configPath);
+  }
+  for (auto& topic : topics()) topic->setPolicy(policyFor(topic->name()));
+}
+
+std::string Nsqd::reloadPolicies() {
+  std::string path;
+  {
+    std::lock_guard lock(policiesMutex_);
+    path = configPath_;
+  }
+  std::shared_ptr<const PolicySet> fresh;
+  try {
+    fresh = PolicySet::load(path, opts_);
+  } catch (const std::exception& e) {
+    logError("NSQ: policy reload failed, keeping the current policies - ", e.what());
+    return e.what();
+  }
+  setPolicies(fresh, path);
+  logInfo("NSQ: reloaded topic policies (", std::to_string(fresh->size()), " topics entries",
+          path.empty() ? "" : " from " + path, ")");
+  return "";
+}
+
+std::shared_ptr<const TopicPolicy> Nsqd::policyFor(const std::string& name) const {
+  std::shared_ptr<const PolicySet> set;
+  {
+    std::lock_guard lock(policiesMutex_);
+    set = policies_;
+  }
+  std::string warning;
+  auto policy = set->resolve(name, &warning);
+  if (!warning.empty()) logWarn("NSQ: ", warning);
+  return policy;
+}
+
+Error Nsqd::deadLetter(const std::string& topicName, const Message& msg) {
+  auto topic = getTopic(topicName);
+  if (!topic) return {ErrorCode::PubFailed, "exiting"};
+  std::vector<std::string_view> body{msg.body.view()};
+  return topic->publish(body, 0, ErrorCode::PubFailed);
 }
 
 std::shared_ptr<Topic> Nsqd::findTopic(const std::string& name) const {

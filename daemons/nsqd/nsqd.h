@@ -21,6 +21,7 @@
 #include "nsqd/health.h"
 #include "nsqd/metadata.h"
 #include "nsqd/options.h"
+#include "nsqd/policy.h"
 #include "nsqd/queue_context.h"
 #include "nsqd/syncer.h"
 
@@ -35,7 +36,7 @@ class StatsdPusher;
 class IoLoop;
 class Topic;
 
-class Nsqd final : public StorageContext, public TopologyEvents {
+class Nsqd final : public StorageContext, public TopologyEvents, public DeadLetterSink {
  public:
   explicit Nsqd(NsqdOptions opts);
   ~Nsqd() override;
@@ -59,6 +60,16 @@ class Nsqd final : public StorageContext, public TopologyEvents {
   // The auth servers' client, or null when --auth-http-address is not set. Set in start().
   Authorizer* authorizer() const { return authorizer_.get(); }
   bool exiting() const { return exiting_.load(std::memory_order_acquire); }
+
+  // Message policies (policy.h). setPolicies() before start() (main passes what it loaded from
+  // --config); reloadPolicies() (SIGHUP) reads configPath again and re-resolves every topic's
+  // policy, or keeps the old ones and returns why not (also logged). Any thread.
+  void setPolicies(std::shared_ptr<const PolicySet> policies, std::string configPath = "");
+  std::string reloadPolicies();
+  // The policy a topic named name has or would get now (null: none).
+  std::shared_ptr<const TopicPolicy> policyFor(const std::string& name) const;
+  DeadLetterSink* deadLetters() override { return this; }
+  Error deadLetter(const std::string& topic, const Message& msg) override;
 
   // Topic registry. getTopic creates on first use (nullptr while exiting).
   std::shared_ptr<Topic> getTopic(const std::string& name);
@@ -114,6 +125,10 @@ class Nsqd final : public StorageContext, public TopologyEvents {
   std::atomic<bool> exiting_{false};
   std::atomic<bool> started_{false};
   Health health_;
+
+  mutable std::mutex policiesMutex_;
+  std::shared_ptr<const PolicySet> policies_;  // guarded by policiesMutex_
+  std::string configPath_;                     // guarded by policiesMutex_
 
   mutable std::shared_mutex topicsMutex_;
   std::unordered_map<std::string, std::shared_ptr<Topic>> topics_;

@@ -52,6 +52,10 @@ void addNsqdOptions(OptionSet& s, NsqdOptions& o) {
   s.addDuration("min-output-buffer-timeout", &o.minOutputBufferTimeout, "minimum client configurable duration of time between flushing to a client");
   s.addDuration("output-buffer-timeout", &o.outputBufferTimeout, "default duration of time between flushing data to clients");
   s.addInt("max-channel-consumers", &o.maxChannelConsumers, "maximum channel consumer connection count per nsqd instance (0: unlimited)");
+  s.addInt("max-attempts", &o.maxAttempts, "deliveries per channel after which a requeued or timed-out message goes to the dead-letter topic <topic>.dead (0: unlimited; default for topics no topics: entry matches)");
+  s.addDuration("message-ttl", &o.messageTtl, "drop messages older than this (from their publish time) instead of delivering them (0: never; default for topics no topics: entry matches)");
+  s.addInt("max-depth", &o.maxDepth, "maximum messages queued per topic and per channel (0: unlimited; default for topics no topics: entry matches)");
+  s.addString("overflow", &o.overflow, "what a publish past --max-depth does: reject (E_PUB_FAILED, HTTP 503) or drop_oldest");
   s.addString("statsd-address", &o.statsdAddress, "UDP <addr>:<port> of a statsd daemon for pushing stats");
   s.addString("statsd-prefix", &o.statsdPrefix, "prefix used for keys sent to statsd (%s for host replacement)");
   s.addDuration("statsd-interval", &o.statsdInterval, "duration between pushing to statsd");
@@ -142,6 +146,10 @@ void finalizeOptions(NsqdOptions& o) {
   require(o.msgTimeout.count() > 0, "flag --msg-timeout: must be > 0");
   require(o.maxMsgTimeout >= o.msgTimeout, "flag --max-msg-timeout: must be >= --msg-timeout");
   require(o.statsdAddress.empty() || o.statsdInterval.count() > 0, "flag --statsd-interval: must be > 0");
+  require(o.maxAttempts >= 0 && o.maxAttempts <= 65535, "flag --max-attempts: must be in range 0-65535");
+  require(o.messageTtl.count() >= 0, "flag --message-ttl: must be >= 0");
+  require(o.maxDepth >= 0, "flag --max-depth: must be >= 0");
+  require(o.overflow == "reject" || o.overflow == "drop_oldest", "flag --overflow: must be reject or drop_oldest");
   require(o.httpMaxConnections >= 1 && o.httpMaxConnections <= 1000000,
           "flag --http-max-connections: must be in range 1-1000000");
   require(o.httpReadTimeout.count() > 0, "flag --http-read-timeout: must be > 0");

@@ -49,6 +49,11 @@ struct NsqdOptions {
   Duration minOutputBufferTimeout = 25ms;
   Duration outputBufferTimeout = 250ms;
   int64_t maxChannelConsumers = 0;
+  // message policies for topics no `topics:` entry matches (policy.h); 0 = off
+  int64_t maxAttempts = 0;
+  Duration messageTtl = 0s;
+  int64_t maxDepth = 0;
+  std::string overflow = "reject";
   // statsd
   std::string statsdAddress;
   std::string statsdPrefix = "nsq.%s";

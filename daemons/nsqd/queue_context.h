@@ -4,11 +4,23 @@
 // topic reports upward. Nsqd implements both; a test can pass small fakes.
 #include <string>
 
+#include "nsq/protocol/error.h"
+#include "nsq/protocol/message.h"
 #include "nsqd/options.h"
 
 namespace nsq::nsqd {
 
 class Syncer;
+
+// Where a channel sends a message that ran out of attempts (policy.h). Nsqd implements it.
+class DeadLetterSink {
+ public:
+  virtual ~DeadLetterSink() = default;
+  // Publishes msg's body, unchanged, to topic (created on first use, registered with nsqlookupd
+  // like any topic) exactly as a PUB would store it, syncs included; an error means it was not
+  // stored. Never called with a topic or channel lock held. Any thread.
+  [[nodiscard]] virtual Error deadLetter(const std::string& topic, const Message& msg) = 0;
+};
 
 // Where a queue reports its disk and journal write failures (/ping). Any thread.
 class HealthSink {
@@ -29,6 +41,8 @@ class StorageContext {
   virtual HealthSink& healthSink() = 0;
   // Where journal fsyncs and due disk-queue syncs run, in the order handed over.
   virtual Syncer& syncer() = 0;
+  // Where dead letters go; null (the default, and in unit tests' fakes) keeps them on the channel.
+  virtual DeadLetterSink* deadLetters() { return nullptr; }
 };
 
 // Topology notices a topic sends up. Any thread, never called with a topic or channel lock held.

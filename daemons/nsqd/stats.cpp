@@ -54,7 +54,9 @@ std::string memoryJson(const MemoryStats& m) {
   return out + "}";
 }
 
-std::string channelJson(const ChannelSnapshot& c, bool includeClients) {
+// withPolicy: the topic has a policy; only then do the policy counters appear (a topic without
+// one keeps upstream's exact keys).
+std::string channelJson(const ChannelSnapshot& c, bool includeClients, bool withPolicy) {
   const ChannelStats& s = c.stats;
   std::string out = "{";
   appendField(out, "channel_name", jsonQuote(s.name), true);
@@ -65,6 +67,11 @@ std::string channelJson(const ChannelSnapshot& c, bool includeClients) {
   appendUnsigned(out, "message_count", s.messageCount);
   appendUnsigned(out, "requeue_count", s.requeueCount);
   appendUnsigned(out, "timeout_count", s.timeoutCount);
+  if (withPolicy) {
+    appendUnsigned(out, "dead_letter_count", s.deadLetterCount);
+    appendUnsigned(out, "expired_count", s.expiredCount);
+    appendUnsigned(out, "dropped_count", s.droppedCount);
+  }
   appendUnsigned(out, "client_count", c.clientCount);
   if (includeClients) {
     std::string clients = "[";
@@ -88,7 +95,7 @@ std::string topicJson(const TopicSnapshot& t, bool includeClients) {
   std::string channels = "[";
   for (std::size_t i = 0; i < t.channels.size(); ++i) {
     if (i) channels += ',';
-    channels += channelJson(t.channels[i], includeClients);
+    channels += channelJson(t.channels[i], includeClients, s.policy != nullptr);
   }
   appendField(out, "channels", channels + "]");
   appendNum(out, "depth", s.depth);
@@ -97,6 +104,10 @@ std::string topicJson(const TopicSnapshot& t, bool includeClients) {
   appendUnsigned(out, "message_bytes", s.messageBytes);
   appendBool(out, "paused", s.paused);
   appendField(out, "e2e_processing_latency", e2eJson(s.e2e));
+  if (s.policy) {
+    appendUnsigned(out, "dropped_count", s.droppedCount);
+    appendField(out, "policy", s.policy->json());
+  }
   return out + "}";
 }
 
@@ -325,6 +336,11 @@ std::string statsText(const StatsSnapshot& s, int64_t nowUnixNs) {
             t.stats.paused ? "*P " : "   ", t.stats.name.c_str(),
             static_cast<long long>(t.stats.depth), static_cast<long long>(t.stats.backendDepth),
             static_cast<unsigned long long>(t.stats.messageCount), e2eText(t.stats.e2e).c_str());
+    if (const auto& p = t.stats.policy)
+      appendf(out, "    policy: max_attempts: %lld dead_letter_topic: %s message_ttl: %s max_depth: %lld overflow: %s dropped: %llu\n",
+              static_cast<long long>(p->maxAttempts), p->maxAttempts > 0 ? p->deadLetterTopic.c_str() : "-",
+              formatDuration(p->messageTtl).c_str(), static_cast<long long>(p->maxDepth), overflowName(p->overflow),
+              static_cast<unsigned long long>(t.stats.droppedCount));
     for (const auto& c : t.channels) {
       const ChannelStats& cs = c.stats;
       appendf(out,
@@ -336,6 +352,10 @@ std::string statsText(const StatsSnapshot& s, int64_t nowUnixNs) {
               static_cast<unsigned long long>(cs.requeueCount),
               static_cast<unsigned long long>(cs.timeoutCount),
               static_cast<unsigned long long>(cs.messageCount), e2eText(cs.e2e).c_str());
+      if (t.stats.policy)
+        appendf(out, "          dead-lettered: %-5llu expired: %-5llu dropped: %-5llu\n",
+                static_cast<unsigned long long>(cs.deadLetterCount), static_cast<unsigned long long>(cs.expiredCount),
+                static_cast<unsigned long long>(cs.droppedCount));
       for (const auto& client : c.clients) out += "        " + clientText(client, nowUnixNs) + "\n";
     }
   }

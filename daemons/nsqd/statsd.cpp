@@ -110,6 +110,7 @@ std::vector<std::string> statsdLines(const std::vector<TopicSnapshot>& topics,
     addLine(out, prefix, base + ".message_bytes", delta(t.messageBytes, last->stats.messageBytes), "c");
     addLine(out, prefix, base + ".depth", t.depth, "g");
     addLine(out, prefix, base + ".backend_depth", t.backendDepth, "g");
+    if (t.policy) addLine(out, prefix, base + ".dropped_count", delta(t.droppedCount, last->stats.droppedCount), "c");
     addE2eLines(out, prefix, base, t.e2e);
     for (const auto& channel : topic.channels) {
       const ChannelStats& c = channel.stats;
@@ -126,6 +127,11 @@ std::vector<std::string> statsdLines(const std::vector<TopicSnapshot>& topics,
       addLine(out, prefix, cbase + ".deferred_count", c.deferredCount, "g");
       addLine(out, prefix, cbase + ".requeue_count", delta(c.requeueCount, lc.requeueCount), "c");
       addLine(out, prefix, cbase + ".timeout_count", delta(c.timeoutCount, lc.timeoutCount), "c");
+      if (t.policy) {  // policy counters only where a policy applies (policy.h)
+        addLine(out, prefix, cbase + ".dead_letter_count", delta(c.deadLetterCount, lc.deadLetterCount), "c");
+        addLine(out, prefix, cbase + ".expired_count", delta(c.expiredCount, lc.expiredCount), "c");
+        addLine(out, prefix, cbase + ".dropped_count", delta(c.droppedCount, lc.droppedCount), "c");
+      }
       addLine(out, prefix, cbase + ".clients", static_cast<int64_t>(channel.clientCount), "g");
       addE2eLines(out, prefix, cbase, c.e2e);
     }

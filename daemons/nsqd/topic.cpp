@@ -13,10 +13,12 @@
 
 namespace nsq::nsqd {
 
-Topic::Topic(StorageContext& ctx, TopologyEvents& events, std::string name)
+Topic::Topic(StorageContext& ctx, TopologyEvents& events, std::string name,
+             std::shared_ptr<const TopicPolicy> policy)
     : ctx_(ctx), events_(events), name_(std::move(name)), ephemeral_(isEphemeral(name_)),
       backlog_(ctx_, name_, !ephemeral_, "TOPIC(" + name_ + ")", Backlog::PopCommit::AtHandOff),
-      guids_(ctx_.options().nodeId) {
+      guids_(ctx_.options().nodeId), policy_(std::move(policy)) {
+  backlog_.setStrictOrder(policy_ && policy_->maxDepth > 0 && policy_->overflow == Overflow::DropOldest);
   for (auto& e : backlog_.open()) deferredWaiting_.push_back({std::move(e.msg), e.wallDeadline});
   if (!deferredWaiting_.empty())
     logInfo("TOPIC(", name_, "): restored ", std::to_string(deferredWaiting_.size()),
@@ -48,8 +50,19 @@ void Topic::finishChannelsLocked(Error& error, SyncScope& syncs) {
 Error Topic::publish(const std::vector<std::string_view>& bodies, int64_t deferNs, ErrorCode failCode) {
   SyncScope syncs;  // journal fsyncs, handed to the syncer after the topic lock is released
   Error error = publishLocked(bodies, deferNs, syncs);
-  if (error) error.code = failCode;
+  if (error && error.code != ErrorCode::TopicFull) error.code = failCode;
   return error;
+}
+
+Error Topic::checkDepthLocked(std::size_t n, bool hold) const {
+  const int64_t max = policy_->maxDepth;
+  const auto more = static_cast<int64_t>(n);
+  bool full = hold ? backlog_.depth() + static_cast<int64_t>(deferredWaiting_.size()) + more > max : false;
+  if (!hold)
+    for (const auto& [name, channel] : channels_)
+      if (channel->queued() + more > max) full = true;
+  if (!full) return {};
+  return {ErrorCode::TopicFull, "topic " + name_ + " is full (max_depth " + std::to_string(max) + ")"};
 }
 
 Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs, SyncScope& syncs) {
@@ -57,6 +70,8 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
   if (exiting()) return {ErrorCode::PubFailed, "exiting"};
   int64_t now = wallNanos();
   bool hold = paused() || !started_.load(std::memory_order_acquire) || channels_.empty();
+  if (policy_ && policy_->maxDepth > 0 && policy_->overflow == Overflow::Reject)
+    if (Error full = checkDepthLocked(bodies.size(), hold)) return full;
   // Nothing becomes visible before everything is stored: messages wait staged in the topic's
   // backlog (Backlog::stage) or in the channels' (Channel::put); on any failure all of it is
   // taken back.
@@ -87,6 +102,9 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
     return error;
   }
   backlog_.commit();
+  if (hold && policy_ && policy_->maxDepth > 0 && policy_->overflow == Overflow::DropOldest)
+    droppedCount_.fetch_add(backlog_.dropOldest(policy_->maxDepth, static_cast<int64_t>(deferredWaiting_.size())),
+                            std::memory_order_relaxed);
   messageCount_.fetch_add(bodies.size(), std::memory_order_relaxed);
   messageBytes_.fetch_add(bytes, std::memory_order_relaxed);
   return {};
@@ -103,6 +121,7 @@ std::shared_ptr<Channel> Topic::getChannel(const std::string& name, bool* create
       return it->second;
     }
     channel = std::make_shared<Channel>(ctx_, name_, name);
+    if (policy_) channel->setPolicy(policy_);
     channels_.emplace(name, channel);
     if (created) *created = true;
     logInfo("TOPIC(", name_, "): new channel(", name, ")");
@@ -239,6 +258,8 @@ TopicStats Topic::stats(const std::string& channelFilter, bool withClients) cons
     s.messageCount = messageCount_.load();
     s.messageBytes = messageBytes_.load();
     s.paused = paused();
+    s.policy = policy_;
+    s.droppedCount = droppedCount_.load();
     for (const auto& [n, c] : channels_) chans.push_back(c);
   }
   // As upstream, the topic's latency merges every channel's, even under a channel filter.
@@ -252,6 +273,18 @@ TopicStats Topic::stats(const std::string& channelFilter, bool withClients) cons
   }
   if (e2e) s.e2e = percentilesOf(*e2e, e2eSum);
   return s;
+}
+
+std::shared_ptr<const TopicPolicy> Topic::policy() const {
+  std::lock_guard lock(mu_);
+  return policy_;
+}
+
+void Topic::setPolicy(std::shared_ptr<const TopicPolicy> policy) {
+  std::lock_guard lock(mu_);
+  policy_ = std::move(policy);
+  backlog_.setStrictOrder(policy_ && policy_->maxDepth > 0 && policy_->overflow == Overflow::DropOldest);
+  for (auto& [n, c] : channels_) c->setPolicy(policy_);
 }
 
 int64_t Topic::depth() const {

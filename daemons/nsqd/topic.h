@@ -17,6 +17,7 @@
 #include "nsq/protocol/message.h"
 #include "nsqd/backlog.h"
 #include "nsqd/guid.h"
+#include "nsqd/policy.h"
 #include "nsqd/queue_context.h"
 #include "nsqd/quantile.h"
 
@@ -32,6 +33,8 @@ struct TopicStats {
   uint64_t messageCount = 0;
   uint64_t messageBytes = 0;
   bool paused = false;
+  uint64_t droppedCount = 0;  // overflow drop_oldest of the topic's own queue
+  std::shared_ptr<const TopicPolicy> policy;  // null: none (stats then show nothing new)
   std::vector<ChannelStats> channels;
   // Merged over all the topic's channels (whatever the filter); nullopt when percentiles are
   // off or the topic has no channel.
@@ -40,8 +43,10 @@ struct TopicStats {
 
 class Topic {
  public:
-  // ctx and events outlive the topic (nsqd implements both).
-  Topic(StorageContext& ctx, TopologyEvents& events, std::string name);
+  // ctx and events outlive the topic (nsqd implements both). policy: its effective policy
+  // (null: none), shared with its channels.
+  Topic(StorageContext& ctx, TopologyEvents& events, std::string name,
+        std::shared_ptr<const TopicPolicy> policy = nullptr);
   ~Topic();
   Topic(const Topic&) = delete;
   Topic& operator=(const Topic&) = delete;
@@ -53,7 +58,9 @@ class Topic {
   // Publishes bodies, all or nothing: an error (topic exiting, a disk or journal write or the
   // sync a write owes failed) means none of them was stored or can be delivered. It carries
   // failCode (the caller's PubFailed, MpubFailed or DpubFailed) and the reason ("exiting" or
-  // the storage error text). deferNs > 0 defers each. Any thread.
+  // the storage error text); or TopicFull ("topic <name> is full (max_depth <n>)") when the
+  // policy's overflow is reject and the topic's queue or a channel's would pass max_depth.
+  // deferNs > 0 defers each. Any thread.
   [[nodiscard]] Error publish(const std::vector<std::string_view>& bodies, int64_t deferNs, ErrorCode failCode);
 
   // Channel registry. getChannel creates on first use (nullptr while exiting).
@@ -74,6 +81,11 @@ class Topic {
   // Stops the topic and its channels; deleteData removes their files, else flushes to disk.
   void close(bool deleteData);
 
+  // The effective policy (null: none). setPolicy() applies a reloaded one to the topic and its
+  // channels. Any thread.
+  std::shared_ptr<const TopicPolicy> policy() const;
+  void setPolicy(std::shared_ptr<const TopicPolicy> policy);
+
   TopicStats stats(const std::string& channelFilter, bool withClients) const;
   int64_t depth() const;
 
@@ -92,6 +104,9 @@ class Topic {
   // already, then commits it, or aborts it everywhere when error is set or a channel failed
   // (error then holds that channel's error).
   void finishChannelsLocked(Error& error, SyncScope& syncs);
+  // TopicFull when n more messages would take the topic's queue (hold) or a channel past
+  // max_depth under overflow reject.
+  [[nodiscard]] Error checkDepthLocked(std::size_t n, bool hold) const;
   // Stages a copy in every channel; the first channel's error if any could not store it.
   [[nodiscard]] Error distributeLocked(Message&& msg, int64_t deferNs);
 
@@ -104,6 +119,8 @@ class Topic {
   Backlog backlog_;  // its journal holds deferredWaiting_
   std::vector<Waiting> deferredWaiting_;
   GuidFactory guids_;
+  std::shared_ptr<const TopicPolicy> policy_;  // null: no policy (checked once per publish)
+  std::atomic<uint64_t> droppedCount_{0};
   std::atomic<bool> paused_{false};
   std::atomic<bool> started_{false};
   std::atomic<bool> exiting_{false};

@@ -198,6 +198,7 @@ void OptionSet::applyYaml(const std::string& text, const std::string& source,
   for (auto it = root.begin(); it != root.end(); ++it) {
     std::string key = it->first.as<std::string>();
     std::string where = source + ":" + std::to_string(it->first.Mark().line + 1) + ": ";
+    if (std::find(sections_.begin(), sections_.end(), key) != sections_.end()) continue;
     const OptionSpec* spec = nullptr;
     for (const auto& s : specs_)
       if (s.configKey() == key) spec = &s;
@@ -282,6 +283,7 @@ OptionSet::Result OptionSet::parse(int argc, const char* const* argv, std::ostre
   std::vector<std::string> given;
   for (std::size_t i = 0; i < specs_.size(); ++i)
     if (cliOpts[i]->count() > 0) given.push_back(specs_[i].name);
+  configPath_ = configPath;
   if (!configPath.empty()) {
     std::ifstream in(configPath);
     if (!in) throw OptionError(configPath + ": cannot open config file");

@@ -74,6 +74,12 @@ class OptionSet {
   void applyYaml(const std::string& text, const std::string& source,
                  const std::vector<std::string>& skip = {});
 
+  // A top-level YAML key that another part of the program reads from the same file (nsqd's
+  // `topics:` list): applyYaml() leaves it alone instead of calling it unknown.
+  void addSection(const std::string& key) { sections_.push_back(key); }
+  // The --config path given to the last parse(), "" when none.
+  const std::string& configPath() const { return configPath_; }
+
   std::string helpText() const;
   // The completion script for `shell` ("bash" or "zsh"; else throws OptionError) of the
   // command named by the first word of program: every option --help lists, file names after
@@ -93,6 +99,7 @@ class OptionSet {
   bool standard_ = false;
   std::vector<OptionSpec> specs_;
   std::vector<std::string> firstWords_;
+  std::vector<std::string> sections_;
 };
 
 

@@ -25,6 +25,7 @@ std::string_view errorCodeName(ErrorCode code) {
     case ErrorCode::Unauthorized: return "E_UNAUTHORIZED";
     case ErrorCode::AuthError: return "E_AUTH_ERROR";
     case ErrorCode::BadProtocol: return "E_BAD_PROTOCOL";
+    case ErrorCode::TopicFull: return "E_PUB_FAILED";
   }
   return "E_INVALID";
 }

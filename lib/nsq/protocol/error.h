@@ -28,15 +28,16 @@ enum class ErrorCode {
   Unauthorized,   // E_UNAUTHORIZED
   AuthError,      // E_AUTH_ERROR
   BadProtocol,    // E_BAD_PROTOCOL
+  TopicFull,      // E_PUB_FAILED for a topic at its max_depth (nsqd's policies): not fatal
 };
 
 // The wire token, e.g. "E_INVALID". None -> "".
 std::string_view errorCodeName(ErrorCode code);
 
-// FIN/REQ/TOUCH failures keep the connection; every other error closes it.
+// FIN/REQ/TOUCH failures and a full topic keep the connection; every other error closes it.
 constexpr bool isFatal(ErrorCode code) {
   return code != ErrorCode::None && code != ErrorCode::FinFailed && code != ErrorCode::ReqFailed &&
-         code != ErrorCode::TouchFailed;
+         code != ErrorCode::TouchFailed && code != ErrorCode::TopicFull;
 }
 
 // A code with its human description; the error frame body is "<E_CODE> <description>".

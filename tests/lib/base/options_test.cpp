@@ -370,6 +370,25 @@ TEST(OptionSet, NonMappingDocumentIsAnError) {
   expectOptionError([&] { g.set.applyYaml("just text\n", "c.yaml"); }, {"c.yaml:1:", "mapping"});
 }
 
+TEST(OptionSet, SectionKeysAreLeftToTheirOwnReader) {
+  Fixture f;
+  f.set.addSection("topics");
+  f.set.applyYaml("num: 4\ntopics:\n  - match: x\n", "c.yaml");
+  EXPECT_EQ(f.num, 4);
+  Fixture g;  // without addSection the key is unknown
+  expectOptionError([&] { g.set.applyYaml("topics: []\n", "c.yaml"); }, {"c.yaml:1: unknown key \"topics\""});
+}
+
+TEST(OptionSet, ConfigPathIsKeptForALaterReread) {
+  test::TempDir dir;
+  std::string path = dir.file("c.yaml");
+  writeFile(path, "num: 2\n");
+  Fixture f;
+  EXPECT_EQ(f.set.configPath(), "");
+  ASSERT_EQ(f.parse({"--config", path.c_str()}), OptionSet::Result::Run);
+  EXPECT_EQ(f.set.configPath(), path);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Precedence through parse() and --config
 
