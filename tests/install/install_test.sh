@@ -124,10 +124,16 @@ export prefix
    { echo "install_test: installed header {} does not compile alone against $prefix/include" >&2; exit 255; }' ||
   fail "an installed header does not compile alone"
 
-# examples/ against the installed package: publish two messages, consume them back.
+# examples/ against the installed package: publish two messages, consume them back. A sanitizer
+# build installs a library that needs the sanitizer runtimes, so its users build with the same flags.
+san_flags=""
+if grep -q '^NSQ_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
+  san_flags="-fsanitize=address,undefined"
+fi
+export CXXFLAGS="${CXXFLAGS:-} $san_flags" LDFLAGS="${LDFLAGS:-} $san_flags"
 check_examples() {  # DIR LABEL
   local out
-  out=$("$1/producer" "127.0.0.1:$tcp_port" "$2" "hello $2" "bye $2") || fail "$2 producer failed: $out"
+  out=$("$1/producer" "127.0.0.1:$tcp_port" "$2" "hello $2" "bye $2" 2>&1) || fail "$2 producer failed: $out"
   out=$(timeout 30 "$1/consumer" --nsqd "127.0.0.1:$tcp_port" "$2" ch 2) || fail "$2 consumer failed"
   [[ $out == "hello $2"$'\n'"bye $2" ]] || fail "$2 consumer printed '$out', not the two published messages"
 }
@@ -143,8 +149,8 @@ done
 mkdir "$work/examples-pc"
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 for ex in producer consumer; do
-  # shellcheck disable=SC2046 # pkg-config's words are separate arguments
-  g++ -std=c++20 -o "$work/examples-pc/$ex" "$src/examples/$ex/$ex.cpp" $(pkg-config --cflags --libs nsq-client) ||
+  # shellcheck disable=SC2046,SC2086 # pkg-config's words and san_flags are separate arguments
+  g++ -std=c++20 $san_flags -o "$work/examples-pc/$ex" "$src/examples/$ex/$ex.cpp" $(pkg-config --cflags --libs nsq-client) ||
     fail "examples/$ex does not build with pkg-config nsq-client"
 done
 LD_LIBRARY_PATH=$libdir check_examples "$work/examples-pc" pkgconfig
