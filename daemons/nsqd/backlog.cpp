@@ -196,6 +196,25 @@ void Backlog::forget(const MessageId& id) {
   if (journal_) journal_->remove(id);
 }
 
+void Backlog::journalMoving(const MessageId& id, const MessageId& as, const std::string& to) {
+  if (journal_) journal_->markMoving(id, as, to);
+}
+
+bool Backlog::holds(const MessageId& id) {
+  if (memory_.contains(id) || journaled(id)) return true;
+  for (const auto& m : staged_)
+    if (m.id == id) return true;
+  bool found = false;
+  if (disk_)
+    disk_->scanUnread([&](std::string_view payload) {
+      // §1.2 payload: int64 timestamp, uint16 attempts, then the 16-byte ID.
+      found = payload.size() >= kMessageHeaderLength &&
+              payload.substr(10, kMessageIdLength) == id.view();
+      return !found;
+    });
+  return found;
+}
+
 void Backlog::flushJournal() {
   if (journal_ && journal_->pending()) (void)writeJournal();
 }

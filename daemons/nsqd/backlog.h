@@ -131,6 +131,12 @@ class Backlog {
   // A message held until wallDeadline (REQ with a delay): added, or updated if journaled.
   void journalDeferred(const Message& msg, int64_t wallDeadline);
   void forget(const MessageId& id);  // finished, dropped or handed on
+  // A journaled message about to be published to topic `to` as message `as` (a dead letter):
+  // forget() afterwards records that the move is done; a restart in between sees the mark.
+  void journalMoving(const MessageId& id, const MessageId& as, const std::string& to);
+  // Whether the memory queue, the journal or the unread part of the disk queue holds a message
+  // with this ID. Reads the disk queue's files: for recovery checks only.
+  bool holds(const MessageId& id);
   bool journalDirty() const { return journal_ && journal_->dirty(); }  // a write failed
   // Writes the buffered journal records, if any. A failure is logged once per outage, marks
   // /ping unhealthy and is retried by the next flush, which clears it.

@@ -25,10 +25,12 @@ namespace {
 bool later(const auto& a, const auto& b) { return a.deadline > b.deadline; }
 }  // namespace
 
-Channel::Channel(StorageContext& ctx, std::string topicName, std::string name)
+Channel::Channel(StorageContext& ctx, std::string topicName, std::string name,
+                 std::shared_ptr<const TopicPolicy> policy)
     : ctx_(ctx), name_(std::move(name)), topicName_(std::move(topicName)), ephemeral_(isEphemeral(name_)),
       backlog_(ctx_, topicName_ + ":" + name_, !ephemeral_, "channel(" + topicName_ + ":" + name_ + ")",
                Backlog::PopCommit::AfterJournal) {
+  setPolicy(std::move(policy));
   const NsqdOptions& o = ctx_.options();
   if (auto targets = makeQuantileTargets(o.e2eProcessingLatencyPercentiles))
     e2e_ = std::make_unique<LatencyWindow>(std::move(targets), o.e2eProcessingLatencyWindowTime.count(), monoNanos());
@@ -39,9 +41,17 @@ void Channel::restoreJournal() {
   auto entries = backlog_.open();
   if (entries.empty()) return;
   const int64_t wallNow = wallNanos(), monoNow = monoNanos();
-  std::size_t deferred = 0;
+  std::size_t deferred = 0, dead = 0;
   for (auto& e : entries) {
-    if (e.wallDeadline > wallNow) {
+    if (!e.movingTo.empty()) {
+      // A kill -9 in the middle of a dead-letter move: finished by sendRecoveredDeadLetters().
+      recoveredDead_.push_back({std::move(e.msg), e.movingAs, std::move(e.movingTo)});
+      ++dead;
+    } else if (e.wallDeadline <= wallNow && outOfAttemptsLocked(e.msg)) {
+      // In flight on its last attempt when nsqd stopped: as if it timed out.
+      recoveredDead_.push_back({std::move(e.msg), {}, policy_->deadLetterTopic});
+      ++dead;
+    } else if (e.wallDeadline > wallNow) {
       deferred_.push_back({monoNow + (e.wallDeadline - wallNow), std::move(e.msg)});
       std::push_heap(deferred_.begin(), deferred_.end(), later<Deferred, Deferred>);
       ++deferred;
@@ -50,8 +60,31 @@ void Channel::restoreJournal() {
     }
   }
   deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
+  hasRecoveredDead_.store(dead > 0);
   logInfo("channel(", topicName_, ":", name_, "): restored ", std::to_string(entries.size()),
-          " messages from its journal (", std::to_string(deferred), " deferred)");
+          " messages from its journal (", std::to_string(deferred), " deferred, ", std::to_string(dead),
+          " for the dead-letter topic)");
+}
+
+void Channel::sendRecoveredDeadLetters() {
+  if (!hasRecoveredDead_.load()) return;
+  std::vector<DeadLetter> moves;
+  {
+    std::lock_guard lock(mu_);
+    moves.swap(recoveredDead_);
+    hasRecoveredDead_.store(false);
+  }
+  if (!moves.empty()) moveDeadLetters(moves, /*recovered=*/true);
+}
+
+bool Channel::holds(const MessageId& id) {
+  std::lock_guard lock(mu_);
+  if (inFlight_.find(id) || backlog_.holds(id)) return true;
+  for (const auto& d : deferred_)
+    if (d.msg.id == id) return true;
+  for (const auto& d : recoveredDead_)
+    if (d.msg.id == id) return true;
+  return false;
 }
 
 Channel::~Channel() = default;
@@ -300,26 +333,60 @@ Error Channel::requeue(const Consumer& client, const MessageId& id, int64_t dela
 }
 
 void Channel::sendDeadLetters(std::vector<Message>& msgs, const std::string& topic) {
-  // Crash ordering: the dead-letter topic stores the message (synced as a publish) before the
-  // journal forgets it here, so a crash in between leaves a duplicate, never a loss.
+  std::vector<DeadLetter> moves;
+  moves.reserve(msgs.size());
+  for (auto& m : msgs) moves.push_back({std::move(m), {}, topic});
+  moveDeadLetters(moves, /*recovered=*/false);
+}
+
+void Channel::moveDeadLetters(std::vector<DeadLetter>& moves, bool recovered) {
+  // Crash ordering, for a journaled message: the journal first records the ID and topic it is
+  // about to be published under (MOVE, synced like a REQ), then the dead-letter topic stores it
+  // (synced as a publish), then the journal forgets it. A restart that finds the MOVE record
+  // publishes the message only if that topic holds no message with that ID, so after recovery
+  // it is in exactly one place. A message only in memory was not durable before either.
   DeadLetterSink* sink = ctx_.deadLetters();
-  std::vector<bool> stored(msgs.size(), false);
-  for (std::size_t i = 0; i < msgs.size(); ++i) {
-    if (Error e = sink->deadLetter(topic, msgs[i]))
-      logError("channel(", topicName_, ":", name_, "): dead letter ", std::string(msgs[i].id.view()), " to topic ",
-               topic, " failed - ", e.description, "; requeued");
-    else
+  std::vector<bool> reserved(moves.size(), false);
+  for (std::size_t i = 0; i < moves.size(); ++i) {
+    if (moves[i].as != MessageId{}) {
+      reserved[i] = true;
+    } else if (sink && sink->reserveDeadLetterId(moves[i].to, moves[i].as)) {
+      reserved[i] = true;
+    }
+  }
+  {
+    SyncScope syncs;  // the MOVE records' fsync, run (with --sync-every=1) before the publishes
+    std::lock_guard lock(mu_);
+    for (std::size_t i = 0; i < moves.size(); ++i)
+      if (reserved[i] && backlog_.journaled(moves[i].msg.id))
+        backlog_.journalMoving(moves[i].msg.id, moves[i].as, moves[i].to);
+    backlog_.flushJournal();
+    backlog_.syncJournalLater(syncs);
+  }
+  std::vector<bool> stored(moves.size(), false);
+  for (std::size_t i = 0; i < moves.size(); ++i) {
+    DeadLetter& d = moves[i];
+    if (!reserved[i]) {
+      logError("channel(", topicName_, ":", name_, "): dead letter ", std::string(d.msg.id.view()), " to topic ",
+               d.to, " failed - topic unavailable; requeued");
+    } else if (recovered && sink->holdsDeadLetter(d.to, d.as)) {
+      stored[i] = true;  // the move was done before the restart; only the journal's DONE was lost
+    } else if (Error e = sink->deadLetter(d.to, d.msg, d.as)) {
+      logError("channel(", topicName_, ":", name_, "): dead letter ", std::string(d.msg.id.view()), " to topic ",
+               d.to, " failed - ", e.description, "; requeued");
+    } else {
       stored[i] = true;
+    }
   }
   SyncScope syncs;
   std::lock_guard lock(mu_);
   std::size_t back = 0;
-  for (std::size_t i = 0; i < msgs.size(); ++i) {
+  for (std::size_t i = 0; i < moves.size(); ++i) {
     if (stored[i]) {
-      backlog_.forget(msgs[i].id);
+      backlog_.forget(moves[i].msg.id);
       deadLetterCount_.fetch_add(1, std::memory_order_relaxed);
     } else if (!exiting()) {
-      backlog_.push(std::move(msgs[i]));
+      backlog_.push(std::move(moves[i].msg));
       ++back;
     }
   }

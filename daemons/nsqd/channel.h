@@ -59,7 +59,10 @@ class Channel {
  public:
   // ctx outlives the channel (nsqd implements it). The channel knows its topic by name only: it
   // never calls back into the Topic that owns it.
-  Channel(StorageContext& ctx, std::string topicName, std::string name);
+  // policy: the topic's effective policy (null: none), known before the journal is replayed so
+  // that messages recovered past max_attempts go to the dead-letter topic, not to a consumer.
+  Channel(StorageContext& ctx, std::string topicName, std::string name,
+          std::shared_ptr<const TopicPolicy> policy = nullptr);
   ~Channel();
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
@@ -124,6 +127,14 @@ class Channel {
   void setPolicy(std::shared_ptr<const TopicPolicy> policy);
   // Messages waiting here (memory, disk, deferred, staged), for max_depth. Any thread.
   int64_t queued() const;
+  // Finishes, once nsqd has loaded every topic, the dead-letter moves a restart found: messages
+  // journaled as being moved (published to the dead-letter topic unless it already holds them)
+  // and messages that were in flight on their last attempt. Nothing to do (cheap) otherwise.
+  // Call without locks held. Any thread.
+  void sendRecoveredDeadLetters();
+  // Whether a message with this ID is anywhere in the channel (queues, disk, journal, in flight,
+  // deferred). Reads the disk queue's files: for recovery checks only. Any thread.
+  bool holds(const MessageId& id);
 
   ChannelStats stats(bool withClients) const;
   // Adds the channel's end-to-end latency window to into (and its sum to *sumNs); false, adding
@@ -146,9 +157,19 @@ class Channel {
   bool outOfAttemptsLocked(const Message& m) const {
     return policy_ && policy_->maxAttempts > 0 && ctx_.deadLetters() && m.attempts >= policy_->maxAttempts;
   }
+  // A message on its way to the dead-letter topic `to`, where it is published as message `as`
+  // (all zero: no ID reserved yet).
+  struct DeadLetter {
+    Message msg;
+    MessageId as{};
+    std::string to;
+  };
   // Publishes each message to the dead-letter topic, then (re-locking) forgets it in the
   // journal; one that could not be published goes back to the queue. Call without mu_ held.
   void sendDeadLetters(std::vector<Message>& msgs, const std::string& topic);
+  // The same for moves that may already carry an ID (recovered: published only when the topic
+  // does not hold that ID yet).
+  void moveDeadLetters(std::vector<DeadLetter>& moves, bool recovered);
   // What the channel keeps per consumer. Pointers to it stay valid until removeClient.
   struct ConsumerState {
     std::shared_ptr<Consumer> consumer;
@@ -175,6 +196,8 @@ class Channel {
   Backlog backlog_;  // memory + disk queue + journal (deferred and disk-popped in-flight)
   InFlightTable inFlight_;
   std::vector<Deferred> deferred_;  // min-heap by deadline
+  std::vector<DeadLetter> recoveredDead_;  // found by restoreJournal(), for sendRecoveredDeadLetters()
+  std::atomic<bool> hasRecoveredDead_{false};
   std::vector<Deferred> stagedDeferred_;  // put() with a delay, until commit()
   std::shared_ptr<const TopicPolicy> policy_;  // null: no policy (checked once per call)
   std::unordered_map<uint64_t, ConsumerState> consumers_;  // by Consumer::id()

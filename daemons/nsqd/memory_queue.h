@@ -43,6 +43,14 @@ class MemoryQueue {
     }
     return true;
   }
+  // Whether a queued message has this ID (a linear scan: for rare checks, not hot paths).
+  bool contains(const MessageId& id) const {
+    std::size_t i = head_;
+    for (std::size_t b = 0, left = size_; left > 0; ++b, i = 0)
+      for (; i < kBlock && left > 0; ++i, --left)
+        if (blocks_[b][i].id == id) return true;
+    return false;
+  }
   void clear() {
     blocks_.clear();
     spare_.reset();

@@ -21,11 +21,13 @@
 namespace nsq::nsqd {
 namespace {
 
-enum RecordType : uint8_t { kAdd = 1, kUpdate = 2, kDone = 3, kRef = 4 };
+enum RecordType : uint8_t { kAdd = 1, kUpdate = 2, kDone = 3, kRef = 4, kMove = 5 };
 constexpr int64_t kAddFixed = 1 + 8;             // type, wall deadline; then the §1.2 payload
 constexpr int64_t kUpdateSize = 1 + 8 + 2 + 16;  // type, wall deadline, attempts, id
 constexpr int64_t kDoneSize = 1 + 16;            // type, id
 constexpr int64_t kRefSize = 1 + 8 + 8 + 2 + 16 + 8 + 8;  // type, deadline, ts, attempts, id, segment, offset
+constexpr int64_t kMoveFixed = 1 + 16 + 16;      // type, id, id it moves as; then the topic name
+constexpr int64_t kMaxMoveTopic = 64;            // a topic name's longest (names.h)
 
 }  // namespace
 
@@ -160,6 +162,13 @@ std::vector<MessageJournal::Entry> MessageJournal::recover(const std::function<b
           if (it == entries_.end()) continue;
           it->second.wallDeadline = static_cast<int64_t>(getUint64(r + 1));
           it->second.msg.attempts = getUint16(r + 9);
+        } else if (type == kMove && len > kMoveFixed && len <= kMoveFixed + kMaxMoveTopic) {
+          MessageId id;
+          std::memcpy(id.bytes.data(), r + 1, kMessageIdLength);
+          auto it = entries_.find(id);
+          if (it == entries_.end()) continue;
+          std::memcpy(it->second.movingAs.bytes.data(), r + 17, kMessageIdLength);
+          it->second.movingTo.assign(r + kMoveFixed, static_cast<std::size_t>(len - kMoveFixed));
         } else if (type == kDone && len == kDoneSize) {
           MessageId id;
           std::memcpy(id.bytes.data(), r + 1, kMessageIdLength);
@@ -208,11 +217,22 @@ void MessageJournal::appendAdd(std::string& out, const Entry& e) const {
     e.msg.appendPayload(out);
   }
   sealRecord(out, start);
+  if (!e.movingTo.empty()) appendMove(out, e);
+}
+
+void MessageJournal::appendMove(std::string& out, const Entry& e) {
+  std::size_t start = beginRecord(out);
+  out.push_back(static_cast<char>(kMove));
+  out.append(e.msg.id.bytes.data(), kMessageIdLength);
+  out.append(e.movingAs.bytes.data(), kMessageIdLength);
+  out.append(e.movingTo);
+  sealRecord(out, start);
 }
 
 int64_t MessageJournal::recordBytes(const Entry& e) {
   return kJournalRecordHeaderSize +
-         (e.segment >= 0 ? kRefSize : kAddFixed + static_cast<int64_t>(e.msg.payloadSize()));
+         (e.segment >= 0 ? kRefSize : kAddFixed + static_cast<int64_t>(e.msg.payloadSize())) +
+         (e.movingTo.empty() ? 0 : kJournalRecordHeaderSize + kMoveFixed + static_cast<int64_t>(e.movingTo.size()));
 }
 
 void MessageJournal::track(const Entry& e, int sign) {
@@ -236,7 +256,10 @@ std::vector<int64_t> MessageJournal::referencedSegments() const {
 void MessageJournal::add(const Message& msg, int64_t wallDeadline) {
   auto it = entries_.find(msg.id);
   if (it != entries_.end()) track(it->second, -1);
-  it = entries_.insert_or_assign(msg.id, Entry{msg, wallDeadline}).first;
+  Entry e;
+  e.msg = msg;
+  e.wallDeadline = wallDeadline;
+  it = entries_.insert_or_assign(msg.id, std::move(e)).first;
   track(it->second, +1);
   if (!dirty_) appendAdd(buf_, it->second);
   ++bufRecords_;
@@ -273,6 +296,17 @@ void MessageJournal::update(const MessageId& id, uint16_t attempts, int64_t wall
   std::memcpy(r + 11, id.bytes.data(), kMessageIdLength);
   buf_.append(r, sizeof r);
   sealRecord(buf_, start);
+}
+
+void MessageJournal::markMoving(const MessageId& id, const MessageId& as, const std::string& to) {
+  auto it = entries_.find(id);
+  if (it == entries_.end() || to.empty() || static_cast<int64_t>(to.size()) > kMaxMoveTopic) return;
+  track(it->second, -1);
+  it->second.movingAs = as;
+  it->second.movingTo = to;
+  track(it->second, +1);
+  ++bufRecords_;
+  if (!dirty_) appendMove(buf_, it->second);
 }
 
 void MessageJournal::remove(const MessageId& id) {

@@ -54,6 +54,10 @@ class MessageJournal {
     // carries only id, timestamp and attempts). -1: msg is complete.
     int64_t segment = -1;
     int64_t offset = 0;
+    // Set by markMoving(): the message is being moved to topic movingTo, where it carries the
+    // ID movingAs (all zero bytes: not being moved).
+    MessageId movingAs{};
+    std::string movingTo;
   };
   // An fsync to run outside the owner's lock (see takeSync()).
   class Sync {
@@ -84,6 +88,9 @@ class MessageJournal {
   void addRef(const Message& msg, int64_t segment, int64_t offset, int64_t wallDeadline);
   void update(const MessageId& id, uint16_t attempts, int64_t wallDeadline);
   void remove(const MessageId& id);
+  // Records that the entry is about to be published to topic `to` as message `as` (a dead
+  // letter); a later remove() records that the move is done. Only acts on an ID the journal holds.
+  void markMoving(const MessageId& id, const MessageId& as, const std::string& to);
   bool pending() const { return !buf_.empty() || dirty_; }
   // A write failed and the file is not yet rewritten.
   bool dirty() const { return dirty_; }
@@ -115,7 +122,8 @@ class MessageJournal {
   using Fd = UniqueFd;  // shared with the fsync handles takeSync() gives out
   bool openFile(std::string* error);
   bool compact(std::string* error);
-  void appendAdd(std::string& out, const Entry& e) const;
+  void appendAdd(std::string& out, const Entry& e) const;  // ADD or REF, then MOVE if marked
+  static void appendMove(std::string& out, const Entry& e);
   static int64_t recordBytes(const Entry& e);
   void track(const Entry& e, int sign);  // liveBytes_ and refs_ for an entry coming or going
   void logError(const std::string& text) const;

@@ -145,6 +145,10 @@ void Nsqd::start() {
   lookup_ = std::make_unique<LookupRegistrar>(*this, opts_.lookupdTcpAddresses);
   syncer_.start();
   loadMetadata();
+  // Dead-letter moves a kill -9 interrupted: now that every topic is loaded, each goes to its
+  // topic unless it is there already.
+  for (auto& topic : topics())
+    for (auto& channel : topic->channels()) channel->sendRecoveredDeadLetters();
   persistMetadata();
   listenFd_ = listenTcp(opts_.tcpAddress, tcpPort_);
   logInfo("TCP: listening on ", opts_.tcpAddress, " (port ", std::to_string(tcpPort_), ")");
@@ -266,7 +270,10 @@ void Nsqd::scanLoop() {
     lock.unlock();
     for (auto& topic : topics()) {
       work |= topic->drain(10000);
-      for (auto& channel : topic->channels()) work |= channel->processTimeouts(now);
+      for (auto& channel : topic->channels()) {
+        channel->sendRecoveredDeadLetters();  // a channel first opened after start
+        work |= channel->processTimeouts(now);
+      }
     }
     lock.lock();
     if (exiting()) break;
@@ -335,11 +342,22 @@ std::shared_ptr<const TopicPolicy> Nsqd::policyFor(const std::string& name) cons
   return policy;
 }
 
-Error Nsqd::deadLetter(const std::string& topicName, const Message& msg) {
+bool Nsqd::reserveDeadLetterId(const std::string& topicName, MessageId& id) {
+  auto topic = getTopic(topicName);
+  if (!topic) return false;
+  id = topic->reserveId();
+  return true;
+}
+
+Error Nsqd::deadLetter(const std::string& topicName, const Message& msg, const MessageId& id) {
   auto topic = getTopic(topicName);
   if (!topic) return {ErrorCode::PubFailed, "exiting"};
-  std::vector<std::string_view> body{msg.body.view()};
-  return topic->publish(body, 0, ErrorCode::PubFailed);
+  return topic->publishAs(msg.body.view(), id, ErrorCode::PubFailed);
+}
+
+bool Nsqd::holdsDeadLetter(const std::string& topicName, const MessageId& id) {
+  auto topic = findTopic(topicName);
+  return topic && topic->holds(id);
 }
 
 std::shared_ptr<Topic> Nsqd::findTopic(const std::string& name) const {

@@ -69,7 +69,9 @@ class Nsqd final : public StorageContext, public TopologyEvents, public DeadLett
   // The policy a topic named name has or would get now (null: none).
   std::shared_ptr<const TopicPolicy> policyFor(const std::string& name) const;
   DeadLetterSink* deadLetters() override { return this; }
-  Error deadLetter(const std::string& topic, const Message& msg) override;
+  bool reserveDeadLetterId(const std::string& topic, MessageId& id) override;
+  Error deadLetter(const std::string& topic, const Message& msg, const MessageId& id) override;
+  bool holdsDeadLetter(const std::string& topic, const MessageId& id) override;
 
   // Topic registry. getTopic creates on first use (nullptr while exiting).
   std::shared_ptr<Topic> getTopic(const std::string& name);

@@ -16,10 +16,15 @@ class Syncer;
 class DeadLetterSink {
  public:
   virtual ~DeadLetterSink() = default;
-  // Publishes msg's body, unchanged, to topic (created on first use, registered with nsqlookupd
-  // like any topic) exactly as a PUB would store it, syncs included; an error means it was not
-  // stored. Never called with a topic or channel lock held. Any thread.
-  [[nodiscard]] virtual Error deadLetter(const std::string& topic, const Message& msg) = 0;
+  // The ID the next dead letter to topic will carry (the topic is created on first use and
+  // registered with nsqlookupd like any topic); false when it cannot be had (exiting).
+  virtual bool reserveDeadLetterId(const std::string& topic, MessageId& id) = 0;
+  // Publishes msg's body, unchanged, to topic as message id (from reserveDeadLetterId()) exactly
+  // as a PUB would store it, syncs included; an error means it was not stored.
+  [[nodiscard]] virtual Error deadLetter(const std::string& topic, const Message& msg, const MessageId& id) = 0;
+  // Whether topic still holds message id anywhere (recovery after a crash mid-move).
+  virtual bool holdsDeadLetter(const std::string& topic, const MessageId& id) = 0;
+  // All: never called with a topic or channel lock held. Any thread.
 };
 
 // Where a queue reports its disk and journal write failures (/ping). Any thread.

@@ -54,6 +54,32 @@ Error Topic::publish(const std::vector<std::string_view>& bodies, int64_t deferN
   return error;
 }
 
+MessageId Topic::reserveId() {
+  std::lock_guard lock(mu_);
+  return MessageId::fromGuid(guids_.next());
+}
+
+Error Topic::publishAs(std::string_view body, const MessageId& id, ErrorCode failCode) {
+  SyncScope syncs;
+  Error error = publishLocked({body}, 0, syncs, &id);
+  if (error && error.code != ErrorCode::TopicFull) error.code = failCode;
+  return error;
+}
+
+bool Topic::holds(const MessageId& id) {
+  std::vector<std::shared_ptr<Channel>> chans;
+  {
+    std::lock_guard lock(mu_);
+    if (backlog_.holds(id)) return true;
+    for (const auto& w : deferredWaiting_)
+      if (w.msg.id == id) return true;
+    for (const auto& [name, channel] : channels_) chans.push_back(channel);
+  }
+  for (const auto& c : chans)
+    if (c->holds(id)) return true;
+  return false;
+}
+
 Error Topic::checkDepthLocked(std::size_t n, bool hold) const {
   const int64_t max = policy_->maxDepth;
   const auto more = static_cast<int64_t>(n);
@@ -65,7 +91,8 @@ Error Topic::checkDepthLocked(std::size_t n, bool hold) const {
   return {ErrorCode::TopicFull, "topic " + name_ + " is full (max_depth " + std::to_string(max) + ")"};
 }
 
-Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs, SyncScope& syncs) {
+Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs, SyncScope& syncs,
+                           const MessageId* id) {
   std::lock_guard lock(mu_);
   if (exiting()) return {ErrorCode::PubFailed, "exiting"};
   int64_t now = wallNanos();
@@ -80,7 +107,7 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
   Error error;
   for (auto body : bodies) {
     Message msg;
-    msg.id = MessageId::fromGuid(guids_.next());
+    msg.id = id ? *id : MessageId::fromGuid(guids_.next());
     msg.timestamp = now;
     msg.body = Body(body);
     bytes += body.size();
@@ -120,8 +147,7 @@ std::shared_ptr<Channel> Topic::getChannel(const std::string& name, bool* create
       if (created) *created = false;
       return it->second;
     }
-    channel = std::make_shared<Channel>(ctx_, name_, name);
-    if (policy_) channel->setPolicy(policy_);
+    channel = std::make_shared<Channel>(ctx_, name_, name, policy_);
     channels_.emplace(name, channel);
     if (created) *created = true;
     logInfo("TOPIC(", name_, "): new channel(", name, ")");

@@ -62,6 +62,13 @@ class Topic {
   // policy's overflow is reject and the topic's queue or a channel's would pass max_depth.
   // deferNs > 0 defers each. Any thread.
   [[nodiscard]] Error publish(const std::vector<std::string_view>& bodies, int64_t deferNs, ErrorCode failCode);
+  // A dead letter: an ID from reserveId() (which the source channel journals first), then
+  // publishAs() stores body under it exactly as publish() would. holds() tells, at start,
+  // whether a message with that ID is still anywhere in the topic or its channels (reads the
+  // disk queues' files). Any thread.
+  MessageId reserveId();
+  [[nodiscard]] Error publishAs(std::string_view body, const MessageId& id, ErrorCode failCode);
+  bool holds(const MessageId& id);
 
   // Channel registry. getChannel creates on first use (nullptr while exiting).
   std::shared_ptr<Channel> getChannel(const std::string& name, bool* created = nullptr);
@@ -99,7 +106,9 @@ class Topic {
     int64_t wallDeadline;  // unix ns when it is due
   };
   // Below: mu_ held. Storage errors carry ErrorCode::PubFailed; publish() sets the caller's code.
-  [[nodiscard]] Error publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs, SyncScope& syncs);
+  // id: the ID of the one body (publishAs); null: new IDs.
+  [[nodiscard]] Error publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs, SyncScope& syncs,
+                                    const MessageId* id = nullptr);
   // Prepares what this publish staged in the channels (Channel::prepare) unless error is set
   // already, then commits it, or aborts it everywhere when error is set or a channel failed
   // (error then holds that channel's error).

@@ -272,3 +272,40 @@ TEST(MessageJournal, AFailedWriteLeavesItDirtyUntilARewriteSucceeds) {
   MessageJournal again(f.opts());
   ASSERT_EQ(again.recover().size(), 1u);
 }
+
+TEST(MessageJournal, MoveMarksReplayAndSurviveCompactionUntilTheEntryIsDone) {
+  Fixture f;
+  const MessageId as = MessageId::fromGuid(777);
+  {
+    MessageJournal j(f.opts());
+    j.recover();
+    j.addRef(msg(1, 5), 7, 100, 0);
+    j.add(msg(2, 5), 0);
+    j.add(msg(3, 5), 0);
+    j.markMoving(msg(1).id, as, "orders.dead");
+    j.markMoving(msg(2).id, as, "other.dead");
+    j.markMoving(msg(9).id, as, "absent.dead");  // not held: no record
+    j.remove(msg(2).id);                         // moved: DONE
+    std::string err;
+    ASSERT_TRUE(j.close(&err)) << err;
+  }
+  for (int replay = 0; replay < 2; ++replay) {  // the second replay reads the compacted file
+    MessageJournal j(f.opts());
+    auto entries = j.recover([](MessageJournal::Entry& e) {
+      e.msg.body = Body("from-disk");
+      return true;
+    });
+    ASSERT_EQ(entries.size(), 2u) << replay;
+    if (entries[0].msg.id != msg(1).id) std::swap(entries[0], entries[1]);  // compaction's order
+    EXPECT_EQ(entries[0].msg.id, msg(1).id);
+    EXPECT_EQ(entries[0].movingAs, as);
+    EXPECT_EQ(entries[0].movingTo, "orders.dead");
+    EXPECT_EQ(entries[0].msg.attempts, 5);
+    EXPECT_EQ(entries[1].msg.id, msg(3).id);
+    EXPECT_TRUE(entries[1].movingTo.empty());
+    EXPECT_EQ(entries[1].movingAs, MessageId{});
+    std::string err;
+    ASSERT_TRUE(j.close(&err)) << err;
+  }
+  EXPECT_TRUE(f.errors.empty());
+}

@@ -633,6 +633,37 @@ bool DiskQueue::readRecord(const DiskQueueOptions& opts, int64_t fileNum, int64_
   return true;
 }
 
+bool DiskQueue::scanUnread(const std::function<bool(std::string_view)>& fn) {
+  if (closed_.load()) return false;
+  std::lock_guard<std::mutex> lk(readMu_);
+  int64_t wfn, wpos;
+  {
+    std::lock_guard<std::mutex> pk(pubMu_);
+    wfn = pub_.fileNum;
+    wpos = pub_.pos;
+  }
+  for (int64_t fileNum = readFileNum_, pos = readPos_; fileNum <= wfn; ++fileNum, pos = 0) {
+    Segment seg;
+    if (!seg.open(segmentPath(fileNum))) continue;
+    const int64_t end = fileNum == wfn ? wpos : fileSize(seg.fd);
+    seg.detect(end);
+    if (seg.format != Segment::Format::V1 && seg.format != Segment::Format::Original) continue;
+    pos = std::max(pos, seg.dataStart);
+    while (pos < end) {
+      int64_t len = seg.recordAt(pos, end, opts_.minMsgSize, opts_.maxMsgSize);
+      if (len < 0) {
+        if (seg.format == Segment::Format::Original) break;
+        pos = seg.resync(pos + 1, end, opts_.minMsgSize, opts_.maxMsgSize);
+        continue;
+      }
+      const char* p = seg.at(pos + seg.headerSize(), len, end);
+      if (!fn(std::string_view(p, static_cast<std::size_t>(len)))) return true;
+      pos += seg.headerSize() + len;
+    }
+  }
+  return true;
+}
+
 void DiskQueue::syncIfNeeded() {
   if (closed_.load()) return;
   if (needSync_.load() || opsSinceSync_.load() >= opts_.syncEvery || syncDue())

@@ -122,6 +122,11 @@ class DiskQueue {
   static bool readRecord(const DiskQueueOptions& opts, int64_t fileNum, int64_t pos, std::string& out,
                          std::string* error = nullptr);
 
+  // Calls fn with each valid record not yet popped, oldest first, without popping it; stops
+  // early when fn returns false (then returns true). Bad records are skipped silently (a pop
+  // reports them). Reads the files; blocks pops while it runs. For rare checks at start. Any thread.
+  bool scanUnread(const std::function<bool(std::string_view)>& fn);
+
   // Runs the sync that is owed, if any: syncEvery reached, a segment finished, or syncTimeout
   // passed with unsynced writes or reads.
   void syncIfNeeded();
