@@ -1,10 +1,12 @@
 // Policy: parsing and resolving the per-topic message policies (policy.h). The regexes are
-// std::regex (ECMAScript), compiled once at load and matched only when a topic is created or the
-// list is reloaded, never per message; so the standard library suffices and no new dependency is
-// needed. The one non-obvious rule is the dead-letter chain check: a topic's dead letters must
+// RE2 (Debian's libre2), whose syntax is Go's regexp: a `match` written for a Go tool means the
+// same here (std::regex's ECMAScript differs: no (?i) flags, no \z, no (?P<name>)). They are
+// compiled once at load and matched only when a topic is created or the list is reloaded, never
+// per message. The one non-obvious rule is the dead-letter chain check: a topic's dead letters must
 // not, through the dead-letter topics' own policies, come back to a topic already in the chain.
 #include "nsqd/policy.h"
 
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -94,11 +96,11 @@ std::shared_ptr<const PolicySet> PolicySet::fromYaml(const std::string& text, co
       if (key == "match") {
         hasMatch = true;
         e.pattern = value;
-        try {
-          e.re = std::regex(value, std::regex::ECMAScript);
-        } catch (const std::regex_error& err) {
-          throw OptionError(where + "bad regex \"" + value + "\": " + err.what());
-        }
+        RE2::Options reOpts;
+        reOpts.set_log_errors(false);
+        auto re = std::make_shared<const RE2>(value, reOpts);
+        if (!re->ok()) throw OptionError(where + "bad regex \"" + value + "\": " + re->error());
+        e.re = std::move(re);
       } else if (key == "max_attempts") {
         e.maxAttempts = integer(kMaxAttemptsLimit);
       } else if (key == "dead_letter_topic") {
@@ -138,7 +140,7 @@ std::shared_ptr<const PolicySet> PolicySet::fromYaml(const std::string& text, co
 std::shared_ptr<TopicPolicy> PolicySet::resolveRaw(const std::string& topic) const {
   auto p = std::make_shared<TopicPolicy>(defaults_);
   for (const auto& e : entries_) {
-    if (!std::regex_search(topic, e.re)) continue;
+    if (!RE2::PartialMatch(topic, *e.re)) continue;
     p->match = e.pattern;
     if (e.maxAttempts) p->maxAttempts = *e.maxAttempts;
     if (e.deadLetterTopic) p->deadLetterTopic = *e.deadLetterTopic;

@@ -7,11 +7,14 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "nsq/base/duration.h"
+
+namespace re2 {
+class RE2;
+}  // namespace re2
 
 namespace nsq::nsqd {
 
@@ -68,7 +71,7 @@ class PolicySet {
  private:
   struct Entry {
     std::string pattern;
-    std::regex re;
+    std::shared_ptr<const re2::RE2> re;  // Go's regexp syntax
     int line = 0;
     std::optional<int64_t> maxAttempts;
     std::optional<std::string> deadLetterTopic;

@@ -125,6 +125,28 @@ TEST(PolicySet, JsonNamesEveryKey) {
             R"("max_depth":0,"overflow":"reject"})");
 }
 
+// match is Go's regexp syntax (RE2), which ECMAScript (std::regex) lacks in parts: inline
+// flags, \z, (?P<name>...), Unicode classes.
+TEST(PolicySet, MatchUsesGoRegexpSyntax) {
+  auto set = parse(
+      "topics:\n"
+      "  - match: \"(?i)^ORDERS\\\\z\"\n"
+      "    max_depth: 1\n"
+      "  - match: \"^(?P<app>[a-z]+)\\\\.events$\"\n"
+      "    max_depth: 2\n"
+      "  - match: \"^\\\\pL+[0-9]$\"\n"
+      "    max_depth: 3\n");
+  ASSERT_NE(set->resolve("orders"), nullptr);
+  EXPECT_EQ(set->resolve("orders")->maxDepth, 1);
+  EXPECT_EQ(set->resolve("orders_x"), nullptr);
+  ASSERT_NE(set->resolve("billing.events"), nullptr);
+  EXPECT_EQ(set->resolve("billing.events")->maxDepth, 2);
+  ASSERT_NE(set->resolve("abc7"), nullptr);
+  EXPECT_EQ(set->resolve("abc7")->maxDepth, 3);
+  // A Perl-only construct Go's regexp does not have (backreference) is a bad regex, as in Go.
+  expectRejected("topics:\n  - match: \"^(a)\\\\1$\"\n", {"p.yaml:2:", "bad regex"});
+}
+
 TEST(PolicySet, BadRegexNamesFileLineAndKey) {
   expectRejected("topics:\n  - match: \"^(orders\"\n", {"p.yaml:2:", "key \"match\"", "bad regex"});
 }

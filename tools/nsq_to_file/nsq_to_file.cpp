@@ -17,6 +17,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <re2/re2.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -25,7 +27,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <thread>
 
 #include "nsq/base/host_port.h"
@@ -134,11 +135,11 @@ void validate(NsqToFileOptions& o) {
   for (const auto& t : o.topics)
     if (!isValidTopicName(t)) throw OptionError("flag --topic: invalid topic name \"" + t + "\"");
   if (!o.topicPattern.empty()) {
-    try {
-      std::regex re(o.topicPattern);
-    } catch (const std::regex_error& e) {
-      throw OptionError("flag --topic-pattern: invalid regular expression \"" + o.topicPattern + "\"");
-    }
+    RE2::Options reOpts;
+    reOpts.set_log_errors(false);
+    RE2 re(o.topicPattern, reOpts);
+    if (!re.ok())
+      throw OptionError("flag --topic-pattern: invalid regular expression \"" + o.topicPattern + "\" - " + re.error());
   }
   if (o.maxInFlight <= 0) throw OptionError("--max-in-flight must be positive");
   if (o.syncInterval.count() <= 0) throw OptionError("--sync-interval must be positive");
@@ -347,8 +348,8 @@ int runNsqToFile(const NsqToFileOptions& o) {
   cfg.maxInFlight = o.maxInFlight;
   cfg.http.connect = duration_cast<milliseconds>(o.httpConnectTimeout);
   cfg.http.request = duration_cast<milliseconds>(o.httpRequestTimeout);
-  std::optional<std::regex> pattern;
-  if (!o.topicPattern.empty()) pattern.emplace(o.topicPattern);
+  std::unique_ptr<RE2> pattern;  // Go's regexp syntax, as the original's --topic-pattern
+  if (!o.topicPattern.empty()) pattern = std::make_unique<RE2>(o.topicPattern);
 
   ArchiveStats stats;
   std::map<std::string, std::unique_ptr<TopicArchiver>> archivers;
@@ -356,7 +357,7 @@ int runNsqToFile(const NsqToFileOptions& o) {
   auto addTopics = [&](const std::vector<std::string>& topics, bool given) {
     for (const auto& topic : topics) {
       if (archivers.count(topic)) continue;
-      if (pattern && !std::regex_search(topic, *pattern)) {
+      if (pattern && !RE2::PartialMatch(topic, *pattern)) {
         logWarn("skipping topic ", topic, " (doesn't match pattern ", o.topicPattern, ")");
         continue;
       }
