@@ -182,6 +182,14 @@ int64_t Channel::inFlightCount(uint64_t consumerId) const {
 }
 
 void Channel::pull(Consumer& client, std::vector<Message>& out) {
+  std::vector<Message> dead;
+  std::string deadTopic;
+  pullLocked(client, out, dead, deadTopic);
+  if (!dead.empty()) sendDeadLetters(dead, deadTopic);
+}
+
+void Channel::pullLocked(Consumer& client, std::vector<Message>& out, std::vector<Message>& dead,
+                         std::string& deadTopic) {
   SyncScope syncs;  // handed to the syncer after the lock is released
   {
     std::lock_guard lock(mu_);
@@ -214,6 +222,15 @@ void Channel::pull(Consumer& client, std::vector<Message>& out) {
       if (ttl > 0 && msg.timestamp <= expiredBefore) {
         backlog_.forget(msg.id);
         expiredCount_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      if (outOfAttemptsLocked(msg)) {
+        // Delivered max_attempts times before a graceful restart (in flight then, kept on
+        // disk with its attempts): not delivered again. Journaled first, so the move that
+        // follows is as durable as one from a REQ.
+        backlog_.journalInFlight(msg, where);
+        deadTopic = policy_->deadLetterTopic;
+        dead.push_back(std::move(msg));
         continue;
       }
       if (sampleRate > 0 && static_cast<int>(rng() % 100) > sampleRate) {  // sampled out

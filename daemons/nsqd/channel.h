@@ -149,6 +149,10 @@ class Channel {
     Message msg;
   };
 
+  // pull() under the lock; messages out of attempts (restored so) go to dead, for
+  // sendDeadLetters() once the lock and the syncs are released.
+  void pullLocked(Consumer& client, std::vector<Message>& out, std::vector<Message>& dead, std::string& deadTopic);
+
   // All below: mu_ held.
   void restoreJournal();  // places the backlog's journaled messages (deferred heap or memory)
   int64_t queuedLocked() const;

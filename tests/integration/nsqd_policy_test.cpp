@@ -446,3 +446,36 @@ TEST(NsqdPolicy, MessagesExpireAcrossARestartFromTheirPublishTime) {
         << nsqd.logs();
   }
 }
+
+// The same for a graceful stop with the default memory queue: the in-flight message is written
+// to the disk queue with its attempts, and after the restart the channel sends it to the
+// dead-letter topic instead of delivering it a max_attempts+1st time.
+TEST(NsqdPolicy, InFlightOnItsLastAttemptAtAGracefulStopGoesToTheDeadLetterTopic) {
+  Config cfg("topics:\n  - match: \"^jobs$\"\n    max_attempts: 2\n");
+  NsqdProcess nsqd({"--config", cfg.path, "--msg-timeout=60s"});
+  createChannel(nsqd.httpPort(), "jobs", "work");
+  {
+    V2Client pub(nsqd.tcpPort());
+    ASSERT_EQ(pub.pub("jobs", "twice"), "OK");
+    V2Client sub(nsqd.tcpPort());
+    ASSERT_EQ(sub.sub("jobs", "work"), "OK");
+    sub.rdy(1);
+    Message m = sub.readMessage();
+    sub.command("REQ " + std::string(m.id.view()) + " 0");
+    m = sub.readMessage();
+    ASSERT_EQ(m.attempts, 2);
+    nsqd.process().stop(SIGTERM);
+  }
+  nsqd.restart();
+  V2Client sub(nsqd.tcpPort());
+  ASSERT_EQ(sub.sub("jobs", "work"), "OK");
+  sub.rdy(5);
+  Message m;
+  EXPECT_FALSE(readMessageWithin(sub, 1s, m)) << "delivered again: " << m.body.view() << " attempts " << m.attempts;
+  EXPECT_EQ(channelCounter(nsqd.httpPort(), "jobs", "work", "dead_letter_count"), 1) << nsqd.logs();
+  V2Client dead(nsqd.tcpPort());
+  ASSERT_EQ(dead.sub("jobs.dead", "inspect"), "OK");
+  dead.rdy(5);
+  ASSERT_TRUE(readMessageWithin(dead, 5s, m));
+  EXPECT_EQ(m.body.view(), "twice");
+}
