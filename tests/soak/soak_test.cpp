@@ -35,13 +35,14 @@ constexpr int kRdy = 20;  // per consumer connection: the most a connection has 
 const std::vector<std::string> kChannels{"fin-fast", "req-touch", "slow-backlog"};
 
 // A positive integer from the environment, or `fallback` when unset; a bad value fails loudly.
-uint64_t envNumber(const char* name, uint64_t fallback) {
+uint64_t envNumber(const char* name, uint64_t fallback, uint64_t max) {
   const char* v = std::getenv(name);
   if (!v || !*v) return fallback;
   char* end = nullptr;
   unsigned long long n = std::strtoull(v, &end, 10);
-  if (*end != '\0' || n == 0 || n > 1000000000ULL)
-    throw std::invalid_argument(std::string(name) + ": expected a positive integer, got '" + v + "'");
+  if (*end != '\0' || n == 0 || n > max)
+    throw std::invalid_argument(std::string(name) + ": expected an integer in range 1-" + std::to_string(max) +
+                                ", got '" + v + "'");
   return n;
 }
 
@@ -53,6 +54,8 @@ struct Ledger {
   std::map<std::string, uint64_t> duplicates;             // channel -> second and later FINs of a body
   std::map<std::string, uint64_t> deliveries;             // channel -> messages received
   uint64_t publishes = 0, requeues = 0, touches = 0, timeouts = 0, deferred = 0;
+  std::map<std::string, uint64_t> consumerErrors;  // "channel: what" -> count (reconnects)
+  std::map<std::string, uint64_t> consumerFrames;  // "channel: E_CODE" -> count
 
   void ack(const std::vector<std::string>& bodies) {
     std::lock_guard lock(mu);
@@ -115,7 +118,11 @@ void consumer(const std::string& channel, uint64_t seed, int port, std::atomic<b
       c.tcp().setTimeout(1s);
       while (running) {
         TestFrame f = c.readFrame();
-        if (f.type != FrameType::Message) continue;  // E_FIN_FAILED after a timeout, etc.
+        if (f.type != FrameType::Message) {  // E_FIN_FAILED after a timeout, etc.: counted
+          std::lock_guard lock(ledger.mu);
+          ++ledger.consumerFrames[channel + ": " + f.data.substr(0, f.data.find(' '))];
+          continue;
+        }
         Message m = f.message();
         std::string body(m.body.view());
         {
@@ -144,7 +151,11 @@ void consumer(const std::string& channel, uint64_t seed, int port, std::atomic<b
         std::lock_guard lock(ledger.mu);
         if (!ledger.finished[channel].insert(body).second) ++ledger.duplicates[channel];
       }
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
+      {
+        std::lock_guard lock(ledger.mu);
+        ++ledger.consumerErrors[channel + ": " + e.what()];
+      }
       std::this_thread::sleep_for(20ms);
     }
   }
@@ -153,8 +164,9 @@ void consumer(const std::string& channel, uint64_t seed, int port, std::atomic<b
 }  // namespace
 
 TEST(Soak, Kill9CyclesUnderMixedLoadLoseNoAcknowledgedMessage) {
-  const uint64_t cycles = envNumber("NSQ_SOAK_CYCLES", 5);
-  const uint64_t seed = envNumber("NSQ_SOAK_SEED", std::random_device{}() | 1u);
+  const uint64_t cycles = envNumber("NSQ_SOAK_CYCLES", 5, 1000000);
+  // Every seed the test prints can be given back (random_device gives 32 bits).
+  const uint64_t seed = envNumber("NSQ_SOAK_SEED", std::random_device{}() | 1u, 0xffffffffULL);
   std::cout << "[ soak ] cycles=" << cycles << " seed=" << seed << " (replay: NSQ_SOAK_SEED=" << seed
             << " tests/soak/run " << cycles << ")" << std::endl;
   RecordProperty("seed", std::to_string(seed));
@@ -207,6 +219,10 @@ TEST(Soak, Kill9CyclesUnderMixedLoadLoseNoAcknowledgedMessage) {
             << " publishes=" << ledger.publishes << " deferred=" << ledger.deferred
             << " requeues=" << ledger.requeues << " touches=" << ledger.touches
             << " left-to-time-out=" << ledger.timeouts << " seconds=" << seconds << "\n";
+  for (const auto& [what, n] : ledger.consumerFrames)
+    std::cout << "[ soak ]   consumer got: " << what << " x" << n << "\n";
+  for (const auto& [what, n] : ledger.consumerErrors)
+    std::cout << "[ soak ]   consumer reconnects after: " << what << " x" << n << "\n";
   for (const auto& ch : kChannels) {
     std::cout << "[ soak ]   channel " << ch << ": deliveries=" << ledger.deliveries[ch]
               << " finished(distinct)=" << ledger.finished[ch].size() << " lost=" << missing[ch].size()
@@ -215,7 +231,9 @@ TEST(Soak, Kill9CyclesUnderMixedLoadLoseNoAcknowledgedMessage) {
     RecordProperty(ch + "_duplicates", static_cast<int>(ledger.duplicates[ch]));
     EXPECT_TRUE(missing[ch].empty()) << "channel " << ch << ": " << missing[ch].size()
                                      << " acknowledged messages lost, e.g. " << missing[ch].front()
-                                     << " (seed " << seed << ")\n" << nsqd.logs();
+                                     << " (seed " << seed << ")\n"
+                                     << httpRequest(nsqd.httpPort(), "GET", "/stats?topic=soak").body << "\n"
+                                     << nsqd.logs();
     // At-least-once: a message is finished twice only if its FIN was lost with a crash, so each
     // kill can duplicate at most what the channel's connections held in flight.
     EXPECT_LE(ledger.duplicates[ch], cycles * consumersPerChannelMax * kRdy) << "channel " << ch << ", seed " << seed;
