@@ -2,6 +2,7 @@
 //
 //   nsq_bench writer  --nsqd-tcp-address=H:P --topic=T --size=200 --batch-size=200 --runfor=10s
 //   nsq_bench reader  --nsqd-tcp-address=H:P --topic=T --channel=C --rdy=2500 --runfor=10s
+//   (writer/reader --count=N: stop after N messages, or at --runfor, whichever comes first)
 //   nsq_bench latency --nsqd-tcp-address=H:P --topic=T --rate=100000 --runfor=10s
 //   nsq_bench relay   --tcp-address=H:P         (the raw baseline: a loopback relay, no broker)
 //   nsq_bench idle    --nsqd-tcp-address=H:P --connections=10000 --runfor=10s
@@ -56,6 +57,7 @@ struct Flags {
   int64_t rdy = 2500;
   int64_t connections = 0;
   int64_t rate = 100000;
+  int64_t count = 0;  // writer/reader: stop after this many messages (0: run for --runfor)
   Duration runfor = std::chrono::seconds(10);
   bool json = false;
 };
@@ -157,6 +159,7 @@ int runWriter(const Flags& f) {
     mpub = withBody("MPUB " + f.topic, b);
   }
   std::atomic<int64_t> total{0};
+  std::atomic<int64_t> claimed{0};  // batches handed out under --count
   auto start = Clock::now();
   auto end = start + f.runfor;
   std::vector<std::thread> workers;
@@ -168,6 +171,7 @@ int runWriter(const Flags& f) {
       Frame fr{};
       int64_t count = 0;
       while (Clock::now() < end) {
+        if (f.count > 0 && claimed.fetch_add(f.batchSize) >= f.count) break;
         sendAll(fd, mpub);
         if (!reader.next(fr) || fr.type != FrameType::Response || fr.data != kOk) {
           std::cerr << "writer: unexpected reply: " << std::string(fr.data) << "\n";
@@ -187,6 +191,8 @@ int runWriter(const Flags& f) {
 
 int runReader(const Flags& f) {
   std::atomic<int64_t> total{0};
+  std::atomic<int64_t> received{0};  // across connections, for --count
+  Clock::time_point reachedAt{};    // written once, by the thread that receives message --count
   auto start = Clock::now();
   auto end = start + f.runfor;
   std::vector<std::thread> workers;
@@ -201,7 +207,7 @@ int runReader(const Flags& f) {
       Frame fr{};
       int64_t count = 0;
       std::string fins;
-      while (Clock::now() < end) {
+      while (Clock::now() < end && (f.count <= 0 || received.load(std::memory_order_relaxed) < f.count)) {
         if (!reader.next(fr)) {
           if (errno == EAGAIN || errno == EWOULDBLOCK) continue;
           break;
@@ -215,7 +221,8 @@ int runReader(const Flags& f) {
         fins.append(fr.data.substr(10, kMessageIdLength));
         fins.push_back('\n');
         ++count;
-        if (!reader.buffered()) {  // flush FINs once per read batch
+        if (f.count > 0 && received.fetch_add(1, std::memory_order_relaxed) + 1 == f.count) reachedAt = Clock::now();
+        if (!reader.buffered() || (f.count > 0 && received.load(std::memory_order_relaxed) >= f.count)) {
           sendAll(fd, fins);
           fins.clear();
         }
@@ -225,8 +232,9 @@ int runReader(const Flags& f) {
     });
   }
   for (auto& w : workers) w.join();
-  double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  report(f, "reader", secs, total.load());
+  auto stop = reachedAt == Clock::time_point{} ? Clock::now() : reachedAt;
+  double secs = std::chrono::duration<double>(stop - start).count();
+  report(f, "reader", secs, std::min(total.load(), f.count > 0 ? f.count : total.load()));
   return 0;
 }
 
@@ -512,6 +520,7 @@ int main(int argc, char** argv) {
   set.addInt("rdy", &f.rdy, "RDY count to use (reader, latency)");
   set.addInt("connections", &f.connections, "connections (writer/reader: 0 = one per core; idle: how many)");
   set.addInt("rate", &f.rate, "latency: messages per second to publish");
+  set.addInt("count", &f.count, "writer/reader: stop after this many messages (0: run for --runfor)");
   set.addDuration("runfor", &f.runfor, "duration of time to run");
   std::string deadline;
   set.addString("deadline", &deadline, "accepted for compatibility with bench_writer/bench_reader");
