@@ -116,6 +116,8 @@ std::string peerAddress(const sockaddr_storage& ss) {
   return std::string(host) + ":" + std::to_string(port);
 }
 
+constexpr int kAcceptsPerWake = 256;  // then the lingering refused sockets get a turn
+
 // What a client past --tcp-max-connections reads: one error frame.
 std::string refusalFrame(std::size_t limit) {
   std::string frame;
@@ -263,7 +265,7 @@ void Nsqd::acceptLoop() {
     int64_t now = monoNanos();
     refused.onPoll(fds, 1, now);
     if (ready <= 0 || fds[0].revents == 0) continue;
-    for (int i = 0; i < 256 && !exiting(); ++i) {
+    for (int i = 0; i < kAcceptsPerWake && !exiting(); ++i) {
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
       int fd = ::accept4(listenFd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -279,7 +281,7 @@ void Nsqd::acceptLoop() {
       }
       std::string remote = peerAddress(ss);
       if (tcpConnections_.load(std::memory_order_relaxed) >= limit) {
-        if (now - lastRefusalLog >= 5'000'000'000) {
+        if (lastRefusalLog == 0 || now - lastRefusalLog >= 5'000'000'000) {
           lastRefusalLog = now;
           logWarn("TCP: ", std::to_string(limit), " connections open (--tcp-max-connections); refusing client(",
                   remote, ") and any others for now with E_TOO_MANY_CONNECTIONS");

@@ -45,7 +45,7 @@ void RefusedConnections::onPoll(const std::vector<pollfd>& fds, std::size_t firs
         }
         continue;
       }
-      if (n < 0 && (errno == EINTR)) continue;
+      if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
       l.deadline = 0;  // EOF or error: done
       break;
