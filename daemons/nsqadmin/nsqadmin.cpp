@@ -61,6 +61,7 @@ void NsqAdmin::start() {
   http::ServerOptions web;
   web.name = "HTTP";
   web.maxConnections = static_cast<std::size_t>(opts->httpMaxConnections);
+  http::applyHeaderFlags(opts->httpHeaders, web.limits);
   web.log = [](LogLevel level, const std::string& text) { logAt(level, text); };
   server_ = std::make_unique<http::Server>(std::move(web), *pool_,
                                            [this](http::Request& req) { return handleHttp(*ctx_, req); });

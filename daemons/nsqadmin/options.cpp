@@ -44,6 +44,7 @@ std::unique_ptr<nsq::OptionSet> makeOptionSet(Options& o) {
   s.addDuration("history-interval", &o.historyInterval,
                 "how often to sample every nsqd's /stats for the live graphs (one hour of samples is kept)");
   s.addInt("http-max-connections", &o.httpMaxConnections, "maximum open HTTP connections; more are refused");
+  http::addHeaderFlags(s, o.httpHeaders);
   s.addString("log-level", &o.logLevel, "set log verbosity: debug, info, warn, error, or fatal");
   s.addString("log-prefix", &o.logPrefix, "log message prefix");
   s.addString("graphite-url", &o.graphiteUrl, "graphite HTTP address (accepted for compatibility; not used)");
@@ -93,6 +94,7 @@ void validate(Options& o) {
     throw nsq::OptionError("flag --history-interval: must be in range 1s-5m");
   if (o.httpMaxConnections < 1 || o.httpMaxConnections > 1000000)
     throw nsq::OptionError("flag --http-max-connections: must be in range 1-1000000");
+  http::validateHeaderFlags(o.httpHeaders);
   if (!o.notificationHttpEndpoint.empty() && !o.notificationHttpEndpoint.starts_with("http://") &&
       !o.notificationHttpEndpoint.starts_with("https://"))
     throw nsq::OptionError("flag --notification-http-endpoint: must be a http:// or https:// URL");

@@ -8,6 +8,7 @@
 
 #include "nsq/base/duration.h"
 #include "nsq/base/options.h"
+#include "nsq/http/header_flags.h"
 
 namespace nsq::admin {
 
@@ -29,6 +30,7 @@ struct Options {
   // Our addition: how often nsqadmin samples every nsqd's /stats for the live graphs.
   Duration historyInterval = std::chrono::seconds(5);
   int64_t httpMaxConnections = 1024;
+  http::HeaderFlags httpHeaders;  // --http-max-header-bytes, --http-max-header-count
   std::string logLevel = "info";
   std::string logPrefix = "[nsqadmin] ";
   // Accepted for compatibility; nsqadmin draws its own graphs (see --history-interval).

@@ -389,16 +389,25 @@ Error ClientSession::runBodyCommand(const CommandLine& cmd, std::string_view bod
   }
 }
 
-std::shared_ptr<Topic> ClientSession::topicFor(std::string_view name) {
+std::shared_ptr<Topic> ClientSession::topicFor(std::string_view name, bool* refused) {
   if (cachedTopic_ && !cachedTopic_->exiting() && cachedTopicName_ == name) return cachedTopic_;
   cachedTopicName_.assign(name);
-  cachedTopic_ = nsqd_.getTopic(cachedTopicName_);
+  cachedTopic_ = nsqd_.getTopic(cachedTopicName_, Limit::Enforce, refused);
   return cachedTopic_;
+}
+
+std::string ClientSession::tooManyTopics(const char* cmd) const {
+  return std::string(cmd) + " failed TOO_MANY_TOPICS: nsqd has " + std::to_string(nsqd_.options().maxTopics) +
+         " topics (--max-topics)";
 }
 
 Error ClientSession::publish(std::string_view topicName, const std::vector<std::string_view>& bodies,
                              int64_t deferNs, ErrorCode failCode, const char* cmd) {
-  auto topic = topicFor(topicName);
+  bool refused = false;
+  auto topic = topicFor(topicName, &refused);
+  // Past --max-topics the publish is refused but the connection stays: the producer's other
+  // topics keep working.
+  if (refused) return {refusedCode(failCode), tooManyTopics(cmd)};
   if (!topic) return {failCode, std::string(cmd) + " failed exiting"};
   if (Error error = topic->publish(bodies, deferNs, failCode))
     return {error.code, std::string(cmd) + " failed " + error.description};
@@ -455,9 +464,15 @@ Error ClientSession::handleSub(const CommandLine& cmd) {
   if (authPending_) return {};
   // An ephemeral channel or topic can be deleted between lookup and join: try twice.
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto topic = nsqd_.getTopic(topicName);
+    bool refused = false;
+    auto topic = nsqd_.getTopic(topicName, Limit::Enforce, &refused);
+    if (refused) return {ErrorCode::SubFailed, tooManyTopics("SUB")};
     if (!topic) return {ErrorCode::SubFailed, "SUB failed exiting"};
-    auto channel = topic->getChannel(channelName);
+    auto channel = topic->getChannel(channelName, Limit::Enforce, &refused);
+    if (refused)
+      return {ErrorCode::SubFailed, "SUB failed TOO_MANY_CHANNELS: topic " + topicName + " has " +
+                                        std::to_string(nsqd_.options().maxChannelsPerTopic) +
+                                        " channels (--max-channels-per-topic)"};
     if (!channel) continue;
     if (Error err = channel->addClient(shared_from_this())) {
       if (channel->exiting()) continue;

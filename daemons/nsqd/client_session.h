@@ -129,7 +129,10 @@ class ClientSession final : public Consumer, public std::enable_shared_from_this
   void flushFins();
   Error publish(std::string_view topicName, const std::vector<std::string_view>& bodies,
                 int64_t deferNs, ErrorCode failCode, const char* cmd);
-  std::shared_ptr<Topic> topicFor(std::string_view name);
+  // The topic (cached for repeated publishes); *refused set when --max-topics refused it.
+  std::shared_ptr<Topic> topicFor(std::string_view name, bool* refused);
+  // "<cmd> failed TOO_MANY_TOPICS: nsqd has N topics (--max-topics)"
+  std::string tooManyTopics(const char* cmd) const;
 
   void sendResponse(std::string_view data);
   void sendError(const Error& err);

@@ -186,7 +186,13 @@ std::optional<HttpReply> topicFromQuery(Call& c, std::shared_ptr<Topic>& topic, 
   if (publish) {
     if (auto refused = authorizePublish(c, *name)) return refused;
   }
-  topic = c.nsqd.getTopic(*name);
+  bool refused = false;
+  topic = c.nsqd.getTopic(*name, Limit::Enforce, &refused);
+  if (refused) {
+    logWarn("HTTP: [", c.req.remoteAddress, "] topic ", *name, " refused - --max-topics=",
+            std::to_string(c.nsqd.options().maxTopics), " reached");
+    return errorReply(503, "TOO_MANY_TOPICS");
+  }
   if (!topic) return errorReply(503, "EXITING");
   return std::nullopt;
 }
@@ -353,7 +359,14 @@ HttpReply doChannelCreate(Call& c) {
   std::shared_ptr<Topic> topic;
   std::string name;
   if (auto e = topicChannelFromQuery(c, topic, name)) return *e;
-  if (!topic->getChannel(name)) return errorReply(503, "EXITING");
+  bool refused = false;
+  if (!topic->getChannel(name, Limit::Enforce, &refused)) {
+    if (!refused) return errorReply(503, "EXITING");
+    logWarn("HTTP: [", c.req.remoteAddress, "] channel ", topic->name(), "/", name,
+            " refused - --max-channels-per-topic=", std::to_string(c.nsqd.options().maxChannelsPerTopic),
+            " reached");
+    return errorReply(503, "TOO_MANY_CHANNELS");
+  }
   c.nsqd.persistMetadata();
   return emptyReply();
 }
@@ -562,6 +575,7 @@ std::unique_ptr<http::Server> HttpApi::makeServer(const std::string& name,
   so.maxConnections = static_cast<std::size_t>(o.httpMaxConnections);
   so.readTimeout = std::chrono::duration_cast<std::chrono::milliseconds>(o.httpReadTimeout);
   so.limits.maxBodyBytes = static_cast<std::size_t>(std::max(o.maxMsgSize, o.maxBodySize));
+  http::applyHeaderFlags(o.httpHeaders, so.limits);
   so.tls = std::move(tls);
   return std::make_unique<http::Server>(std::move(so), *pool_, [this](http::Request& req) {
     return handle(nsqd_, *config_, req);

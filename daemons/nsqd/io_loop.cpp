@@ -131,6 +131,7 @@ void IoLoop::closeNow(const std::shared_ptr<ClientSession>& client) {
   count_.fetch_sub(1, std::memory_order_relaxed);
   nsqd_.unregisterClient(client->id());
   client->closed();
+  nsqd_.tcpConnectionClosed();
 }
 
 void IoLoop::drainMailbox(int64_t now) {
@@ -155,6 +156,7 @@ void IoLoop::drainMailbox(int64_t now) {
     } catch (const std::exception& e) {
       logError("IO: client(", remote, ") setup failed - ", e.what(), "; closing the connection");
       ::close(fd);
+      nsqd_.tcpConnectionClosed();
       continue;
     }
     epoll_event ev{};
@@ -162,6 +164,7 @@ void IoLoop::drainMailbox(int64_t now) {
     ev.data.fd = fd;
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
       client->closed();
+      nsqd_.tcpConnectionClosed();
       continue;
     }
     nsqd_.registerClient(client);
@@ -201,7 +204,10 @@ void IoLoop::run() {
   for (auto& [fd, c] : conns_) all.push_back(c);
   for (auto& c : all) close(c);
   std::lock_guard lock(mailboxMutex_);
-  for (auto& [fd, remote] : newConns_) ::close(fd);
+  for (auto& [fd, remote] : newConns_) {
+    ::close(fd);
+    nsqd_.tcpConnectionClosed();
+  }
   newConns_.clear();
   wakes_.clear();
   closes_.clear();

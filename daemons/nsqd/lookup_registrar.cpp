@@ -327,8 +327,13 @@ void LookupRegistrar::discover(const std::string& topicName) {
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
-  for (const auto& n : names)
-    if (isValidChannelName(n) && !isEphemeral(n)) topic->getChannel(n);
+  for (const auto& n : names) {
+    if (!isValidChannelName(n) || isEphemeral(n)) continue;
+    bool refused = false;
+    if (!topic->getChannel(n, Limit::Enforce, &refused) && refused)
+      logWarn("LOOKUP: channel ", topicName, "/", n, " known to nsqlookupd not created - --max-channels-per-topic=",
+              std::to_string(nsqd_.options().maxChannelsPerTopic), " reached");
+  }
   topic->start();
 }
 

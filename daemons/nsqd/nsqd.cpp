@@ -5,8 +5,9 @@
 // Threading model (fixed thread counts)
 // - main thread: parses options, starts Nsqd, then waits in sigwait() for SIGINT/SIGTERM and
 //   runs the graceful stop.
-// - 1 accept thread: blocking accept() on the TCP listener; each new socket goes round robin
-//   to an IoLoop.
+// - 1 accept thread: poll() on the TCP listener; each new socket goes round robin to an IoLoop.
+//   Past --tcp-max-connections a socket gets E_TOO_MANY_CONNECTIONS instead and lingers on
+//   this thread (refused_connections.h: at most 256, 1 s each) so the client reads the frame.
 // - N IoLoop threads (--io-threads, default one per core, max 8): epoll over non-blocking
 //   client sockets. A connection stays on one loop for life; its commands run there, and
 //   message delivery is pulled by that same thread from the channel (Channel::pull), so no lock
@@ -35,6 +36,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,6 +51,7 @@
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
 #include "nsq/base/number.h"
+#include "nsq/protocol/wire.h"
 #include "nsqd/auth.h"
 #include "nsqd/channel.h"
 #include "nsqd/client_session.h"
@@ -56,6 +59,7 @@
 #include "nsqd/http_api.h"
 #include "nsqd/io_loop.h"
 #include "nsqd/lookup_registrar.h"
+#include "nsqd/refused_connections.h"
 #include "nsqd/statsd.h"
 #include "nsqd/tls.h"
 #include "nsqd/topic.h"
@@ -110,6 +114,17 @@ std::string peerAddress(const sockaddr_storage& ss) {
   ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
   port = ntohs(a->sin_port);
   return std::string(host) + ":" + std::to_string(port);
+}
+
+constexpr int kAcceptsPerWake = 256;  // then the lingering refused sockets get a turn
+
+// What a client past --tcp-max-connections reads: one error frame.
+std::string refusalFrame(std::size_t limit) {
+  std::string frame;
+  Error err{ErrorCode::TooManyConnections,
+            "nsqd has " + std::to_string(limit) + " TCP connections open (--tcp-max-connections)"};
+  appendFrame(frame, FrameType::Error, err.frameText());
+  return frame;
 }
 
 }  // namespace
@@ -234,29 +249,52 @@ void Nsqd::setLookupdAddresses(const std::vector<std::string>& addresses) {
 
 IoLoop& Nsqd::nextLoop() { return *loops_[nextLoop_.fetch_add(1) % loops_.size()]; }
 
-void Nsqd::adoptConnection(int fd, std::string remote) { nextLoop().adopt(fd, std::move(remote)); }
-
 void Nsqd::acceptLoop() {
+  // The listener is non-blocking and polled together with the refused sockets still lingering;
+  // stop() wakes the poll by shutting the listener down.
+  ::fcntl(listenFd_, F_SETFL, ::fcntl(listenFd_, F_GETFL) | O_NONBLOCK);
+  const auto limit = static_cast<std::size_t>(opts_.tcpMaxConnections);
+  RefusedConnections refused(refusalFrame(limit));
+  std::vector<pollfd> fds;
+  int64_t lastRefusalLog = 0;
   while (!exiting()) {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    int fd = ::accept4(listenFd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (exiting()) break;
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE) {
-        logError("TCP: accept failed - ", std::strerror(errno), " (raise the open-files limit)");
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    fds.assign(1, pollfd{listenFd_, POLLIN, 0});
+    refused.addPollFds(fds);
+    int ready = ::poll(fds.data(), fds.size(), refused.pollTimeoutMs(monoNanos()));
+    if (exiting()) break;
+    int64_t now = monoNanos();
+    refused.onPoll(fds, 1, now);
+    if (ready <= 0 || fds[0].revents == 0) continue;
+    for (int i = 0; i < kAcceptsPerWake && !exiting(); ++i) {
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      int fd = ::accept4(listenFd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EMFILE || errno == ENFILE) {
+          logError("TCP: accept failed - ", std::strerror(errno), " (raise the open-files limit)");
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        } else if (errno == EINVAL || errno == EBADF) {
+          return;  // shut down
+        }
+        break;  // EAGAIN: back to poll
+      }
+      std::string remote = peerAddress(ss);
+      if (tcpConnections_.load(std::memory_order_relaxed) >= limit) {
+        if (lastRefusalLog == 0 || now - lastRefusalLog >= 5'000'000'000) {
+          lastRefusalLog = now;
+          logWarn("TCP: ", std::to_string(limit), " connections open (--tcp-max-connections); refusing client(",
+                  remote, ") and any others for now with E_TOO_MANY_CONNECTIONS");
+        }
+        refused.refuse(fd, now);
         continue;
       }
-      if (errno == EINVAL || errno == EBADF) break;
-      continue;
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      logInfo("TCP: new client(", remote, ")");
+      tcpConnections_.fetch_add(1, std::memory_order_relaxed);
+      nextLoop().adopt(fd, std::move(remote));
     }
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::string remote = peerAddress(ss);
-    logInfo("TCP: new client(", remote, ")");
-    adoptConnection(fd, std::move(remote));
   }
 }
 
@@ -282,7 +320,7 @@ void Nsqd::scanLoop() {
   }
 }
 
-std::shared_ptr<Topic> Nsqd::getTopic(const std::string& name) {
+std::shared_ptr<Topic> Nsqd::getTopic(const std::string& name, Limit limit, bool* refused) {
   {
     std::shared_lock lock(topicsMutex_);
     auto it = topics_.find(name);
@@ -290,14 +328,24 @@ std::shared_ptr<Topic> Nsqd::getTopic(const std::string& name) {
   }
   if (exiting()) return nullptr;
   std::shared_ptr<Topic> topic;
+  const auto max = static_cast<std::size_t>(opts_.maxTopics);
+  bool past = false;
   {
     std::unique_lock lock(topicsMutex_);
     auto it = topics_.find(name);
     if (it != topics_.end()) return it->second;
+    past = max > 0 && topics_.size() >= max;
+    if (past && limit == Limit::Enforce) {
+      if (refused) *refused = true;
+      return nullptr;
+    }
     topic = std::make_shared<Topic>(*this, *this, name, policyFor(name));
     topics_.emplace(name, topic);
   }
   logInfo("TOPIC(", name, "): created");
+  if (past)
+    logWarn("TOPIC(", name, "): created past --max-topics=", std::to_string(max),
+            loadingMetadata_ ? " (restored from nsqd.dat)" : " (a dead-letter topic)");
   topicCreated(topic);
   return topic;
 }
@@ -343,14 +391,14 @@ std::shared_ptr<const TopicPolicy> Nsqd::policyFor(const std::string& name) cons
 }
 
 bool Nsqd::reserveDeadLetterId(const std::string& topicName, MessageId& id) {
-  auto topic = getTopic(topicName);
+  auto topic = getTopic(topicName, Limit::Exempt);
   if (!topic) return false;
   id = topic->reserveId();
   return true;
 }
 
 Error Nsqd::deadLetter(const std::string& topicName, const Message& msg, const MessageId& id) {
-  auto topic = getTopic(topicName);
+  auto topic = getTopic(topicName, Limit::Exempt);
   if (!topic) return {ErrorCode::PubFailed, "exiting"};
   return topic->publishAs(msg.body.view(), id, ErrorCode::PubFailed);
 }
@@ -478,10 +526,10 @@ void Nsqd::loadMetadata() {
     loadingMetadata_ = true;
   }
   for (const auto& t : state) {
-    auto topic = getTopic(t.name);
+    auto topic = getTopic(t.name, Limit::Exempt);
     if (t.paused) topic->pause();
     for (const auto& c : t.channels) {
-      auto channel = topic->getChannel(c.name);
+      auto channel = topic->getChannel(c.name, Limit::Exempt);
       if (channel && c.paused) channel->pause();
     }
   }

@@ -73,8 +73,9 @@ class Nsqd final : public StorageContext, public TopologyEvents, public DeadLett
   Error deadLetter(const std::string& topic, const Message& msg, const MessageId& id) override;
   bool holdsDeadLetter(const std::string& topic, const MessageId& id) override;
 
-  // Topic registry. getTopic creates on first use (nullptr while exiting).
-  std::shared_ptr<Topic> getTopic(const std::string& name);
+  // Topic registry. getTopic creates on first use; nullptr while exiting, or when a new topic
+  // would pass --max-topics under Limit::Enforce (then *refused = true).
+  std::shared_ptr<Topic> getTopic(const std::string& name, Limit limit = Limit::Enforce, bool* refused = nullptr);
   std::shared_ptr<Topic> findTopic(const std::string& name) const;
   bool deleteTopic(const std::string& name) override;  // false if absent
   std::vector<std::shared_ptr<Topic>> topics() const;  // sorted by name
@@ -106,7 +107,10 @@ class Nsqd final : public StorageContext, public TopologyEvents, public DeadLett
   void setLookupdAddresses(const std::vector<std::string>& addresses);
 
   IoLoop& nextLoop();
-  void adoptConnection(int fd, std::string remote);
+  // Open TCP client connections, counted from accept to close against --tcp-max-connections.
+  // IoLoop calls tcpConnectionClosed() once for every socket it was handed. Any thread.
+  std::size_t tcpConnections() const { return tcpConnections_.load(std::memory_order_relaxed); }
+  void tcpConnectionClosed() { tcpConnections_.fetch_sub(1, std::memory_order_relaxed); }
 
   // Live TCP clients (for /stats producers). IoLoop registers a session once it is polled and
   // unregisters it on close. Any thread.
@@ -147,6 +151,7 @@ class Nsqd final : public StorageContext, public TopologyEvents, public DeadLett
   std::vector<std::unique_ptr<IoLoop>> loops_;
   std::atomic<std::size_t> nextLoop_{0};
   std::atomic<uint64_t> nextClientId_{0};
+  std::atomic<std::size_t> tcpConnections_{0};
   std::thread acceptThread_;
   std::thread scanThread_;
   Syncer syncer_;

@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "nsq/base/host_port.h"
+#include "nsq/http/header_flags.h"
 
 namespace nsq::nsqd {
 
@@ -26,7 +27,9 @@ void addNsqdOptions(OptionSet& s, NsqdOptions& o) {
   s.addString("http-address", &o.httpAddress, "<addr>:<port> to listen on for HTTP clients (empty disables)");
   s.addInt("http-max-connections", &o.httpMaxConnections, "maximum open connections per HTTP/HTTPS listener; more are refused");
   s.addDuration("http-read-timeout", &o.httpReadTimeout, "time allowed to read a whole HTTP request (headers and body); idle keep-alive connections close after it too");
+  http::addHeaderFlags(s, o.httpHeaders);
   s.addString("tcp-address", &o.tcpAddress, "<addr>:<port> to listen on for TCP clients");
+  s.addInt("tcp-max-connections", &o.tcpMaxConnections, "maximum open TCP client connections; more get E_TOO_MANY_CONNECTIONS and are closed");
   s.addString("broadcast-address", &o.broadcastAddress, "address that will be registered with lookupd (defaults to the OS hostname)");
   s.addInt("broadcast-tcp-port", &o.broadcastTcpPort, "TCP port that will be registered with lookupd (defaults to the TCP port that this nsqd is listening on)");
   s.addInt("broadcast-http-port", &o.broadcastHttpPort, "HTTP port that will be registered with lookupd (defaults to the HTTP port that this nsqd is listening on)");
@@ -52,6 +55,8 @@ void addNsqdOptions(OptionSet& s, NsqdOptions& o) {
   s.addDuration("min-output-buffer-timeout", &o.minOutputBufferTimeout, "minimum client configurable duration of time between flushing to a client");
   s.addDuration("output-buffer-timeout", &o.outputBufferTimeout, "default duration of time between flushing data to clients");
   s.addInt("max-channel-consumers", &o.maxChannelConsumers, "maximum channel consumer connection count per nsqd instance (0: unlimited)");
+  s.addInt("max-topics", &o.maxTopics, "maximum topics (ephemeral ones included); publishing to or creating another is refused (0: unlimited)");
+  s.addInt("max-channels-per-topic", &o.maxChannelsPerTopic, "maximum channels per topic (ephemeral ones included); subscribing to or creating another is refused (0: unlimited)");
   s.addInt("max-attempts", &o.maxAttempts, "deliveries per channel after which a requeued or timed-out message goes to the dead-letter topic <topic>.dead (0: unlimited; default for topics no topics: entry matches)");
   s.addDuration("message-ttl", &o.messageTtl, "drop messages older than this (from their publish time) instead of delivering them (0: never; default for topics no topics: entry matches)");
   s.addInt("max-depth", &o.maxDepth, "maximum messages queued per topic and per channel (0: unlimited; default for topics no topics: entry matches)");
@@ -153,6 +158,11 @@ void finalizeOptions(NsqdOptions& o) {
   require(o.httpMaxConnections >= 1 && o.httpMaxConnections <= 1000000,
           "flag --http-max-connections: must be in range 1-1000000");
   require(o.httpReadTimeout.count() > 0, "flag --http-read-timeout: must be > 0");
+  http::validateHeaderFlags(o.httpHeaders);
+  require(o.tcpMaxConnections >= 1 && o.tcpMaxConnections <= 1000000,
+          "flag --tcp-max-connections: must be in range 1-1000000");
+  require(o.maxTopics >= 0, "flag --max-topics: must be >= 0");
+  require(o.maxChannelsPerTopic >= 0, "flag --max-channels-per-topic: must be >= 0");
   require(o.ioThreads >= 0 && o.ioThreads <= 64, "flag --io-threads: must be in range 0-64");
   require(o.authHttpRequestMethod == "get" || o.authHttpRequestMethod == "post",
           "flag --auth-http-request-method: must be get or post");

@@ -7,6 +7,7 @@
 
 #include "nsq/base/duration.h"
 #include "nsq/base/options.h"
+#include "nsq/http/header_flags.h"
 
 namespace nsq::nsqd {
 
@@ -49,6 +50,9 @@ struct NsqdOptions {
   Duration minOutputBufferTimeout = 25ms;
   Duration outputBufferTimeout = 250ms;
   int64_t maxChannelConsumers = 0;
+  // registry limits (0 = unlimited); nsqd.dat and dead-letter topics load past them
+  int64_t maxTopics = 0;
+  int64_t maxChannelsPerTopic = 0;
   // message policies for topics no `topics:` entry matches (policy.h); 0 = off
   int64_t maxAttempts = 0;
   Duration messageTtl = 0s;
@@ -83,6 +87,9 @@ struct NsqdOptions {
   // inbound HTTP/HTTPS: connections per listener, and the time to read one whole request
   int64_t httpMaxConnections = 4096;
   Duration httpReadTimeout = 30s;
+  http::HeaderFlags httpHeaders;  // --http-max-header-bytes, --http-max-header-count
+  // TCP clients: more connections get E_TOO_MANY_CONNECTIONS and are closed
+  int64_t tcpMaxConnections = 65536;
   // experimental
   std::string topologyRegion;
   std::string topologyZone;

@@ -12,6 +12,12 @@ namespace nsq::nsqd {
 
 class Syncer;
 
+// How a get-or-create meets --max-topics and --max-channels-per-topic. Enforce: a new one past
+// the limit is refused (nullptr, and *refused = true). Exempt: it is created anyway, with a
+// warning; for topics and channels restored from nsqd.dat and for dead-letter topics, so that a
+// limit never loses a message that is already stored or on its way to a dead-letter topic.
+enum class Limit { Enforce, Exempt };
+
 // Where a channel sends a message that ran out of attempts (policy.h). Nsqd implements it.
 class DeadLetterSink {
  public:

@@ -137,20 +137,25 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
   return {};
 }
 
-std::shared_ptr<Channel> Topic::getChannel(const std::string& name, bool* created) {
+std::shared_ptr<Channel> Topic::getChannel(const std::string& name, Limit limit, bool* refused) {
   std::shared_ptr<Channel> channel;
+  const auto max = static_cast<std::size_t>(ctx_.options().maxChannelsPerTopic);
   {
     std::lock_guard lock(mu_);
     if (exiting()) return nullptr;
     auto it = channels_.find(name);
-    if (it != channels_.end()) {
-      if (created) *created = false;
-      return it->second;
+    if (it != channels_.end()) return it->second;
+    const bool past = max > 0 && channels_.size() >= max;
+    if (past && limit == Limit::Enforce) {
+      if (refused) *refused = true;
+      return nullptr;
     }
     channel = std::make_shared<Channel>(ctx_, name_, name, policy_);
     channels_.emplace(name, channel);
-    if (created) *created = true;
     logInfo("TOPIC(", name_, "): new channel(", name, ")");
+    if (past)
+      logWarn("TOPIC(", name_, "): channel(", name, ") created past --max-channels-per-topic=",
+              std::to_string(max), " (restored from nsqd.dat)");
   }
   drainSoon();
   events_.channelCreated(name_, name);

@@ -47,6 +47,7 @@ void NsqLookupd::start() {
   web.maxConnections = static_cast<std::size_t>(opts_.httpMaxConnections);
   web.readTimeout = std::chrono::duration_cast<std::chrono::milliseconds>(opts_.httpReadTimeout);
   web.limits.maxBodyBytes = 64 * 1024;  // no endpoint takes a body
+  http::applyHeaderFlags(opts_.httpHeaders, web.limits);
   web.log = sink;
   httpServer_ = std::make_unique<http::Server>(std::move(web), *httpPool_, [this](http::Request& req) {
     return handleHttp(httpCtx_, req);

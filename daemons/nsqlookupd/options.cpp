@@ -32,6 +32,7 @@ std::unique_ptr<nsq::OptionSet> makeOptionSet(Options& o) {
               "maximum open HTTP connections; more are refused");
   set->addDuration("http-read-timeout", &o.httpReadTimeout,
                    "time allowed to read a whole HTTP request (headers and body); idle keep-alive connections close after it too");
+  http::addHeaderFlags(*set, o.httpHeaders);
   set->addString("log-level", &o.logLevel, "set log verbosity: debug, info, warn, error, or fatal");
   set->addString("log-prefix", &o.logPrefix, "log message prefix");
   set->addBool("verbose", &o.verbose, "[deprecated] has no effect, use --log-level").hidden = true;
@@ -59,6 +60,7 @@ void validate(const Options& o) {
     throw nsq::OptionError("flag --http-max-connections: must be in range 1-1000000");
   if (o.httpReadTimeout.count() <= 0)
     throw nsq::OptionError("flag --http-read-timeout: must be positive");
+  http::validateHeaderFlags(o.httpHeaders);
   if (o.tombstoneLifetime.count() < 0)
     throw nsq::OptionError("flag --tombstone-lifetime: must not be negative");
 }

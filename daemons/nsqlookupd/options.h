@@ -7,6 +7,7 @@
 #include "nsq/base/duration.h"
 #include "nsq/base/host_port.h"
 #include "nsq/base/options.h"
+#include "nsq/http/header_flags.h"
 
 namespace nsq::lookupd {
 
@@ -19,6 +20,7 @@ struct Options {
   int64_t tcpMaxConnections = 4096;   // per listener; more are accepted and closed at once
   int64_t httpMaxConnections = 4096;
   Duration httpReadTimeout = std::chrono::seconds(30);  // one whole HTTP request
+  http::HeaderFlags httpHeaders;  // --http-max-header-bytes, --http-max-header-count
   std::string logLevel = "info";
   std::string logPrefix = "[nsqlookupd] ";
   bool verbose = false;  // deprecated no-op

@@ -55,6 +55,20 @@ TEST(Options, ValidateNormalizesTheBasePathAndChecksRanges) {
   EXPECT_THROW(validate(o), nsq::OptionError);
 }
 
+TEST(Options, HttpHeaderLimitsDefaultAndAreRangeChecked) {
+  Options o;
+  auto set = makeOptionSet(o);
+  EXPECT_EQ(set->find("http-max-header-bytes")->defaultText, "65536");
+  EXPECT_EQ(set->find("http-max-header-count")->defaultText, "100");
+  o.nsqdHttpAddresses = {"127.0.0.1:4151"};
+  EXPECT_NO_THROW(validate(o));
+  set->applyYaml("http_max_header_bytes: 100\n", "t.yaml");
+  EXPECT_THROW(validate(o), nsq::OptionError);
+  o.httpHeaders.maxHeaderBytes = 65536;
+  o.httpHeaders.maxHeaderCount = 10001;
+  EXPECT_THROW(validate(o), nsq::OptionError);
+}
+
 TEST(Cidr, MatchesAddressesInsideTheNetOnly) {
   Cidr c;
   ASSERT_TRUE(c.parse("127.0.0.1/8"));

@@ -385,5 +385,44 @@ TEST(NsqdOptions, RejectsInconsistentSizesAndTimeouts) {
   EXPECT_NO_THROW(finalizeOptions(d));
 }
 
+TEST(NsqdOptions, ResourceLimitFlagsHaveDefaultsYamlKeysAndRangeChecks) {
+  Bound b;
+  b.parse({});
+  EXPECT_EQ(b.opts.tcpMaxConnections, 65536);
+  EXPECT_EQ(b.opts.maxTopics, 0);
+  EXPECT_EQ(b.opts.maxChannelsPerTopic, 0);
+  EXPECT_EQ(b.opts.httpHeaders.maxHeaderBytes, 65536);
+  EXPECT_EQ(b.opts.httpHeaders.maxHeaderCount, 100);
+  Bound y;
+  y.set.applyYaml("tcp_max_connections: 10\nmax_topics: 3\nmax_channels_per_topic: 2\n"
+                  "http_max_header_bytes: 2048\nhttp_max_header_count: 5\n",
+                  "nsqd.yaml");
+  EXPECT_EQ(y.opts.tcpMaxConnections, 10);
+  EXPECT_EQ(y.opts.maxTopics, 3);
+  EXPECT_EQ(y.opts.maxChannelsPerTopic, 2);
+  EXPECT_EQ(y.opts.httpHeaders.maxHeaderBytes, 2048);
+  EXPECT_EQ(y.opts.httpHeaders.maxHeaderCount, 5);
+
+  NsqdOptions a = valid();
+  a.tcpMaxConnections = 0;
+  expectRejected(a, "--tcp-max-connections");
+  a.tcpMaxConnections = 1000001;
+  expectRejected(a, "--tcp-max-connections");
+  a.tcpMaxConnections = 1;
+  EXPECT_NO_THROW(finalizeOptions(a));
+  NsqdOptions t = valid();
+  t.maxTopics = -1;
+  expectRejected(t, "--max-topics");
+  NsqdOptions c = valid();
+  c.maxChannelsPerTopic = -1;
+  expectRejected(c, "--max-channels-per-topic");
+  NsqdOptions h = valid();
+  h.httpHeaders.maxHeaderBytes = 1023;
+  expectRejected(h, "--http-max-header-bytes");
+  NsqdOptions n = valid();
+  n.httpHeaders.maxHeaderCount = 0;
+  expectRejected(n, "--http-max-header-count");
+}
+
 }  // namespace
 }  // namespace nsq::nsqd

@@ -26,6 +26,10 @@ std::string_view errorCodeName(ErrorCode code) {
     case ErrorCode::AuthError: return "E_AUTH_ERROR";
     case ErrorCode::BadProtocol: return "E_BAD_PROTOCOL";
     case ErrorCode::TopicFull: return "E_PUB_FAILED";
+    case ErrorCode::PubRefused: return "E_PUB_FAILED";
+    case ErrorCode::MpubRefused: return "E_MPUB_FAILED";
+    case ErrorCode::DpubRefused: return "E_DPUB_FAILED";
+    case ErrorCode::TooManyConnections: return "E_TOO_MANY_CONNECTIONS";
   }
   return "E_INVALID";
 }

@@ -29,15 +29,31 @@ enum class ErrorCode {
   AuthError,      // E_AUTH_ERROR
   BadProtocol,    // E_BAD_PROTOCOL
   TopicFull,      // E_PUB_FAILED for a topic at its max_depth (nsqd's policies): not fatal
+  // A publish refused by --max-topics (ours): the command's own code, not fatal.
+  PubRefused,     // E_PUB_FAILED
+  MpubRefused,    // E_MPUB_FAILED
+  DpubRefused,    // E_DPUB_FAILED
+  TooManyConnections,  // E_TOO_MANY_CONNECTIONS: --tcp-max-connections reached (ours)
 };
 
 // The wire token, e.g. "E_INVALID". None -> "".
 std::string_view errorCodeName(ErrorCode code);
 
-// FIN/REQ/TOUCH failures and a full topic keep the connection; every other error closes it.
+// FIN/REQ/TOUCH failures, a full topic and a publish past --max-topics keep the connection;
+// every other error closes it.
 constexpr bool isFatal(ErrorCode code) {
   return code != ErrorCode::None && code != ErrorCode::FinFailed && code != ErrorCode::ReqFailed &&
-         code != ErrorCode::TouchFailed && code != ErrorCode::TopicFull;
+         code != ErrorCode::TouchFailed && code != ErrorCode::TopicFull && code != ErrorCode::PubRefused &&
+         code != ErrorCode::MpubRefused && code != ErrorCode::DpubRefused;
+}
+
+// The non-fatal twin of a publish failure code (PubFailed -> PubRefused, ...).
+constexpr ErrorCode refusedCode(ErrorCode failCode) {
+  switch (failCode) {
+    case ErrorCode::MpubFailed: return ErrorCode::MpubRefused;
+    case ErrorCode::DpubFailed: return ErrorCode::DpubRefused;
+    default: return ErrorCode::PubRefused;
+  }
 }
 
 // A code with its human description; the error frame body is "<E_CODE> <description>".
