@@ -252,5 +252,7 @@ TEST(Soak, Kill9CyclesUnderMixedLoadLoseNoAcknowledgedMessage) {
     EXPECT_LE(ledger.duplicates[ch], cycles * consumersPerChannelMax * kRdy) << "channel " << ch << ", seed " << seed;
   }
   RecordProperty("acknowledged", static_cast<int>(acked));
-  EXPECT_GT(acked, 50 * cycles) << "the load barely ran (seed " << seed << ")";
+  // A floor that proves the publishers ran, not a rate: every publish is fsynced and each restart
+  // costs connect retries, so a loaded machine acknowledges ~50 per cycle (243 in 5 under load 8).
+  EXPECT_GT(acked, 10 * cycles) << "the load barely ran (seed " << seed << ")";
 }
