@@ -28,6 +28,8 @@ struct MessageId {
   std::array<char, kMessageIdLength> bytes{};
 
   static MessageId fromGuid(uint64_t guid);  // 16 lowercase hex chars of the big-endian guid
+  // The inverse of fromGuid(): false (out untouched) unless all 16 bytes are lowercase hex.
+  bool toGuid(uint64_t& out) const;
   static bool parse(std::string_view text, MessageId& out);  // false unless exactly 16 bytes
   std::string_view view() const { return {bytes.data(), bytes.size()}; }
   // Two 8-byte compares: std::array's == became a call to memcmp, 4.6% of nsqd's CPU while it
