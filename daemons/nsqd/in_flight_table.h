@@ -4,16 +4,16 @@
 // pointer heap it replaces spent ~12% of nsqd's CPU (perf, publish + consume):
 //  - entries live in fixed blocks of kBlock with a free list, so inserting allocates nothing
 //    in steady state and an Entry* stays valid until the entry is taken;
-//  - the ID index is open addressing with linear probing over 32-bit slot numbers, deleted by
-//    backward shift (no tombstones), at most half full;
+//  - the ID index is an IdIndex (id_index.h): open addressing over {hash, slot} pairs, so a
+//    probe or a deletion's backward shift never reads an entry it does not want;
 //  - the deadline heap holds {deadline, slot} pairs, so sifting compares adjacent memory.
 // Not thread-safe: the channel's mutex guards it.
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <vector>
 
 #include "nsq/protocol/message.h"
+#include "nsqd/id_index.h"
 
 namespace nsq::nsqd {
 
@@ -32,28 +32,17 @@ class InFlightTable {
   bool empty() const { return size_ == 0; }
 
   Entry* find(const MessageId& id) {
-    if (size_ == 0) return nullptr;
-    uint32_t h = hashOf(id);
-    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-      uint32_t s = index_[i];
-      if (s == 0) return nullptr;
-      Entry& e = at(s - 1);
-      if (e.hash == h && e.msg.id == id) return &e;
-    }
+    uint32_t s = index_.find(IdIndex::hashOf(id), [&](uint32_t slot) { return at(slot).msg.id == id; });
+    return s == IdIndex::kNone ? nullptr : &at(s);
   }
 
   // Adds msg (moved from) with its owner and deadline. nullptr (msg untouched) if its ID is
   // already in flight.
   Entry* insert(Message& msg, uint64_t clientId, int64_t nowMono, int64_t deadline) {
-    if ((size_ + 1) * 2 > index_.size()) rehash(index_.empty() ? 64 : index_.size() * 2);
-    uint32_t h = hashOf(msg.id);
-    std::size_t i = h & mask_;
-    for (; index_[i] != 0; i = (i + 1) & mask_) {
-      const Entry& e = at(index_[i] - 1);
-      if (e.hash == h && e.msg.id == msg.id) return nullptr;
-    }
+    uint32_t h = IdIndex::hashOf(msg.id);
+    if (index_.find(h, [&](uint32_t s) { return at(s).msg.id == msg.id; }) != IdIndex::kNone) return nullptr;
     uint32_t slot = allocSlot();
-    index_[i] = slot + 1;
+    index_.insert(h, slot);
     Entry& e = at(slot);
     e.msg = std::move(msg);
     e.clientId = clientId;
@@ -71,7 +60,7 @@ class InFlightTable {
   Message take(Entry* e) {
     uint32_t slot = heap_[e->heapIndex].slot;
     removeFromHeap(e->heapIndex);
-    eraseIndex(e->hash, slot);
+    index_.erase(e->hash, slot);
     Message m = std::move(e->msg);
     e->msg = Message();
     free_.push_back(slot);
@@ -95,22 +84,13 @@ class InFlightTable {
   }
 
   // Mean number of index positions a successful lookup visits (1 = no collisions).
-  double meanProbeLength() const {
-    std::size_t total = 0;
-    for (std::size_t i = 0; i < index_.size(); ++i) {
-      if (index_[i] == 0) continue;
-      std::size_t home = atConst(index_[i] - 1).hash & mask_;
-      total += ((i - home) & mask_) + 1;
-    }
-    return size_ ? static_cast<double>(total) / static_cast<double>(size_) : 0.0;
-  }
+  double meanProbeLength() const { return index_.meanProbeLength(); }
 
   void clear() {
     blocks_.clear();
     free_.clear();
     heap_.clear();
     index_.clear();
-    mask_ = 0;
     size_ = 0;
     slots_ = 0;
   }
@@ -123,24 +103,7 @@ class InFlightTable {
     uint32_t slot;
   };
 
-  // IDs are hex of a time-ordered counter: consecutive ones differ only in the last bytes,
-  // which land in the high bits of b. A full avalanche (murmur3's fmix64) spreads them over
-  // the low bits the index uses; a plain multiply would not (it carries only upwards).
-  static uint32_t hashOf(const MessageId& id) {
-    uint64_t a, b;
-    std::memcpy(&a, id.bytes.data(), 8);
-    std::memcpy(&b, id.bytes.data() + 8, 8);
-    uint64_t h = b ^ (a * 0x9E3779B97F4A7C15ULL);
-    h ^= h >> 33;
-    h *= 0xFF51AFD7ED558CCDULL;
-    h ^= h >> 33;
-    h *= 0xC4CEB9FE1A85EC53ULL;
-    h ^= h >> 33;
-    return static_cast<uint32_t>(h);
-  }
-
   Entry& at(uint32_t slot) { return blocks_[slot / kBlock][slot % kBlock]; }
-  const Entry& atConst(uint32_t slot) const { return blocks_[slot / kBlock][slot % kBlock]; }
 
   uint32_t allocSlot() {
     if (!free_.empty()) {
@@ -150,34 +113,6 @@ class InFlightTable {
     }
     if (slots_ == blocks_.size() * kBlock) blocks_.emplace_back(new Entry[kBlock]);
     return static_cast<uint32_t>(slots_++);
-  }
-
-  void rehash(std::size_t capacity) {
-    std::vector<uint32_t> old;
-    old.swap(index_);
-    index_.assign(capacity, 0);
-    mask_ = capacity - 1;
-    for (uint32_t s : old) {
-      if (s == 0) continue;
-      std::size_t i = at(s - 1).hash & mask_;
-      while (index_[i] != 0) i = (i + 1) & mask_;
-      index_[i] = s;
-    }
-  }
-
-  void eraseIndex(uint32_t hash, uint32_t slot) {
-    std::size_t i = hash & mask_;
-    while (index_[i] != slot + 1) i = (i + 1) & mask_;
-    // Backward shift: pull later members of the probe run into the hole when their home
-    // position does not lie cyclically in (hole, j].
-    for (std::size_t j = (i + 1) & mask_; index_[j] != 0; j = (j + 1) & mask_) {
-      std::size_t home = at(index_[j] - 1).hash & mask_;
-      bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-      if (stays) continue;
-      index_[i] = index_[j];
-      i = j;
-    }
-    index_[i] = 0;
   }
 
   void place(std::size_t i, HeapItem item) {
@@ -220,8 +155,7 @@ class InFlightTable {
   std::size_t slots_ = 0;  // slots handed out so far (used or on the free list)
   std::vector<uint32_t> free_;
   std::vector<HeapItem> heap_;
-  std::vector<uint32_t> index_;  // slot + 1; 0 = empty
-  std::size_t mask_ = 0;
+  IdIndex index_;
   std::size_t size_ = 0;
 };
 

@@ -143,8 +143,9 @@ std::vector<MessageJournal::Entry> MessageJournal::recover(const std::function<b
           e.wallDeadline = static_cast<int64_t>(getUint64(r + 1));
           if (!Message::parsePayload(std::string_view(r + kAddFixed, static_cast<std::size_t>(len - kAddFixed)), e.msg))
             continue;
-          auto [it, inserted] = entries_.insert_or_assign(e.msg.id, std::move(e));
-          if (inserted) order.push_back(it->first);
+          auto [slot, had] = place(e.msg.id);
+          if (!had) order.push_back(e.msg.id);
+          slots_[slot] = std::move(e);
         } else if (type == kRef && len == kRefSize) {
           Entry e;
           e.wallDeadline = static_cast<int64_t>(getUint64(r + 1));
@@ -153,44 +154,46 @@ std::vector<MessageJournal::Entry> MessageJournal::recover(const std::function<b
           std::memcpy(e.msg.id.bytes.data(), r + 19, kMessageIdLength);
           e.segment = static_cast<int64_t>(getUint64(r + 35));
           e.offset = static_cast<int64_t>(getUint64(r + 43));
-          auto [it, inserted] = entries_.insert_or_assign(e.msg.id, std::move(e));
-          if (inserted) order.push_back(it->first);
+          auto [slot, had] = place(e.msg.id);
+          if (!had) order.push_back(e.msg.id);
+          slots_[slot] = std::move(e);
         } else if (type == kUpdate && len == kUpdateSize) {
           MessageId id;
           std::memcpy(id.bytes.data(), r + 11, kMessageIdLength);
-          auto it = entries_.find(id);
-          if (it == entries_.end()) continue;
-          it->second.wallDeadline = static_cast<int64_t>(getUint64(r + 1));
-          it->second.msg.attempts = getUint16(r + 9);
+          Entry* e = findEntry(id);
+          if (!e) continue;
+          e->wallDeadline = static_cast<int64_t>(getUint64(r + 1));
+          e->msg.attempts = getUint16(r + 9);
         } else if (type == kMove && len > kMoveFixed && len <= kMoveFixed + kMaxMoveTopic) {
           MessageId id;
           std::memcpy(id.bytes.data(), r + 1, kMessageIdLength);
-          auto it = entries_.find(id);
-          if (it == entries_.end()) continue;
-          std::memcpy(it->second.movingAs.bytes.data(), r + 17, kMessageIdLength);
-          it->second.movingTo.assign(r + kMoveFixed, static_cast<std::size_t>(len - kMoveFixed));
+          Entry* e = findEntry(id);
+          if (!e) continue;
+          std::memcpy(e->movingAs.bytes.data(), r + 17, kMessageIdLength);
+          e->movingTo.assign(r + kMoveFixed, static_cast<std::size_t>(len - kMoveFixed));
         } else if (type == kDone && len == kDoneSize) {
           MessageId id;
           std::memcpy(id.bytes.data(), r + 1, kMessageIdLength);
-          entries_.erase(id);
+          if (uint32_t slot = slotOf(id); slot != IdIndex::kNone) erase(slot);
         } else {
           logError("unknown record type " + std::to_string(type) + " in " + opts_.path + "; skipped");
         }
       }
     }
   }
-  // entries_ holds exactly the live set; order may name an ID twice (added, done, added again).
+  // The index holds exactly the live set; order may name an ID twice (added, done, added again).
   std::vector<Entry> out;
   std::unordered_map<MessageId, bool, MessageIdHash> emitted;
   for (const auto& id : order) {
-    auto it = entries_.find(id);
-    if (it == entries_.end() || !emitted.emplace(id, true).second) continue;
-    if (it->second.segment >= 0 && !(resolve && resolve(it->second))) {
-      entries_.erase(it);
+    uint32_t slot = slotOf(id);
+    if (slot == IdIndex::kNone || !emitted.emplace(id, true).second) continue;
+    Entry& e = slots_[slot];
+    if (e.segment >= 0 && !(resolve && resolve(e))) {
+      erase(slot);
       continue;
     }
-    track(it->second, +1);
-    out.push_back(it->second);
+    track(e, +1);
+    out.push_back(e);
   }
   std::string err;
   if (!compact(&err)) logError("cannot rewrite journal " + opts_.path + " - " + err);
@@ -253,39 +256,73 @@ std::vector<int64_t> MessageJournal::referencedSegments() const {
   return out;
 }
 
+std::pair<uint32_t, bool> MessageJournal::place(const MessageId& id) {
+  const uint32_t h = IdIndex::hashOf(id);
+  uint32_t slot = index_.find(h, [&](uint32_t s) { return slots_[s].msg.id == id; });
+  if (slot != IdIndex::kNone) return {slot, true};
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  slots_[slot].msg.id = id;
+  index_.insert(h, slot);
+  return {slot, false};
+}
+
+void MessageJournal::erase(uint32_t slot) {
+  Entry& e = slots_[slot];
+  index_.erase(IdIndex::hashOf(e.msg.id), slot);
+  e = Entry();  // drops a body now, not when the slot is reused
+  free_.push_back(slot);
+  if (index_.empty() && slots_.size() > kKeepSlots) {  // a burst is over: give its slots back
+    slots_.clear();
+    free_.clear();
+  }
+}
+
+// Every message popped from a disk backlog comes through here: one lookup, no allocation once
+// the journal has slots for the messages in flight.
+MessageJournal::Entry& MessageJournal::slotFor(const MessageId& id) {
+  auto [slot, had] = place(id);
+  Entry& e = slots_[slot];
+  if (had) {
+    track(e, -1);
+    e = Entry();
+    e.msg.id = id;
+  }
+  return e;
+}
+
 void MessageJournal::add(const Message& msg, int64_t wallDeadline) {
-  auto it = entries_.find(msg.id);
-  if (it != entries_.end()) track(it->second, -1);
-  Entry e;
+  Entry& e = slotFor(msg.id);
   e.msg = msg;
   e.wallDeadline = wallDeadline;
-  it = entries_.insert_or_assign(msg.id, std::move(e)).first;
-  track(it->second, +1);
-  if (!dirty_) appendAdd(buf_, it->second);
+  track(e, +1);
+  if (!dirty_) appendAdd(buf_, e);
   ++bufRecords_;
 }
 
 void MessageJournal::addRef(const Message& msg, int64_t segment, int64_t offset, int64_t wallDeadline) {
-  Entry e;
+  Entry& e = slotFor(msg.id);
   e.msg.id = msg.id;
   e.msg.timestamp = msg.timestamp;
   e.msg.attempts = msg.attempts;
   e.wallDeadline = wallDeadline;
   e.segment = segment;
   e.offset = offset;
-  auto it = entries_.find(msg.id);
-  if (it != entries_.end()) track(it->second, -1);
-  it = entries_.insert_or_assign(msg.id, std::move(e)).first;
-  track(it->second, +1);
-  if (!dirty_) appendAdd(buf_, it->second);
+  track(e, +1);
+  if (!dirty_) appendAdd(buf_, e);
   ++bufRecords_;
 }
 
 void MessageJournal::update(const MessageId& id, uint16_t attempts, int64_t wallDeadline) {
-  auto it = entries_.find(id);
-  if (it == entries_.end()) return;
-  it->second.msg.attempts = attempts;
-  it->second.wallDeadline = wallDeadline;
+  Entry* e = findEntry(id);
+  if (!e) return;
+  e->msg.attempts = attempts;
+  e->wallDeadline = wallDeadline;
   ++bufRecords_;
   if (dirty_) return;
   std::size_t start = beginRecord(buf_);
@@ -299,21 +336,21 @@ void MessageJournal::update(const MessageId& id, uint16_t attempts, int64_t wall
 }
 
 void MessageJournal::markMoving(const MessageId& id, const MessageId& as, const std::string& to) {
-  auto it = entries_.find(id);
-  if (it == entries_.end() || to.empty() || static_cast<int64_t>(to.size()) > kMaxMoveTopic) return;
-  track(it->second, -1);
-  it->second.movingAs = as;
-  it->second.movingTo = to;
-  track(it->second, +1);
+  Entry* e = findEntry(id);
+  if (!e || to.empty() || static_cast<int64_t>(to.size()) > kMaxMoveTopic) return;
+  track(*e, -1);
+  e->movingAs = as;
+  e->movingTo = to;
+  track(*e, +1);
   ++bufRecords_;
-  if (!dirty_) appendMove(buf_, it->second);
+  if (!dirty_) appendMove(buf_, *e);
 }
 
 void MessageJournal::remove(const MessageId& id) {
-  auto it = entries_.find(id);
-  if (it == entries_.end()) return;
-  track(it->second, -1);
-  entries_.erase(it);
+  uint32_t slot = slotOf(id);  // every FIN asks, mostly of an empty journal
+  if (slot == IdIndex::kNone) return;
+  track(slots_[slot], -1);
+  erase(slot);
   ++bufRecords_;
   if (dirty_) return;
   std::size_t start = beginRecord(buf_);
@@ -376,7 +413,7 @@ bool MessageJournal::flush(std::string* error) {
 
 bool MessageJournal::compact(std::string* error) {
   buf_.clear();
-  if (entries_.empty()) {
+  if (index_.empty()) {
     fd_.reset();
     if (::unlink(opts_.path.c_str()) != 0 && errno != ENOENT) {
       *error = errnoText("remove", opts_.path, errno);
@@ -402,14 +439,17 @@ bool MessageJournal::compact(std::string* error) {
   appendFileHeader(chunk, kJournalMagic, kJournalVersion);
   int64_t off = 0;
   int err = 0;
-  for (const auto& [id, e] : entries_) {
-    appendAdd(chunk, e);
+  bool wrote = true;
+  index_.forEach([&](uint32_t slot) {
+    if (!wrote) return;
+    appendAdd(chunk, slots_[slot]);
     if (chunk.size() >= (1u << 20)) {
-      if (!pwriteAll(fd, chunk.data(), chunk.size(), off, &err)) return failWith(errnoText("write", tmp, err), fd);
+      wrote = pwriteAll(fd, chunk.data(), chunk.size(), off, &err);
       off += static_cast<int64_t>(chunk.size());
       chunk.clear();
     }
-  }
+  });
+  if (!wrote) return failWith(errnoText("write", tmp, err), fd);
   if (!pwriteAll(fd, chunk.data(), chunk.size(), off, &err)) return failWith(errnoText("write", tmp, err), fd);
   off += static_cast<int64_t>(chunk.size());
   if (::fsync(fd) != 0) return failWith(errnoText("fsync", tmp, errno), fd);
@@ -434,7 +474,9 @@ std::unique_ptr<MessageJournal::Sync> MessageJournal::takeSync(bool force) {
 }
 
 void MessageJournal::clear() {
-  entries_.clear();
+  slots_.clear();
+  free_.clear();
+  index_.clear();
   refs_.clear();
   ++refsVersion_;
   liveBytes_ = 0;

@@ -10,6 +10,7 @@
 // Threads: not thread-safe. The owner calls everything under its own lock, except that the
 // fsync handle returned by takeSync() is meant to be run after that lock is released.
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -21,6 +22,7 @@
 #include "nsq/base/posix_io.h"
 #include "nsq/protocol/message.h"
 #include "nsq/storage/record.h"
+#include "nsqd/id_index.h"
 
 namespace nsq::nsqd {
 
@@ -77,8 +79,8 @@ class MessageJournal {
   // disk queue; false drops the entry. Returns the live entries. Call once, before anything else.
   std::vector<Entry> recover(const std::function<bool(Entry&)>& resolve = {});
 
-  bool contains(const MessageId& id) const { return entries_.count(id) != 0; }
-  std::size_t size() const { return entries_.size(); }
+  bool contains(const MessageId& id) const { return slotOf(id) != IdIndex::kNone; }
+  std::size_t size() const { return index_.size(); }
 
   // Buffer a record; no IO. add() keeps a full entry (replacing one with the same ID); update()
   // and remove() only act on an ID the journal holds.
@@ -126,10 +128,26 @@ class MessageJournal {
   static void appendMove(std::string& out, const Entry& e);
   static int64_t recordBytes(const Entry& e);
   void track(const Entry& e, int sign);  // liveBytes_ and refs_ for an entry coming or going
+  // The live entries: slots_[s] for every s in index_ (keyed by slots_[s].msg.id); free slots
+  // hold reset entries and are listed in free_.
+  uint32_t slotOf(const MessageId& id) const {
+    return index_.find(IdIndex::hashOf(id), [&](uint32_t s) { return slots_[s].msg.id == id; });
+  }
+  Entry* findEntry(const MessageId& id) {
+    uint32_t s = slotOf(id);
+    return s == IdIndex::kNone ? nullptr : &slots_[s];
+  }
+  // The slot of id's entry, and whether it was live already; a new one holds a reset entry.
+  std::pair<uint32_t, bool> place(const MessageId& id);
+  void erase(uint32_t slot);
+  Entry& slotFor(const MessageId& id);  // the entry for id, reset (untracked) if it was live
+  static constexpr std::size_t kKeepSlots = 4096;  // slots kept when the journal empties
   void logError(const std::string& text) const;
 
   JournalOptions opts_;
-  std::unordered_map<MessageId, Entry, MessageIdHash> entries_;
+  std::deque<Entry> slots_;
+  std::vector<uint32_t> free_;
+  IdIndex index_;
   int64_t liveBytes_ = 0;  // size of the ADD / REF records that compaction would write
   std::map<int64_t, int64_t> refs_;  // segment -> live entries that refer into it
   uint64_t refsVersion_ = 0;

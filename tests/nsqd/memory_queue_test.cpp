@@ -111,5 +111,48 @@ TEST(MemoryQueue, PushMovesTheBody) {
   EXPECT_EQ(out.body.view().data(), data);
 }
 
+TEST(MemoryQueue, KeepsIdsOfAnyFormInOrder) {
+  // IDs that are not 16 lowercase hex digits (uppercase, other bytes) sit in the side FIFO;
+  // mixed with ordinary ones they still come out in push order, byte for byte.
+  const char* ids[] = {"00000000000000a1", "ZZZZ-any-bytes!!", "00000000000000A1", "ffffffffffffffff",
+                       "0123456789abcdeg", "0000000000000000"};
+  MemoryQueue q;
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 6; ++i) {
+      Message m;
+      ASSERT_TRUE(MessageId::parse(ids[i], m.id));
+      m.timestamp = i;
+      m.attempts = static_cast<uint16_t>(i + 1);
+      m.body = Body(ids[i]);
+      q.push(std::move(m));
+    }
+    for (int i = 0; i < 6; ++i) {
+      MessageId id;
+      ASSERT_TRUE(MessageId::parse(ids[i], id));
+      EXPECT_TRUE(q.contains(id)) << ids[i];
+    }
+    MessageId absent;
+    ASSERT_TRUE(MessageId::parse("00000000000000B1", absent));
+    EXPECT_FALSE(q.contains(absent));
+    ASSERT_TRUE(MessageId::parse("00000000000000b1", absent));
+    EXPECT_FALSE(q.contains(absent));
+    for (int i = 0; i < 6; ++i) {
+      Message m;
+      ASSERT_TRUE(q.pop(m));
+      EXPECT_EQ(m.id.view(), ids[i]);
+      EXPECT_EQ(m.timestamp, i);
+      EXPECT_EQ(m.attempts, i + 1);
+      EXPECT_EQ(m.body.view(), ids[i]);
+    }
+    EXPECT_TRUE(q.empty());
+  }
+  Message m;
+  ASSERT_TRUE(MessageId::parse("ZZZZ-any-bytes!!", m.id));
+  q.push(std::move(m));
+  q.clear();  // drops the side FIFO too
+  q.push(numbered(3));
+  expectPop(q, 3);
+}
+
 }  // namespace
 }  // namespace nsq::nsqd

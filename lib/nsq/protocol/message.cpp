@@ -6,11 +6,43 @@
 
 namespace nsq {
 
+namespace {
+// Hex both ways a byte at a time: the memory queue turns every ID it holds into its number and
+// back (memory_queue.h), so these run twice per queued message.
+struct HexTables {
+  char pairs[256][2];
+  int8_t digit[256];
+  constexpr HexTables() : pairs{}, digit{} {
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int b = 0; b < 256; ++b) {
+      pairs[b][0] = kHex[b >> 4];
+      pairs[b][1] = kHex[b & 0xf];
+      digit[b] = -1;
+    }
+    for (int d = 0; d < 16; ++d) digit[static_cast<unsigned char>(kHex[d])] = static_cast<int8_t>(d);
+  }
+};
+constexpr HexTables kHexTables;
+}  // namespace
+
 MessageId MessageId::fromGuid(uint64_t guid) {
-  static constexpr char kHex[] = "0123456789abcdef";
   MessageId id;
-  for (int i = 15; i >= 0; --i, guid >>= 4) id.bytes[i] = kHex[guid & 0xf];
+  for (std::size_t i = kMessageIdLength; i > 0; i -= 2, guid >>= 8)
+    std::memcpy(&id.bytes[i - 2], kHexTables.pairs[guid & 0xff], 2);
   return id;
+}
+
+bool MessageId::toGuid(uint64_t& out) const {
+  uint64_t v = 0;
+  int bad = 0;
+  for (char c : bytes) {
+    int d = kHexTables.digit[static_cast<unsigned char>(c)];
+    bad |= d;  // negative once any byte is not a lowercase hex digit
+    v = (v << 4) | static_cast<uint64_t>(d & 0xf);
+  }
+  if (bad < 0) return false;
+  out = v;
+  return true;
 }
 
 bool MessageId::parse(std::string_view text, MessageId& out) {

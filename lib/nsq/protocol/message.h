@@ -28,16 +28,37 @@ struct MessageId {
   std::array<char, kMessageIdLength> bytes{};
 
   static MessageId fromGuid(uint64_t guid);  // 16 lowercase hex chars of the big-endian guid
+  // The inverse of fromGuid(): false (out untouched) unless all 16 bytes are lowercase hex.
+  bool toGuid(uint64_t& out) const;
   static bool parse(std::string_view text, MessageId& out);  // false unless exactly 16 bytes
   std::string_view view() const { return {bytes.data(), bytes.size()}; }
-  bool operator==(const MessageId& o) const { return bytes == o.bytes; }
+  // Two 8-byte compares: std::array's == became a call to memcmp, 4.6% of nsqd's CPU while it
+  // drained a disk backlog (journal lookups on every pop and FIN).
+  bool operator==(const MessageId& o) const {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, bytes.data(), 8);
+    std::memcpy(&a1, bytes.data() + 8, 8);
+    std::memcpy(&b0, o.bytes.data(), 8);
+    std::memcpy(&b1, o.bytes.data() + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
 };
 
 struct MessageIdHash {
+  // IDs are hex of a time-ordered counter: consecutive ones differ only in the last bytes, which
+  // land in the high bits of b. A full avalanche (murmur3's fmix64) spreads them over the low
+  // bits a table indexes by; a plain multiply would not (it carries only upwards). Two 8-byte
+  // loads: the byte-wise FNV-1a it replaces was 7.8% of nsqd's CPU draining a disk backlog.
   std::size_t operator()(const MessageId& id) const noexcept {
-    // IDs are hex of a time-ordered counter: the tail varies most. FNV-1a over all 16 bytes.
-    uint64_t h = 1469598103934665603ULL;
-    for (char c : id.bytes) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    uint64_t a, b;
+    std::memcpy(&a, id.bytes.data(), 8);
+    std::memcpy(&b, id.bytes.data() + 8, 8);
+    uint64_t h = b ^ (a * 0x9E3779B97F4A7C15ULL);
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 33;
     return static_cast<std::size_t>(h);
   }
 };

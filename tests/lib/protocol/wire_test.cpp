@@ -403,6 +403,21 @@ TEST(Message, IdFromGuidIsSixteenLowercaseHexDigitsBigEndian) {
   EXPECT_EQ(MessageId::fromGuid(UINT64_MAX).view(), "ffffffffffffffff");
 }
 
+TEST(Message, IdToGuidInvertsFromGuidAndRefusesOtherForms) {
+  for (uint64_t g : {uint64_t{0}, uint64_t{255}, uint64_t{0xfedcba9876543210ULL}, UINT64_MAX}) {
+    uint64_t back = 1;
+    ASSERT_TRUE(MessageId::fromGuid(g).toGuid(back));
+    EXPECT_EQ(back, g);
+  }
+  for (const char* text : {"00000000000000FF", "ZZZZ-any-bytes!!", "0123456789abcde ", "g000000000000000"}) {
+    MessageId id;
+    ASSERT_TRUE(MessageId::parse(text, id));
+    uint64_t out = 42;
+    EXPECT_FALSE(id.toGuid(out)) << text;
+    EXPECT_EQ(out, 42u);
+  }
+}
+
 TEST(Message, IdParseRequiresExactlySixteenBytes) {
   MessageId id = MessageId::fromGuid(7);
   EXPECT_FALSE(MessageId::parse("", id));
