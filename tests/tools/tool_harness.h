@@ -166,31 +166,38 @@ inline std::vector<std::string> consume(int tcpPort, const std::string& topic, s
   return bodies;
 }
 
-// A value from nsqd's /stats JSON for topic (and channel when given), e.g. "message_count".
-inline int64_t statValue(int httpPort, const std::string& topic, const std::string& channel,
-                         const std::string& key) {
+// One /stats reading of a topic (channel empty) or of one of its channels; null if absent.
+inline Poco::JSON::Object::Ptr statObject(int httpPort, const std::string& topic, const std::string& channel) {
   HttpResponse r = httpRequest(httpPort, "GET", "/stats?format=json&topic=" + topic);
   auto root = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
   auto topics = root->getArray("topics");
   for (std::size_t i = 0; topics && i < topics->size(); ++i) {
     auto t = topics->getObject(static_cast<unsigned>(i));
     if (t->getValue<std::string>("topic_name") != topic) continue;
-    if (channel.empty()) return t->getValue<int64_t>(key);
+    if (channel.empty()) return t;
     auto chans = t->getArray("channels");
     for (std::size_t j = 0; chans && j < chans->size(); ++j) {
       auto c = chans->getObject(static_cast<unsigned>(j));
-      if (c->getValue<std::string>("channel_name") == channel) return c->getValue<int64_t>(key);
+      if (c->getValue<std::string>("channel_name") == channel) return c;
     }
   }
-  return -1;
+  return nullptr;
+}
+
+// A value from nsqd's /stats JSON for topic (and channel when given), e.g. "message_count".
+inline int64_t statValue(int httpPort, const std::string& topic, const std::string& channel,
+                         const std::string& key) {
+  auto o = statObject(httpPort, topic, channel);
+  return o ? o->getValue<int64_t>(key) : -1;
 }
 
 // True once the channel has seen `published` messages and holds none: every one was FINished.
+// All four figures come from one /stats reading: read one by one, a batch of messages moving
+// together (in flight -> requeued -> in flight) could be missed by each read in turn.
 inline bool channelDrained(NsqdProcess& n, const std::string& topic, const std::string& channel, int64_t published) {
-  return statValue(n.httpPort(), topic, channel, "message_count") >= published &&
-         statValue(n.httpPort(), topic, channel, "depth") == 0 &&
-         statValue(n.httpPort(), topic, channel, "in_flight_count") == 0 &&
-         statValue(n.httpPort(), topic, channel, "deferred_count") == 0;
+  auto c = statObject(n.httpPort(), topic, channel);
+  return c && c->getValue<int64_t>("message_count") >= published && c->getValue<int64_t>("depth") == 0 &&
+         c->getValue<int64_t>("in_flight_count") == 0 && c->getValue<int64_t>("deferred_count") == 0;
 }
 
 }  // namespace nsq::test
