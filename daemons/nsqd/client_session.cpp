@@ -60,10 +60,10 @@ const char* bodyCommandName(CommandName name) {
 
 }  // namespace
 
-ClientSession::ClientSession(Nsqd& nsqd, IoLoop& loop, int fd, uint64_t id, std::string remote)
+ClientSession::ClientSession(Nsqd& nsqd, IoLoop& loop, UniqueFd fd, uint64_t id, std::string remote)
     : nsqd_(nsqd), loop_(loop), id_(id), remoteAddress_(std::move(remote)),
       connectTs_(wallNanos() / 1'000'000'000),
-      transport_(fd, remoteAddress_, static_cast<std::size_t>(nsqd.options().maxBodySize)),
+      transport_(std::move(fd), remoteAddress_, static_cast<std::size_t>(nsqd.options().maxBodySize)),
       settings_(ClientSettings::defaults(nsqd.options())) {
   int64_t now = monoNanos();
   lastReadMono_ = now;
@@ -389,25 +389,20 @@ Error ClientSession::runBodyCommand(const CommandLine& cmd, std::string_view bod
   }
 }
 
-std::shared_ptr<Topic> ClientSession::topicFor(std::string_view name, bool* refused) {
+std::shared_ptr<Topic> ClientSession::topicFor(std::string_view name, Refusal* refused) {
   if (cachedTopic_ && !cachedTopic_->exiting() && cachedTopicName_ == name) return cachedTopic_;
   cachedTopicName_.assign(name);
   cachedTopic_ = nsqd_.getTopic(cachedTopicName_, Limit::Enforce, refused);
   return cachedTopic_;
 }
 
-std::string ClientSession::tooManyTopics(const char* cmd) const {
-  return std::string(cmd) + " failed TOO_MANY_TOPICS: nsqd has " + std::to_string(nsqd_.options().maxTopics) +
-         " topics (--max-topics)";
-}
-
 Error ClientSession::publish(std::string_view topicName, const std::vector<std::string_view>& bodies,
                              int64_t deferNs, ErrorCode failCode, const char* cmd) {
-  bool refused = false;
+  Refusal refused;
   auto topic = topicFor(topicName, &refused);
   // Past --max-topics the publish is refused but the connection stays: the producer's other
   // topics keep working.
-  if (refused) return {refusedCode(failCode), tooManyTopics(cmd)};
+  if (refused) return {refusedCode(failCode), std::string(cmd) + " failed " + refused.text()};
   if (!topic) return {failCode, std::string(cmd) + " failed exiting"};
   if (Error error = topic->publish(bodies, deferNs, failCode))
     return {error.code, std::string(cmd) + " failed " + error.description};
@@ -464,15 +459,11 @@ Error ClientSession::handleSub(const CommandLine& cmd) {
   if (authPending_) return {};
   // An ephemeral channel or topic can be deleted between lookup and join: try twice.
   for (int attempt = 0; attempt < 2; ++attempt) {
-    bool refused = false;
+    Refusal refused;
     auto topic = nsqd_.getTopic(topicName, Limit::Enforce, &refused);
-    if (refused) return {ErrorCode::SubFailed, tooManyTopics("SUB")};
-    if (!topic) return {ErrorCode::SubFailed, "SUB failed exiting"};
-    auto channel = topic->getChannel(channelName, Limit::Enforce, &refused);
-    if (refused)
-      return {ErrorCode::SubFailed, "SUB failed TOO_MANY_CHANNELS: topic " + topicName + " has " +
-                                        std::to_string(nsqd_.options().maxChannelsPerTopic) +
-                                        " channels (--max-channels-per-topic)"};
+    if (!topic && !refused) return {ErrorCode::SubFailed, "SUB failed exiting"};
+    auto channel = topic ? topic->getChannel(channelName, Limit::Enforce, &refused) : nullptr;
+    if (refused) return {ErrorCode::SubFailed, "SUB failed " + refused.text()};
     if (!channel) continue;
     if (Error err = channel->addClient(shared_from_this())) {
       if (channel->exiting()) continue;

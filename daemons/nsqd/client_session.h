@@ -40,12 +40,13 @@ class Channel;
 class IoLoop;
 class Nsqd;
 class Topic;
+struct Refusal;
 
 enum class ClientState : int { Init = 0, Subscribed = 3, Closing = 4 };
 
 class ClientSession final : public Consumer, public std::enable_shared_from_this<ClientSession> {
  public:
-  ClientSession(Nsqd& nsqd, IoLoop& loop, int fd, uint64_t id, std::string remoteAddress);
+  ClientSession(Nsqd& nsqd, IoLoop& loop, UniqueFd fd, uint64_t id, std::string remoteAddress);
   ~ClientSession() override;
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -130,9 +131,7 @@ class ClientSession final : public Consumer, public std::enable_shared_from_this
   Error publish(std::string_view topicName, const std::vector<std::string_view>& bodies,
                 int64_t deferNs, ErrorCode failCode, const char* cmd);
   // The topic (cached for repeated publishes); *refused set when --max-topics refused it.
-  std::shared_ptr<Topic> topicFor(std::string_view name, bool* refused);
-  // "<cmd> failed TOO_MANY_TOPICS: nsqd has N topics (--max-topics)"
-  std::string tooManyTopics(const char* cmd) const;
+  std::shared_ptr<Topic> topicFor(std::string_view name, Refusal* refused);
 
   void sendResponse(std::string_view data);
   void sendError(const Error& err);

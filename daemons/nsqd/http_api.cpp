@@ -186,12 +186,11 @@ std::optional<HttpReply> topicFromQuery(Call& c, std::shared_ptr<Topic>& topic, 
   if (publish) {
     if (auto refused = authorizePublish(c, *name)) return refused;
   }
-  bool refused = false;
+  Refusal refused;
   topic = c.nsqd.getTopic(*name, Limit::Enforce, &refused);
   if (refused) {
-    logWarn("HTTP: [", c.req.remoteAddress, "] topic ", *name, " refused - --max-topics=",
-            std::to_string(c.nsqd.options().maxTopics), " reached");
-    return errorReply(503, "TOO_MANY_TOPICS");
+    logWarn("HTTP: [", c.req.remoteAddress, "] topic ", *name, " refused - ", refused.text());
+    return errorReply(503, refused.code);
   }
   if (!topic) return errorReply(503, "EXITING");
   return std::nullopt;
@@ -359,13 +358,11 @@ HttpReply doChannelCreate(Call& c) {
   std::shared_ptr<Topic> topic;
   std::string name;
   if (auto e = topicChannelFromQuery(c, topic, name)) return *e;
-  bool refused = false;
+  Refusal refused;
   if (!topic->getChannel(name, Limit::Enforce, &refused)) {
     if (!refused) return errorReply(503, "EXITING");
-    logWarn("HTTP: [", c.req.remoteAddress, "] channel ", topic->name(), "/", name,
-            " refused - --max-channels-per-topic=", std::to_string(c.nsqd.options().maxChannelsPerTopic),
-            " reached");
-    return errorReply(503, "TOO_MANY_CHANNELS");
+    logWarn("HTTP: [", c.req.remoteAddress, "] channel ", topic->name(), "/", name, " refused - ", refused.text());
+    return errorReply(503, refused.code);
   }
   c.nsqd.persistMetadata();
   return emptyReply();

@@ -75,9 +75,9 @@ void IoLoop::notify() {
   (void)n;
 }
 
-void IoLoop::adopt(int fd, std::string remote) {
+void IoLoop::adopt(UniqueFd fd, std::string remote, ConnectionSlot slot) {
   std::lock_guard lock(mailboxMutex_);
-  newConns_.emplace_back(fd, std::move(remote));
+  newConns_.push_back({std::move(fd), std::move(remote), std::move(slot)});
   if (!notified_) {
     notified_ = true;
     notify();
@@ -120,22 +120,22 @@ void IoLoop::setInterest(ClientSession& client, bool read, bool write) {
 
 bool IoLoop::isOpen(const std::shared_ptr<ClientSession>& client) const {
   auto it = conns_.find(client->fd());
-  return it != conns_.end() && it->second == client;
+  return it != conns_.end() && it->second.session == client;
 }
 
 void IoLoop::closeNow(const std::shared_ptr<ClientSession>& client) {
   auto it = conns_.find(client->fd());
-  if (it == conns_.end() || it->second != client) return;  // already closed
+  if (it == conns_.end() || it->second.session != client) return;  // already closed
   ::epoll_ctl(epfd_, EPOLL_CTL_DEL, client->fd(), nullptr);
+  ConnectionSlot slot = std::move(it->second.slot);  // given back when this returns
   conns_.erase(it);
   count_.fetch_sub(1, std::memory_order_relaxed);
   nsqd_.unregisterClient(client->id());
   client->closed();
-  nsqd_.tcpConnectionClosed();
 }
 
 void IoLoop::drainMailbox(int64_t now) {
-  std::vector<std::pair<int, std::string>> newConns;
+  std::vector<Incoming> newConns;
   std::vector<std::shared_ptr<ClientSession>> wakes, closes;
   std::vector<std::pair<std::shared_ptr<ClientSession>, Task>> tasks;
   {
@@ -149,14 +149,15 @@ void IoLoop::drainMailbox(int64_t now) {
     ssize_t n = ::read(eventFd_, &v, sizeof v);
     (void)n;
   }
-  for (auto& [fd, remote] : newConns) {
+  // A connection whose set-up fails is closed by whichever owns its socket at that moment, and
+  // its slot is given back when `in` goes.
+  for (auto& in : newConns) {
+    const int fd = in.fd.get();
     std::shared_ptr<ClientSession> client;
     try {
-      client = std::make_shared<ClientSession>(nsqd_, *this, fd, nsqd_.newClientId(), remote);
+      client = std::make_shared<ClientSession>(nsqd_, *this, std::move(in.fd), nsqd_.newClientId(), in.remote);
     } catch (const std::exception& e) {
-      logError("IO: client(", remote, ") setup failed - ", e.what(), "; closing the connection");
-      ::close(fd);
-      nsqd_.tcpConnectionClosed();
+      logError("IO: client(", in.remote, ") setup failed - ", e.what(), "; closing the connection");
       continue;
     }
     epoll_event ev{};
@@ -164,11 +165,10 @@ void IoLoop::drainMailbox(int64_t now) {
     ev.data.fd = fd;
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
       client->closed();
-      nsqd_.tcpConnectionClosed();
       continue;
     }
     nsqd_.registerClient(client);
-    conns_.emplace(fd, std::move(client));
+    conns_.emplace(fd, Open{std::move(client), std::move(in.slot)});
     count_.fetch_add(1, std::memory_order_relaxed);
   }
   for (auto& c : wakes)
@@ -201,14 +201,10 @@ void IoLoop::run() {
     }
   }
   std::vector<std::shared_ptr<ClientSession>> all;
-  for (auto& [fd, c] : conns_) all.push_back(c);
+  for (auto& [fd, open] : conns_) all.push_back(open.session);
   for (auto& c : all) close(c);
   std::lock_guard lock(mailboxMutex_);
-  for (auto& [fd, remote] : newConns_) {
-    ::close(fd);
-    nsqd_.tcpConnectionClosed();
-  }
-  newConns_.clear();
+  newConns_.clear();  // closes the sockets never taken up and gives back their slots
   wakes_.clear();
   closes_.clear();
   tasks_.clear();
@@ -231,7 +227,7 @@ void IoLoop::runLoop() {
       }
       auto it = conns_.find(fd);
       if (it == conns_.end()) continue;
-      std::shared_ptr<ClientSession> c = it->second;
+      std::shared_ptr<ClientSession> c = it->second.session;
       uint32_t ready = events[i].events;
       bool ok = guarded(*c, "IO", [&] {
         if (ready & (EPOLLERR | EPOLLHUP)) return c->onReadable(now) && false;
@@ -245,7 +241,7 @@ void IoLoop::runLoop() {
       nextTick = now + 100'000'000;
       std::vector<std::shared_ptr<ClientSession>> dead;
       for (auto& entry : conns_) {
-        auto& c = entry.second;
+        auto& c = entry.second.session;
         if (!guarded(*c, "tick", [&] { return c->onTick(now); })) dead.push_back(c);
       }
       for (auto& c : dead) close(c);

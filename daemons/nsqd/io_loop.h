@@ -13,6 +13,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nsqd/connection_slot.h"
+#include "nsq/base/posix_io.h"
+
 namespace nsq::nsqd {
 
 class ClientSession;
@@ -30,7 +33,8 @@ class IoLoop {
   void stop();
 
   // Any thread.
-  void adopt(int fd, std::string remote);
+  // Takes the socket and its place under --tcp-max-connections (given back when it closes).
+  void adopt(UniqueFd fd, std::string remote, ConnectionSlot slot);
   void wake(std::shared_ptr<ClientSession> client);
   void requestClose(std::shared_ptr<ClientSession> client);
   // Runs task(nowMono) on the IO thread if the client is still open there (otherwise the task
@@ -62,13 +66,22 @@ class IoLoop {
   std::atomic<std::size_t> count_{0};
 
   std::mutex mailboxMutex_;
-  std::vector<std::pair<int, std::string>> newConns_;
+  struct Incoming {
+    UniqueFd fd;
+    std::string remote;
+    ConnectionSlot slot;
+  };
+  std::vector<Incoming> newConns_;
   std::vector<std::shared_ptr<ClientSession>> wakes_;
   std::vector<std::shared_ptr<ClientSession>> closes_;
   std::vector<std::pair<std::shared_ptr<ClientSession>, Task>> tasks_;
   bool notified_ = false;
 
-  std::unordered_map<int, std::shared_ptr<ClientSession>> conns_;  // IO thread only
+  struct Open {
+    std::shared_ptr<ClientSession> session;
+    ConnectionSlot slot;  // released with the entry
+  };
+  std::unordered_map<int, Open> conns_;  // IO thread only
 };
 
 }  // namespace nsq::nsqd

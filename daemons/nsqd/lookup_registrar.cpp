@@ -329,10 +329,9 @@ void LookupRegistrar::discover(const std::string& topicName) {
   names.erase(std::unique(names.begin(), names.end()), names.end());
   for (const auto& n : names) {
     if (!isValidChannelName(n) || isEphemeral(n)) continue;
-    bool refused = false;
+    Refusal refused;
     if (!topic->getChannel(n, Limit::Enforce, &refused) && refused)
-      logWarn("LOOKUP: channel ", topicName, "/", n, " known to nsqlookupd not created - --max-channels-per-topic=",
-              std::to_string(nsqd_.options().maxChannelsPerTopic), " reached");
+      logWarn("LOOKUP: channel ", topicName, "/", n, " known to nsqlookupd not created - ", refused.text());
   }
   topic->start();
 }

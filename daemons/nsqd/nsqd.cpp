@@ -292,8 +292,7 @@ void Nsqd::acceptLoop() {
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       logInfo("TCP: new client(", remote, ")");
-      tcpConnections_.fetch_add(1, std::memory_order_relaxed);
-      nextLoop().adopt(fd, std::move(remote));
+      nextLoop().adopt(UniqueFd(fd), std::move(remote), ConnectionSlot(tcpConnections_));
     }
   }
 }
@@ -320,7 +319,7 @@ void Nsqd::scanLoop() {
   }
 }
 
-std::shared_ptr<Topic> Nsqd::getTopic(const std::string& name, Limit limit, bool* refused) {
+std::shared_ptr<Topic> Nsqd::getTopic(const std::string& name, Limit limit, Refusal* refused) {
   {
     std::shared_lock lock(topicsMutex_);
     auto it = topics_.find(name);
@@ -336,7 +335,7 @@ std::shared_ptr<Topic> Nsqd::getTopic(const std::string& name, Limit limit, bool
     if (it != topics_.end()) return it->second;
     past = max > 0 && topics_.size() >= max;
     if (past && limit == Limit::Enforce) {
-      if (refused) *refused = true;
+      if (refused) *refused = {"TOO_MANY_TOPICS", "nsqd has " + std::to_string(max) + " topics (--max-topics)"};
       return nullptr;
     }
     topic = std::make_shared<Topic>(*this, *this, name, policyFor(name));

@@ -74,8 +74,8 @@ class Nsqd final : public StorageContext, public TopologyEvents, public DeadLett
   bool holdsDeadLetter(const std::string& topic, const MessageId& id) override;
 
   // Topic registry. getTopic creates on first use; nullptr while exiting, or when a new topic
-  // would pass --max-topics under Limit::Enforce (then *refused = true).
-  std::shared_ptr<Topic> getTopic(const std::string& name, Limit limit = Limit::Enforce, bool* refused = nullptr);
+  // would pass --max-topics under Limit::Enforce (then *refused says so).
+  std::shared_ptr<Topic> getTopic(const std::string& name, Limit limit = Limit::Enforce, Refusal* refused = nullptr);
   std::shared_ptr<Topic> findTopic(const std::string& name) const;
   bool deleteTopic(const std::string& name) override;  // false if absent
   std::vector<std::shared_ptr<Topic>> topics() const;  // sorted by name
@@ -107,10 +107,9 @@ class Nsqd final : public StorageContext, public TopologyEvents, public DeadLett
   void setLookupdAddresses(const std::vector<std::string>& addresses);
 
   IoLoop& nextLoop();
-  // Open TCP client connections, counted from accept to close against --tcp-max-connections.
-  // IoLoop calls tcpConnectionClosed() once for every socket it was handed. Any thread.
+  // Open TCP client connections, counted from accept to close against --tcp-max-connections:
+  // each holds a ConnectionSlot (connection_slot.h). Any thread.
   std::size_t tcpConnections() const { return tcpConnections_.load(std::memory_order_relaxed); }
-  void tcpConnectionClosed() { tcpConnections_.fetch_sub(1, std::memory_order_relaxed); }
 
   // Live TCP clients (for /stats producers). IoLoop registers a session once it is polled and
   // unregisters it on close. Any thread.

@@ -13,10 +13,19 @@ namespace nsq::nsqd {
 class Syncer;
 
 // How a get-or-create meets --max-topics and --max-channels-per-topic. Enforce: a new one past
-// the limit is refused (nullptr, and *refused = true). Exempt: it is created anyway, with a
+// the limit is refused (nullptr, and the Refusal says which limit). Exempt: it is created anyway, with a
 // warning; for topics and channels restored from nsqd.dat and for dead-letter topics, so that a
 // limit never loses a message that is already stored or on its way to a dead-letter topic.
 enum class Limit { Enforce, Exempt };
+
+// Which limit refused a get-or-create. Built where the limit is checked, so every protocol
+// says the same: an error frame "<CMD> failed " + text(), an HTTP 503 with code, a log line.
+struct Refusal {
+  std::string code;    // "TOO_MANY_TOPICS" or "TOO_MANY_CHANNELS" (the HTTP error text)
+  std::string detail;  // e.g. "nsqd has 100 topics (--max-topics)"
+  explicit operator bool() const { return !code.empty(); }
+  std::string text() const { return code + ": " + detail; }
+};
 
 // Where a channel sends a message that ran out of attempts (policy.h). Nsqd implements it.
 class DeadLetterSink {

@@ -137,7 +137,7 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
   return {};
 }
 
-std::shared_ptr<Channel> Topic::getChannel(const std::string& name, Limit limit, bool* refused) {
+std::shared_ptr<Channel> Topic::getChannel(const std::string& name, Limit limit, Refusal* refused) {
   std::shared_ptr<Channel> channel;
   const auto max = static_cast<std::size_t>(ctx_.options().maxChannelsPerTopic);
   {
@@ -147,7 +147,9 @@ std::shared_ptr<Channel> Topic::getChannel(const std::string& name, Limit limit,
     if (it != channels_.end()) return it->second;
     const bool past = max > 0 && channels_.size() >= max;
     if (past && limit == Limit::Enforce) {
-      if (refused) *refused = true;
+      if (refused)
+        *refused = {"TOO_MANY_CHANNELS",
+                    "topic " + name_ + " has " + std::to_string(max) + " channels (--max-channels-per-topic)"};
       return nullptr;
     }
     channel = std::make_shared<Channel>(ctx_, name_, name, policy_);

@@ -71,9 +71,9 @@ class Topic {
   bool holds(const MessageId& id);
 
   // Channel registry. getChannel creates on first use; nullptr while exiting, or when a new
-  // channel would pass --max-channels-per-topic under Limit::Enforce (then *refused = true).
+  // channel would pass --max-channels-per-topic under Limit::Enforce (then *refused says so).
   std::shared_ptr<Channel> getChannel(const std::string& name, Limit limit = Limit::Enforce,
-                                      bool* refused = nullptr);
+                                      Refusal* refused = nullptr);
   std::shared_ptr<Channel> findChannel(const std::string& name) const;
   bool deleteChannel(const std::string& name);  // false if absent
   std::vector<std::shared_ptr<Channel>> channels() const;

@@ -22,17 +22,12 @@ constexpr std::size_t kMaxReadPerPass = 1024 * 1024;
 constexpr std::size_t kShrinkAbove = 4 * 1024 * 1024;  // a flushed buffer larger than this shrinks
 }  // namespace
 
-Transport::Transport(int fd, std::string remoteAddress, std::size_t maxBodySize)
-    : fd_(fd), remoteAddress_(std::move(remoteAddress)), maxDecodedPerRead_(maxBodySize + 2 * kReadChunk) {}
+Transport::Transport(UniqueFd fd, std::string remoteAddress, std::size_t maxBodySize)
+    : fd_(std::move(fd)), remoteAddress_(std::move(remoteAddress)), maxDecodedPerRead_(maxBodySize + 2 * kReadChunk) {}
 
-Transport::~Transport() { close(); }
+Transport::~Transport() = default;
 
-void Transport::close() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-}
+void Transport::close() { fd_.reset(); }
 
 bool Transport::read(std::string& in, bool* gotBytes) {
   thread_local std::unique_ptr<char[]> scratch(new char[kReadChunk]);
@@ -40,7 +35,7 @@ bool Transport::read(std::string& in, bool* gotBytes) {
   std::size_t total = 0;
   *gotBytes = false;
   for (;;) {
-    ssize_t n = ::recv(fd_, buf, kReadChunk, 0);
+    ssize_t n = ::recv(fd_.get(), buf, kReadChunk, 0);
     if (n == 0) return false;  // peer closed
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -168,7 +163,7 @@ bool Transport::flush(int64_t now) {
     pos = &tlsOutPos_;
   }
   while (*pos < buf->size()) {
-    ssize_t n = ::send(fd_, buf->data() + *pos, buf->size() - *pos, MSG_NOSIGNAL);
+    ssize_t n = ::send(fd_.get(), buf->data() + *pos, buf->size() - *pos, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "nsq/base/posix_io.h"
 #include "nsq/protocol/compression.h"
 
 namespace nsq::nsqd {
@@ -26,16 +27,16 @@ class TlsStream;
 
 class Transport {
  public:
-  // Takes ownership of fd (non-blocking; -1 for a transport that is never read or written).
+  // Owns fd (non-blocking; none for a transport that is never read or written).
   // remoteAddress names the peer in log lines. maxBodySize (the largest command body) bounds
   // what one read may decompress to, plus two read chunks: a decompression bomb closes the
   // connection.
-  Transport(int fd, std::string remoteAddress, std::size_t maxBodySize);
+  Transport(UniqueFd fd, std::string remoteAddress, std::size_t maxBodySize);
   ~Transport();
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   // Closes the socket now; later reads and writes fail. Idempotent.
   void close();
 
@@ -87,7 +88,7 @@ class Transport {
   bool advanceTls(std::string& in);
   bool decode(std::string_view wire, std::string& in);
 
-  int fd_;
+  UniqueFd fd_;
   const std::string remoteAddress_;
   const std::size_t maxDecodedPerRead_;
 

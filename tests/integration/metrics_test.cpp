@@ -34,7 +34,7 @@ struct Traffic {
     consumer->rdy(2);
     auto first = consumer->readMessage();
     consumer->readMessage();
-    consumer->command("REQ " + std::string(first.id.view()) + " 60000");
+    consumer->req(first.id, 60000);
     consumer->readMessage();
   }
 };

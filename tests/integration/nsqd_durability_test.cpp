@@ -144,7 +144,7 @@ TEST(NsqdDurability, InFlightAndRequeuedMessagesSurviveKill9WithAttempts) {
     EXPECT_EQ(m1.attempts, 1);
     Message req = std::string(m1.body.view()) == "requeued" ? m1 : m2;
     reqDue = wallMs() + 2500;
-    c.command("REQ " + std::string(req.id.view()) + " 2500");
+    c.req(req.id, 2500);
     std::this_thread::sleep_for(200ms);  // let the REQ reach nsqd; the other stays in flight
   }
   kill9(nsqd);

@@ -220,14 +220,14 @@ TEST(NsqdPolicy, MaxAttemptsMovesTheMessageToTheDeadLetterTopicOnRequeueAndTimeo
   Message m = sub.readMessage();
   EXPECT_EQ(m.body.view(), "poison");
   EXPECT_EQ(m.attempts, 1);
-  sub.command("REQ " + std::string(m.id.view()) + " 0");
+  sub.req(m.id);
   std::set<std::string> dead;
   for (int deliveries = 0; deliveries < 3;) {
     m = sub.readMessage();
     ++deliveries;
     if (m.body.view() == "poison") {
       EXPECT_EQ(m.attempts, 2);
-      sub.command("REQ " + std::string(m.id.view()) + " 0");  // its second failure: dead-lettered
+      sub.req(m.id);  // its second failure: dead-lettered
     }  // "slow" is left to time out
   }
   ASSERT_TRUE(eventually([&] { return channelCounter(nsqd.httpPort(), "jobs", "work", "dead_letter_count") == 2; }))
@@ -336,7 +336,7 @@ TEST(NsqdPolicy, Kill9DuringDeadLetteringLeavesEachMessageInExactlyOnePlace) {
       const int requeues = 1 + static_cast<int>(rng() % 20);
       Message m;
       for (int i = 0; i < requeues && readMessageWithin(c, 2s, m); ++i)
-        c.command("REQ " + std::string(m.id.view()) + " 0");
+        c.req(m.id);
       // Every other round, a PUB's OK shows the REQs before it were handled (commands run in
       // order); otherwise the kill lands right behind the REQs, some handled, one maybe halfway.
       if (round % 2 == 0) {
@@ -460,9 +460,8 @@ TEST(NsqdPolicy, InFlightOnItsLastAttemptAtAGracefulStopGoesToTheDeadLetterTopic
     V2Client sub(nsqd.tcpPort());
     ASSERT_EQ(sub.sub("jobs", "work"), "OK");
     sub.rdy(1);
+    sub.failNextAttempt();
     Message m = sub.readMessage();
-    sub.command("REQ " + std::string(m.id.view()) + " 0");
-    m = sub.readMessage();
     ASSERT_EQ(m.attempts, 2);
     nsqd.process().stop(SIGTERM);
   }

@@ -210,13 +210,12 @@ TEST(NsqdProtocol, RequeueWithoutDelayRedeliversAtOnceAndWithDelayLater) {
   c.sub("req", "c");
   c.rdy(1);
   p.pub("req", "again");
-  Message m = c.readMessage();
-  c.command("REQ " + std::string(m.id.view()) + " 0");
+  Message m = c.failNextAttempt();
   Message m2 = c.readMessage();
   EXPECT_EQ(m2.id, m.id);
   EXPECT_EQ(m2.attempts, 2);
   auto t0 = std::chrono::steady_clock::now();
-  c.command("REQ " + std::string(m2.id.view()) + " 600");
+  c.req(m2.id, 600);
   Message m3 = c.readMessage();
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 500ms);
   EXPECT_EQ(m3.attempts, 3);

@@ -7,15 +7,16 @@
 // nsqjs authenticates with authSecret, and a refused secret surfaces nsqd's error.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
+#include <chrono>
 #include <filesystem>
+#include <memory>
 #include <thread>
 
 #include "support/fake_auth_server.h"
 #include "support/node_script.h"
 #include "support/nsqd_process.h"
 #include "support/tls_client.h"
+#include "support/v2_client.h"
 
 using namespace nsq::test;
 
@@ -93,20 +94,39 @@ TEST(NsqjsAuthInterop, WrongSecretFailsWithTheErrorSurfaced) {
   server.set("good-token", FakeAuthServer::grant("^interop$", R"([".*"])", R"(["subscribe","publish"])"));
   server.set("read-only", FakeAuthServer::grant("^interop$", R"([".*"])", R"(["subscribe"])"));
   NsqdProcess nsqd({"--auth-http-address=" + server.address()});
-  std::string dir = std::string(NSQ_SOURCE_DIR) + "/tests/interop";
   for (const char* secret : {"wrong-token", "read-only"}) {
-    TempDir logs;
-    Process node("/usr/bin/env", {"node", dir + "/nsqjs_auth_refused.js", std::to_string(nsqd.tcpPort()), "interop", secret},
-                 logs.path());
-    int status = node.stop(0, std::chrono::seconds(30));  // signal 0: wait for it to exit
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << secret << "\nnode stdout: " << node.stdoutText() << "\nnode stderr: " << node.stderrText();
+    auto r = runNode("nsqjs_refused.js", {std::to_string(nsqd.tcpPort()), "interop", "^E_(AUTH_FAILED|UNAUTHORIZED) ", secret});
+    EXPECT_TRUE(r.ok) << secret << "\nnode stdout: " << r.out << "\nnode stderr: " << r.err;
     std::string expected = std::string(secret) == "wrong-token" ? "REFUSED E_AUTH_FAILED AUTH failed"
                                                                 : "REFUSED E_UNAUTHORIZED AUTH failed for PUB on \"interop\" \"\"";
-    EXPECT_NE(node.stdoutText().find(expected), std::string::npos) << node.stdoutText();
+    EXPECT_NE(r.out.find(expected), std::string::npos) << r.out;
   }
   auto stats = httpRequest(nsqd.httpPort(), "GET", "/stats?format=json");
   EXPECT_EQ(stats.body.find("\"topic_name\":\"interop\""), std::string::npos) << "a refused publish created the topic";
+}
+
+// Issue 18: past --tcp-max-connections nsqd answers E_TOO_MANY_CONNECTIONS and closes. nsqjs
+// surfaces it as an 'error' event (it reads the frame as the answer to its IDENTIFY), and the
+// connection that holds the one slot is still served.
+TEST(NsqjsFailures, ConnectionPastTheLimitSurfacesTooManyConnections) {
+  NsqdProcess nsqd({"--tcp-max-connections=1"});
+  // The start-up port probe may hold the slot for a moment: retry until a client is served.
+  std::unique_ptr<V2Client> held;
+  for (int i = 0; i < 50 && !held; ++i) {
+    try {
+      auto c = std::make_unique<V2Client>(nsqd.tcpPort());
+      if (c->pub("held", "x") == "OK") held = std::move(c);
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ASSERT_TRUE(held) << nsqd.logs();
+  auto r = runNode("nsqjs_refused.js", {std::to_string(nsqd.tcpPort()), "interop", "^E_TOO_MANY_CONNECTIONS "});
+  EXPECT_TRUE(r.ok) << "node stdout: " << r.out << "\nnode stderr: " << r.err;
+  EXPECT_NE(r.out.find("REFUSED E_TOO_MANY_CONNECTIONS"), std::string::npos) << r.out;
+  EXPECT_EQ(held->pub("held", "y"), "OK");
+  auto stats = httpRequest(nsqd.httpPort(), "GET", "/stats?format=json");
+  EXPECT_EQ(stats.body.find("\"topic_name\":\"interop\""), std::string::npos) << "a refused client published";
 }
 
 // nsqjs verifying the server against a CA that did not sign nsqd's certificate: the TLS

@@ -232,6 +232,38 @@ TEST(ResourceLimits, TopicsAndChannelsFromNsqdDatLoadPastTheLimits) {
   EXPECT_EQ(httpRequest(after.httpPort(), "POST", "/pub?topic=x", "1").status, 200);
 }
 
+// A new topic takes the channels nsqlookupd knows for it (as the original does), but no more
+// than --max-channels-per-topic: the rest are named in a warning and the topic is served.
+TEST(ResourceLimits, ChannelsKnownToLookupdStopAtMaxChannelsPerTopic) {
+  LookupdProcess lookupd;
+  const std::string viaLookupd = "--lookupd-tcp-address=127.0.0.1:" + std::to_string(lookupd.tcpPort);
+  NsqdProcess a({viaLookupd});
+  ASSERT_EQ(httpRequest(a.httpPort(), "POST", "/topic/create?topic=t").status, 200);
+  for (const char* ch : {"c1", "c2", "c3"})
+    ASSERT_EQ(httpRequest(a.httpPort(), "POST", std::string("/channel/create?topic=t&channel=") + ch).status, 200);
+  auto known = [&] { return httpRequest(lookupd.httpPort, "GET", "/channels?topic=t").body; };
+  ASSERT_TRUE(eventually([&] { return known().find("\"c3\"") != std::string::npos; })) << known();
+
+  NsqdProcess b({viaLookupd, "--max-channels-per-topic=2"});
+  const std::string bPort = "\"tcp_port\":" + std::to_string(b.tcpPort());
+  ASSERT_TRUE(eventually([&] {
+    return httpRequest(lookupd.httpPort, "GET", "/nodes").body.find(bPort) != std::string::npos;
+  })) << "nsqd b never registered with nsqlookupd";
+  V2Client producer(b.tcpPort());
+  ASSERT_EQ(producer.pub("t", "m"), "OK");
+  EXPECT_TRUE(eventually([&] { return channelCount(b.httpPort(), "t") == 2; })) << b.logs();
+  EXPECT_TRUE(eventually([&] {
+    return b.logs().find("channel t/c3 known to nsqlookupd not created - TOO_MANY_CHANNELS: topic t has 2 "
+                         "channels (--max-channels-per-topic)") != std::string::npos;
+  })) << b.logs();
+  EXPECT_EQ(channelCount(b.httpPort(), "t"), 2u);
+  // The channels that were created got the message.
+  V2Client consumer(b.tcpPort());
+  ASSERT_EQ(consumer.sub("t", "c1"), "OK");
+  consumer.rdy(1);
+  EXPECT_EQ(consumer.readMessage().body.view(), "m");
+}
+
 TEST(ResourceLimits, DeadLetterTopicsAreCreatedPastMaxTopics) {
   NsqdProcess nsqd({"--max-topics=1", "--max-attempts=1"});
   V2Client producer(nsqd.tcpPort());
@@ -239,8 +271,7 @@ TEST(ResourceLimits, DeadLetterTopicsAreCreatedPastMaxTopics) {
   V2Client consumer(nsqd.tcpPort());
   ASSERT_EQ(consumer.sub("jobs", "work"), "OK");
   consumer.rdy(1);
-  Message m = consumer.readMessage();
-  consumer.command("REQ " + std::string(m.id.view()) + " 0");  // its one attempt failed
+  consumer.failNextAttempt();  // its one attempt: dead-lettered
   ASSERT_TRUE(eventually([&] {
     auto names = topicNames(nsqd.httpPort());
     return names == std::vector<std::string>{"jobs", "jobs.dead"};

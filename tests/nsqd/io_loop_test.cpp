@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <stdexcept>
@@ -42,7 +43,7 @@ class IoLoopTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    loop->stop();
+    if (loop) loop->stop();
     for (int fd : peers) ::close(fd);
   }
 
@@ -52,7 +53,7 @@ class IoLoopTest : public ::testing::Test {
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
     peers.push_back(fds[1]);
     std::size_t before = nsqd->clients().size();
-    loop->adopt(fds[0], "127.0.0.1:" + std::to_string(peers.size()));
+    loop->adopt(UniqueFd(fds[0]), "127.0.0.1:" + std::to_string(peers.size()), ConnectionSlot(slots));
     for (int i = 0; i < 500 && nsqd->clients().size() == before; ++i) std::this_thread::sleep_for(10ms);
     auto clients = nsqd->clients();
     EXPECT_EQ(clients.size(), before + 1);
@@ -75,7 +76,59 @@ class IoLoopTest : public ::testing::Test {
   std::unique_ptr<Nsqd> nsqd;
   std::unique_ptr<IoLoop> loop;
   std::vector<int> peers;
+  std::atomic<std::size_t> slots{0};  // places taken under --tcp-max-connections
 };
+
+bool eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 1000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return done();
+}
+
+TEST(ConnectionSlotTest, IsGivenBackOnceWhoeverHoldsItLast) {
+  std::atomic<std::size_t> open{0};
+  {
+    ConnectionSlot a(open);
+    EXPECT_EQ(open.load(), 1u);
+    ConnectionSlot b(std::move(a));
+    EXPECT_EQ(open.load(), 1u);
+    ConnectionSlot c(open);
+    EXPECT_EQ(open.load(), 2u);
+    c = std::move(b);  // c's own place is given back, b's travels on
+    EXPECT_EQ(open.load(), 1u);
+  }
+  EXPECT_EQ(open.load(), 0u);
+}
+
+TEST_F(IoLoopTest, EveryWayAConnectionEndsGivesBackItsSlot) {
+  auto closedByServer = connect();
+  auto failing = connect();
+  auto open = connect();
+  ASSERT_TRUE(closedByServer && failing && open);
+  EXPECT_EQ(slots.load(), 3u);
+
+  loop->requestClose(closedByServer);
+  EXPECT_TRUE(peerSeesClose(peers[0], 10'000));
+  EXPECT_TRUE(eventually([&] { return slots.load() == 2; })) << slots.load();
+
+  loop->post(failing, [](int64_t) -> bool { throw std::runtime_error("injected"); });
+  EXPECT_TRUE(peerSeesClose(peers[1], 10'000));
+  EXPECT_TRUE(eventually([&] { return slots.load() == 1; })) << slots.load();
+
+  // The loop shuts down with one connection open and one never taken up from its mailbox.
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+  peers.push_back(fds[1]);
+  loop->stop();
+  loop->adopt(UniqueFd(fds[0]), "127.0.0.1:9", ConnectionSlot(slots));  // the loop is gone
+  EXPECT_EQ(slots.load(), 1u);
+  loop.reset();  // its mailbox goes with it
+  EXPECT_EQ(slots.load(), 0u);
+  EXPECT_TRUE(peerSeesClose(peers[2], 1'000));
+  EXPECT_TRUE(peerSeesClose(fds[1], 1'000));
+}
 
 TEST_F(IoLoopTest, ATaskThatThrowsClosesOnlyItsConnection) {
   auto victim = connect();

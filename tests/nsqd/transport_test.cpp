@@ -25,7 +25,7 @@ class TransportTest : public ::testing::Test {
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
     ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
     peer = fds[1];
-    transport = std::make_unique<Transport>(fds[0], "127.0.0.1:4150", kMaxBody);
+    transport = std::make_unique<Transport>(UniqueFd(fds[0]), "127.0.0.1:4150", kMaxBody);
   }
   void TearDown() override {
     transport.reset();

@@ -34,7 +34,16 @@ class V2Client {
   std::string dpub(const std::string& topic, int deferMs, const std::string& body);
   void rdy(int n) { command("RDY " + std::to_string(n)); }
   void fin(const MessageId& id) { command("FIN " + std::string(id.view())); }
+  void req(const MessageId& id, int timeoutMs = 0) {
+    command("REQ " + std::string(id.view()) + " " + std::to_string(timeoutMs));
+  }
   Message readMessage();  // fails the test unless the next frame is a message
+  // Reads the next message and requeues it at once: one failed attempt. Returns the message.
+  Message failNextAttempt() {
+    Message m = readMessage();
+    req(m.id);
+    return m;
+  }
 
   static std::string mpubBody(const std::vector<std::string>& bodies);
 
