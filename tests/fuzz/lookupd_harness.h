@@ -1,6 +1,7 @@
 #pragma once
 // An nsqlookupd started inside the fuzzer's process on loopback, restarted every kRestartEvery
 // inputs so the registrations the inputs make stay bounded.
+#include <cstdlib>
 #include <memory>
 
 #include "loopback.h"
@@ -14,7 +15,11 @@ class LookupdHarness {
   static constexpr int kRestartEvery = 5000;
 
   lookupd::NsqLookupd& get() {
-    if (!daemon_ || ++uses_ > kRestartEvery) {
+    static const int restartEvery = [] {
+      const char* v = std::getenv("NSQ_FUZZ_RESTART_EVERY");  // for checking the restart itself
+      return v && std::atoi(v) > 0 ? std::atoi(v) : kRestartEvery;
+    }();
+    if (!daemon_ || ++uses_ > restartEvery) {
       if (daemon_) daemon_->stop();
       daemon_.reset();
       lookupd::Options opts;
