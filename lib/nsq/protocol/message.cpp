@@ -60,7 +60,11 @@ Body::Body(std::string_view bytes) {
 }
 
 void Body::release() noexcept {
-  if (block_ && block_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+  // A count of 1 seen from here is our own reference: no other thread holds one it could copy or
+  // drop, so the block is freed without the locked decrement (the last release of every body,
+  // at FIN or when a drained disk record's copy goes).
+  if (block_ && (block_->refs.load(std::memory_order_acquire) == 1 ||
+                 block_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)) {
     const std::size_t bytes = sizeof(Block) + block_->size;
     block_->refs.~atomic();
     freeBodyBlock(block_, bytes);
