@@ -120,6 +120,17 @@ void Channel::abort() {
 
 Error Channel::put(Message msg, int64_t deferNs) {
   std::lock_guard lock(mu_);
+  return putLocked(std::move(msg), deferNs);
+}
+
+Error Channel::putBatch(std::span<Message> msgs, bool take, int64_t deferNs) {
+  std::lock_guard lock(mu_);
+  for (Message& m : msgs)
+    if (Error e = putLocked(take ? std::move(m) : Message(m), deferNs)) return e;
+  return {};
+}
+
+Error Channel::putLocked(Message&& msg, int64_t deferNs) {
   if (exiting()) return {ErrorCode::PubFailed, "exiting"};
   if (deferNs > 0) {
     backlog_.stageDeferred(msg, wallNanos() + deferNs);  // journaled by prepare()

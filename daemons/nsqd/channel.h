@@ -82,6 +82,9 @@ class Channel {
   // journal fsync that comes due goes into syncs, which the caller hands to the syncer once it
   // has dropped its own locks. Any thread.
   [[nodiscard]] Error put(Message msg, int64_t deferNs);
+  // put() for every message of a publish under one lock: copies them, or moves them out when
+  // take is true (the last channel). Stops at the first error and returns it.
+  [[nodiscard]] Error putBatch(std::span<Message> msgs, bool take, int64_t deferNs);
   [[nodiscard]] Error prepare(SyncScope& syncs);
   void commit();
   void abort();
@@ -154,6 +157,7 @@ class Channel {
   void pullLocked(Consumer& client, std::vector<Message>& out, std::vector<Message>& dead, std::string& deadTopic);
 
   // All below: mu_ held.
+  [[nodiscard]] Error putLocked(Message&& msg, int64_t deferNs);
   void restoreJournal();  // places the backlog's journaled messages (deferred heap or memory)
   int64_t queuedLocked() const;
   // Whether m (just taken out of flight for a REQ or a timeout) has used up its attempts and

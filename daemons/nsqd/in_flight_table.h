@@ -6,7 +6,10 @@
 //    in steady state and an Entry* stays valid until the entry is taken;
 //  - the ID index is an IdIndex (id_index.h): open addressing over {hash, slot} pairs, so a
 //    probe or a deletion's backward shift never reads an entry it does not want;
-//  - the deadline heap holds {deadline, slot} pairs, so sifting compares adjacent memory.
+//  - the deadline heap holds {deadline, slot} pairs and each slot's heap position sits in a
+//    dense array beside it, so sifting (log n levels for every FIN) reads and writes adjacent
+//    memory and never an entry (a heapIndex kept in the entries cost a cache line per level;
+//    FIN's take was 4.3% of nsqd's CPU draining a disk backlog).
 // Not thread-safe: the channel's mutex guards it.
 #include <cstdint>
 #include <memory>
@@ -25,7 +28,7 @@ class InFlightTable {
     int64_t deliveredMono = 0;
     int64_t deadline = 0;
     uint32_t hash = 0;
-    uint32_t heapIndex = 0;
+    uint32_t slot = 0;  // its place in the table (never changes while it is in flight)
   };
 
   std::size_t size() const { return size_; }
@@ -49,17 +52,18 @@ class InFlightTable {
     e.deliveredMono = nowMono;
     e.deadline = deadline;
     e.hash = h;
-    e.heapIndex = static_cast<uint32_t>(heap_.size());
+    e.slot = slot;
+    heapPos_[slot] = static_cast<uint32_t>(heap_.size());
     heap_.push_back({deadline, slot});
-    siftUp(e.heapIndex);
+    siftUp(heapPos_[slot]);
     ++size_;
     return &e;
   }
 
   // Removes the entry and returns its message.
   Message take(Entry* e) {
-    uint32_t slot = heap_[e->heapIndex].slot;
-    removeFromHeap(e->heapIndex);
+    const uint32_t slot = e->slot;
+    removeFromHeap(heapPos_[slot]);
     index_.erase(e->hash, slot);
     Message m = std::move(e->msg);
     e->msg = Message();
@@ -70,9 +74,9 @@ class InFlightTable {
 
   void setDeadline(Entry* e, int64_t deadline) {
     e->deadline = deadline;
-    heap_[e->heapIndex].deadline = deadline;
-    siftUp(e->heapIndex);
-    siftDown(e->heapIndex);
+    heap_[heapPos_[e->slot]].deadline = deadline;
+    siftUp(heapPos_[e->slot]);
+    siftDown(heapPos_[e->slot]);
   }
 
   // The entry with the earliest deadline, or nullptr.
@@ -90,6 +94,7 @@ class InFlightTable {
     blocks_.clear();
     free_.clear();
     heap_.clear();
+    heapPos_.clear();
     index_.clear();
     size_ = 0;
     slots_ = 0;
@@ -111,13 +116,16 @@ class InFlightTable {
       free_.pop_back();
       return s;
     }
-    if (slots_ == blocks_.size() * kBlock) blocks_.emplace_back(new Entry[kBlock]);
+    if (slots_ == blocks_.size() * kBlock) {
+      blocks_.emplace_back(new Entry[kBlock]);
+      heapPos_.resize(blocks_.size() * kBlock);
+    }
     return static_cast<uint32_t>(slots_++);
   }
 
   void place(std::size_t i, HeapItem item) {
     heap_[i] = item;
-    at(item.slot).heapIndex = static_cast<uint32_t>(i);
+    heapPos_[item.slot] = static_cast<uint32_t>(i);
   }
   void siftUp(std::size_t i) {
     HeapItem item = heap_[i];
@@ -148,13 +156,14 @@ class InFlightTable {
     if (i == heap_.size()) return;
     heap_[i] = last;
     siftUp(i);
-    siftDown(at(last.slot).heapIndex);
+    siftDown(heapPos_[last.slot]);
   }
 
   std::vector<std::unique_ptr<Entry[]>> blocks_;
   std::size_t slots_ = 0;  // slots handed out so far (used or on the free list)
   std::vector<uint32_t> free_;
   std::vector<HeapItem> heap_;
+  std::vector<uint32_t> heapPos_;  // by slot: its item's index in heap_ while in flight
   IdIndex index_;
   std::size_t size_ = 0;
 };

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <tuple>
 
 #include "nsq/base/log.h"
 #include "nsq/base/posix_io.h"
@@ -241,11 +242,18 @@ int64_t MessageJournal::recordBytes(const Entry& e) {
 void MessageJournal::track(const Entry& e, int sign) {
   liveBytes_ += sign * recordBytes(e);
   if (e.segment < 0) return;
-  auto [it, inserted] = refs_.try_emplace(e.segment, 0);
-  if (inserted) ++refsVersion_;
+  auto it = refsHint_;
+  if (it == refs_.end() || it->first != e.segment) {
+    bool inserted = false;
+    std::tie(it, inserted) = refs_.try_emplace(e.segment, 0);
+    if (inserted) ++refsVersion_;
+  }
   if ((it->second += sign) <= 0) {
     refs_.erase(it);
+    refsHint_ = refs_.end();
     ++refsVersion_;
+  } else {
+    refsHint_ = it;
   }
 }
 
@@ -478,6 +486,7 @@ void MessageJournal::clear() {
   free_.clear();
   index_.clear();
   refs_.clear();
+  refsHint_ = refs_.end();
   ++refsVersion_;
   liveBytes_ = 0;
   buf_.clear();

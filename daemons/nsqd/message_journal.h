@@ -150,6 +150,9 @@ class MessageJournal {
   IdIndex index_;
   int64_t liveBytes_ = 0;  // size of the ADD / REF records that compaction would write
   std::map<int64_t, int64_t> refs_;  // segment -> live entries that refer into it
+  // The refs_ entry track() used last (end(): none): a disk backlog's pops and FINs run through
+  // one segment at a time, so most calls skip the tree walk.
+  std::map<int64_t, int64_t>::iterator refsHint_ = refs_.end();
   uint64_t refsVersion_ = 0;
   std::string buf_;        // encoded records not yet written
   int64_t bufRecords_ = 0;

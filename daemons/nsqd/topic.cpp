@@ -39,6 +39,19 @@ Error Topic::distributeLocked(Message&& msg, int64_t deferNs) {
   return first;
 }
 
+Error Topic::distributeBatchLocked(std::vector<Message>& msgs, int64_t deferNs) {
+  std::size_t n = channels_.size();
+  std::size_t i = 0;
+  Error first;
+  for (auto& [name, channel] : channels_) {
+    Error e = channel->putBatch(msgs, /*take=*/++i == n, deferNs);
+    if (e && !first) first = std::move(e);
+  }
+  msgs.clear();
+  if (msgs.capacity() > 4096) std::vector<Message>().swap(msgs);  // after an MPUB of many tiny messages
+  return first;
+}
+
 void Topic::finishChannelsLocked(Error& error, SyncScope& syncs) {
   for (auto& [name, channel] : channels_) {
     if (error) break;
@@ -105,6 +118,7 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
   const std::size_t heldBefore = deferredWaiting_.size();
   uint64_t bytes = 0;
   Error error;
+  publishing_.clear();  // a Body that threw bad_alloc may have left some
   for (auto body : bodies) {
     Message msg;
     msg.id = id ? *id : MessageId::fromGuid(guids_.next());
@@ -112,7 +126,7 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
     msg.body = Body(body);
     bytes += body.size();
     if (!hold) {
-      error = distributeLocked(std::move(msg), deferNs);
+      publishing_.push_back(std::move(msg));  // to the channels below, one lock per channel
     } else if (deferNs > 0 && (backlog_.durable() || backlog_.memoryHasRoom(deferredWaiting_.size()))) {
       backlog_.stageDeferred(msg, now + deferNs);  // waits with its due time, in memory and journal
       deferredWaiting_.push_back({std::move(msg), now + deferNs});
@@ -121,6 +135,7 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
     }
     if (error) break;
   }
+  if (!hold) error = distributeBatchLocked(publishing_, deferNs);
   if (!error) error = backlog_.prepare(syncs);
   if (!hold) finishChannelsLocked(error, syncs);
   if (error) {

@@ -1,8 +1,9 @@
-// Message payload codec and the Body block allocator.
+// Message payload codec and the Body block (its memory comes from body_pool.h).
 #include "nsq/protocol/message.h"
 
-#include <cstdlib>
 #include <new>
+
+#include "nsq/protocol/body_pool.h"
 
 namespace nsq {
 
@@ -52,18 +53,21 @@ bool MessageId::parse(std::string_view text, MessageId& out) {
 }
 
 Body::Body(std::string_view bytes) {
-  void* mem = std::malloc(sizeof(Block) + bytes.size());
-  if (!mem) throw std::bad_alloc();
-  block_ = static_cast<Block*>(mem);
+  block_ = static_cast<Block*>(allocateBodyBlock(sizeof(Block) + bytes.size()));
   new (&block_->refs) std::atomic<uint32_t>(1);
   block_->size = static_cast<uint32_t>(bytes.size());
   if (!bytes.empty()) std::memcpy(reinterpret_cast<char*>(block_ + 1), bytes.data(), bytes.size());
 }
 
 void Body::release() noexcept {
-  if (block_ && block_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+  // A count of 1 seen from here is our own reference: no other thread holds one it could copy or
+  // drop, so the block is freed without the locked decrement (the last release of every body,
+  // at FIN or when a drained disk record's copy goes).
+  if (block_ && (block_->refs.load(std::memory_order_acquire) == 1 ||
+                 block_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)) {
+    const std::size_t bytes = sizeof(Block) + block_->size;
     block_->refs.~atomic();
-    std::free(block_);
+    freeBodyBlock(block_, bytes);
   }
   block_ = nullptr;
 }

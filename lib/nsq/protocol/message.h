@@ -63,7 +63,8 @@ struct MessageIdHash {
   }
 };
 
-// Immutable refcounted byte block: one malloc holds the count, the size and the bytes.
+// Immutable refcounted byte block: one allocation (body_pool.h) holds the count, the size and
+// the bytes.
 class Body {
  public:
   Body() = default;
