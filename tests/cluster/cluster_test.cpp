@@ -139,7 +139,12 @@ class ClusterTest : public ::testing::Test {
   void startNsqd(const std::string& h) {
     std::vector<std::string> args{"--tcp-address=0.0.0.0:4150", "--http-address=0.0.0.0:4151",
                                   "--broadcast-address=" + net.ip(h), "--data-path=" + dataDirs[h]->path(),
-                                  "--mem-queue-size=0", "--sync-every=1"};
+                                  "--mem-queue-size=0", "--sync-every=1",
+                                  // A delivery cut off by a partition stays in flight on the far
+                                  // nsqd until its timeout: 10 s, not the default 60 s, so that the
+                                  // final 30 s wait covers it (at load 18 one such message was
+                                  // still in flight at the check once, and counted as lost).
+                                  "--msg-timeout=10s"};
     for (const auto& l : kLookupds) args.push_back("--lookupd-tcp-address=" + net.ip(l) + ":4160");
     daemons[h] = runIn(h, binaryPath("nsqd"), args);
     ASSERT_TRUE(listening(h, 4150) && listening(h, 4151)) << daemons[h]->stderrText();
