@@ -86,15 +86,8 @@ TEST(ResourceLimits, TcpConnectionsPastTheLimitGetTooManyConnectionsAndOthersAre
   NsqdProcess nsqd({"--tcp-max-connections=3"});
   // The start-up port probe may hold a slot for a moment: fill the three slots with
   // connections that are served.
-  std::vector<std::unique_ptr<V2Client>> held;
-  int refused = 0;
-  while (held.size() < 3 && refused < 20) {
-    auto c = std::make_unique<V2Client>(nsqd.tcpPort());
-    if (served(*c))
-      held.push_back(std::move(c));
-    else
-      ++refused;
-  }
+  auto held = holdServed(
+      3, [&] { return std::make_unique<V2Client>(nsqd.tcpPort()); }, [](V2Client& c) { return served(c); }, 20);
   ASSERT_EQ(held.size(), 3u) << nsqd.logs();
 
   // The fourth reads the refusal as the answer to its first command, then EOF.

@@ -93,15 +93,9 @@ TEST(SlowClients, ConnectionsBeyondTheLimitAreRefusedAndTheDaemonServesAfterward
   // Each held connection proves it was accepted by getting a keep-alive answer. A short-lived
   // connection (the start-up port probe) can still hold a slot for a moment and get one of
   // these refused; such a one is replaced, so 50 served connections are open before `extra`.
-  std::vector<std::unique_ptr<TcpClient>> held;
-  int refused = 0;
-  while (held.size() < 50 && refused < 50) {
-    auto c = std::make_unique<TcpClient>(nsqd.httpPort());
-    if (answersPing(*c))
-      held.push_back(std::move(c));
-    else
-      ++refused;
-  }
+  auto held = holdServed(
+      50, [&] { return std::make_unique<TcpClient>(nsqd.httpPort()); }, [](TcpClient& c) { return answersPing(c); },
+      50);
   ASSERT_EQ(held.size(), 50u);
   TcpClient extra(nsqd.httpPort());
   EXPECT_TRUE(extra.waitClosed(3s));

@@ -11,6 +11,22 @@
 
 namespace nsq::test {
 
+// Opens connections with open() until n of them are served(*c), replacing any that is refused
+// (a short-lived connection such as a daemon's start-up port probe may hold a slot for a
+// moment); gives up after maxRefused refusals. Returns the served ones, to be held open.
+template <class Open, class Served>
+auto holdServed(std::size_t n, Open open, Served served, int maxRefused) {
+  std::vector<decltype(open())> held;
+  for (int refused = 0; held.size() < n && refused < maxRefused;) {
+    auto c = open();
+    if (served(*c))
+      held.push_back(std::move(c));
+    else
+      ++refused;
+  }
+  return held;
+}
+
 // A fresh directory under $TMPDIR, removed (recursively) by the destructor.
 class TempDir {
  public:
