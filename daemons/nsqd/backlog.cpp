@@ -85,6 +85,7 @@ std::vector<MessageJournal::Entry> Backlog::open() {
   };
   disk_ = std::make_shared<DiskQueue>(std::move(o));
   *self = disk_;
+  if (journal_->size() > 0) popsBeforeOpen_ = disk_->depth();
   return entries;
 }
 
@@ -100,10 +101,11 @@ Error Backlog::stage(Message&& msg) {
     return {};
   }
   if (!disk_) return {};  // #ephemeral: overflow is discarded
-  scratch_.clear();
-  msg.appendPayload(scratch_);
+  char header[kMessageHeaderLength];
+  msg.encodeHeader(header);
   std::string err;
-  if (!disk_->append(scratch_, &err)) return {ErrorCode::PubFailed, std::move(err)};  // health: onHealth
+  if (!disk_->append({header, sizeof header}, msg.body.view(), &err))
+    return {ErrorCode::PubFailed, std::move(err)};  // health: onHealth
   return {};
 }
 
@@ -147,9 +149,12 @@ bool Backlog::pop(Message& out, Popped* where) {
   DiskQueue::Position at;
   while (disk_->popNoSync(scratch_, &at)) {  // committed as the top of backlog.h says
     popped_ = true;
+    const bool beforeOpen = popsBeforeOpen_ > 0;
+    if (beforeOpen) --popsBeforeOpen_;
     if (where) {
       where->fromDisk = true;
       where->at = at;
+      where->fromBeforeOpen = beforeOpen;
     }
     if (Message::parsePayload(scratch_, out)) return true;
     logError(logName_, ": dropped undecodable disk record of ", std::to_string(scratch_.size()), " bytes");
@@ -164,7 +169,7 @@ std::size_t Backlog::dropOldest(int64_t keep, int64_t alsoHeld) {
   Message msg;
   Popped where;
   while (depth() + alsoHeld > keep && pop(msg, &where)) {
-    if (where.fromDisk && journaled(msg.id)) continue;  // a crash's duplicate: its live copy is in flight
+    if (crashDuplicate(msg.id, where)) continue;  // its live copy is in flight
     forget(msg.id);  // a redelivered deferred message may still be journaled
     ++dropped;
   }
@@ -298,6 +303,7 @@ void Backlog::empty() {
   memory_.clear();
   commit_.reset();
   popped_ = false;
+  popsBeforeOpen_ = 0;
   if (disk_) disk_->empty();
   if (journal_) {
     journal_->clear();

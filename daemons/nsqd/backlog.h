@@ -108,6 +108,9 @@ class Backlog {
   struct Popped {
     bool fromDisk = false;
     DiskQueue::Position at;  // when fromDisk: where its record sits
+    // A record that was in the disk queue when open() found a journal with live entries: a
+    // crash may have left it both there and in the journal (see crashDuplicate()).
+    bool fromBeforeOpen = false;
   };
   // The oldest message: memory first, then the disk queue (its pop is recorded only as the top
   // of the file says; undecodable records are logged and skipped). False when both are empty.
@@ -125,6 +128,12 @@ class Backlog {
   // The journal; every call is a no-op (or false) for an ephemeral backlog. Records are
   // buffered until flushJournal() or prepare().
   bool journaled(const MessageId& id) const { return journal_ && journal_->contains(id); }
+  // A popped message whose live copy is the journal's: a crash left its record in the disk
+  // queue after journaling it. Only records from before open() can be such, so the journal
+  // is not asked about the others.
+  bool crashDuplicate(const MessageId& id, const Popped& where) const {
+    return where.fromDisk && where.fromBeforeOpen && journaled(id);
+  }
   // A message going in flight: by reference when it was popped from the disk queue, else its
   // attempts updated if the journal holds it (a redelivered deferred message).
   void journalInFlight(const Message& msg, const Popped& where);
@@ -179,6 +188,7 @@ class Backlog {
   std::vector<MessageId> stagedDeferred_;    // stageDeferred(), until commit()
   std::optional<DiskQueue::Position> commit_;  // pops the next syncLater() may record
   bool popped_ = false;                        // a disk pop since the last syncLater()
+  int64_t popsBeforeOpen_ = 0;  // disk records left that were queued before open() (Popped)
   uint64_t refsVersion_ = 0;                   // journal_->refsVersion() last given to disk_
   std::string scratch_;                        // payload encode buffer
 };

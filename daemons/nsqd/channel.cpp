@@ -226,10 +226,7 @@ void Channel::pullLocked(Consumer& client, std::vector<Message>& out, std::vecto
     Message msg;
     Backlog::Popped where;
     while (window > 0 && backlog_.pop(msg, &where)) {
-      if (where.fromDisk && backlog_.journaled(msg.id)) {
-        // A crash left it both in the disk queue and in the journal; the journal's copy is live.
-        continue;
-      }
+      if (backlog_.crashDuplicate(msg.id, where)) continue;  // the journal's copy is live
       if (ttl > 0 && msg.timestamp <= expiredBefore) {
         backlog_.forget(msg.id);
         expiredCount_.fetch_add(1, std::memory_order_relaxed);

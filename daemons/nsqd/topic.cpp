@@ -47,8 +47,6 @@ Error Topic::distributeBatchLocked(std::vector<Message>& msgs, int64_t deferNs) 
     Error e = channel->putBatch(msgs, /*take=*/++i == n, deferNs);
     if (e && !first) first = std::move(e);
   }
-  msgs.clear();
-  if (msgs.capacity() > 4096) std::vector<Message>().swap(msgs);  // after an MPUB of many tiny messages
   return first;
 }
 
@@ -106,36 +104,50 @@ Error Topic::checkDepthLocked(std::size_t n, bool hold) const {
 
 Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t deferNs, SyncScope& syncs,
                            const MessageId* id) {
-  std::lock_guard lock(mu_);
-  if (exiting()) return {ErrorCode::PubFailed, "exiting"};
-  int64_t now = wallNanos();
-  bool hold = paused() || !started_.load(std::memory_order_acquire) || channels_.empty();
-  if (policy_ && policy_->maxDepth > 0 && policy_->overflow == Overflow::Reject)
-    if (Error full = checkDepthLocked(bodies.size(), hold)) return full;
-  // Nothing becomes visible before everything is stored: messages wait staged in the topic's
-  // backlog (Backlog::stage) or in the channels' (Channel::put); on any failure all of it is
-  // taken back.
-  const std::size_t heldBefore = deferredWaiting_.size();
+  // The bodies are copied into their blocks before the topic lock is taken: a copy may be the
+  // first touch of a fresh pool chunk (the kernel zeroes it in the page fault), and another
+  // connection publishing to this topic must not wait for that.
+  thread_local std::vector<Message> built;
+  built.clear();  // a Body that threw bad_alloc may have left some
+  const int64_t now = wallNanos();
   uint64_t bytes = 0;
-  Error error;
-  publishing_.clear();  // a Body that threw bad_alloc may have left some
   for (auto body : bodies) {
-    Message msg;
-    msg.id = id ? *id : MessageId::fromGuid(guids_.next());
+    Message& msg = built.emplace_back();
     msg.timestamp = now;
     msg.body = Body(body);
     bytes += body.size();
-    if (!hold) {
-      publishing_.push_back(std::move(msg));  // to the channels below, one lock per channel
-    } else if (deferNs > 0 && (backlog_.durable() || backlog_.memoryHasRoom(deferredWaiting_.size()))) {
-      backlog_.stageDeferred(msg, now + deferNs);  // waits with its due time, in memory and journal
-      deferredWaiting_.push_back({std::move(msg), now + deferNs});
-    } else {
-      error = backlog_.stage(std::move(msg));
-    }
-    if (error) break;
   }
-  if (!hold) error = distributeBatchLocked(publishing_, deferNs);
+  struct Release {  // the blocks go back to this thread's pool cache, whatever happens below
+    ~Release() {
+      built.clear();
+      if (built.capacity() > 4096) std::vector<Message>().swap(built);  // after an MPUB of many tiny messages
+    }
+  } release;
+
+  std::lock_guard lock(mu_);
+  if (exiting()) return {ErrorCode::PubFailed, "exiting"};
+  bool hold = paused() || !started_.load(std::memory_order_acquire) || channels_.empty();
+  if (policy_ && policy_->maxDepth > 0 && policy_->overflow == Overflow::Reject)
+    if (Error full = checkDepthLocked(bodies.size(), hold)) return full;
+  for (auto& msg : built) msg.id = id ? *id : MessageId::fromGuid(guids_.next());
+  // Nothing becomes visible before everything is stored: messages wait staged in the topic's
+  // backlog (Backlog::stage) or in the channels' (Channel::putBatch); on any failure all of it
+  // is taken back.
+  const std::size_t heldBefore = deferredWaiting_.size();
+  Error error;
+  if (!hold) {
+    error = distributeBatchLocked(built, deferNs);  // one lock per channel
+  } else {
+    for (auto& msg : built) {
+      if (deferNs > 0 && (backlog_.durable() || backlog_.memoryHasRoom(deferredWaiting_.size()))) {
+        backlog_.stageDeferred(msg, now + deferNs);  // waits with its due time, in memory and journal
+        deferredWaiting_.push_back({std::move(msg), now + deferNs});
+      } else {
+        error = backlog_.stage(std::move(msg));
+      }
+      if (error) break;
+    }
+  }
   if (!error) error = backlog_.prepare(syncs);
   if (!hold) finishChannelsLocked(error, syncs);
   if (error) {

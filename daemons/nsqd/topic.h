@@ -120,7 +120,7 @@ class Topic {
   [[nodiscard]] Error checkDepthLocked(std::size_t n, bool hold) const;
   // Stages a copy in every channel; the first channel's error if any could not store it.
   [[nodiscard]] Error distributeLocked(Message&& msg, int64_t deferNs);
-  // The same for a publish's messages (moved out), one channel lock each.
+  // The same for a publish's messages (moved out by the last channel), one channel lock each.
   [[nodiscard]] Error distributeBatchLocked(std::vector<Message>& msgs, int64_t deferNs);
 
   StorageContext& ctx_;
@@ -131,7 +131,6 @@ class Topic {
   std::map<std::string, std::shared_ptr<Channel>> channels_;
   Backlog backlog_;  // its journal holds deferredWaiting_
   std::vector<Waiting> deferredWaiting_;
-  std::vector<Message> publishing_;  // publishLocked()'s messages on their way to the channels
   GuidFactory guids_;
   std::shared_ptr<const TopicPolicy> policy_;  // null: no policy (checked once per publish)
   std::atomic<uint64_t> droppedCount_{0};

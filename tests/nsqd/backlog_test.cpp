@@ -200,5 +200,54 @@ TEST_F(BacklogTest, DeferredAndDiskPoppedInFlightEntriesSurviveAReopen) {
   EXPECT_EQ(again->diskDepth(), 0);  // the pop was recorded: it is delivered from the journal only
 }
 
+TEST_F(BacklogTest, OnlyRecordsQueuedBeforeOpenAreAskedWhetherTheJournalHasThem) {
+  ctx.opts.memQueueSize = 0;
+  auto b = open();
+  ASSERT_FALSE(publish(*b, {"first", "second"}));
+  Message inFlight;
+  Backlog::Popped where;
+  ASSERT_TRUE(b->pop(inFlight, &where));
+  EXPECT_FALSE(where.fromBeforeOpen);  // queued after this open
+  EXPECT_FALSE(b->crashDuplicate(inFlight.id, where));
+  inFlight.attempts = 1;
+  b->journalInFlight(inFlight, where);
+  b->flushJournal();  // journaled, but the pop is not yet recorded: a crash now leaves it twice
+  const fs::path crashed = fs::path(dir.path()) / "crashed";
+  fs::create_directory(crashed);
+  for (const auto& f : fs::directory_iterator(dir.path()))
+    if (f.is_regular_file()) fs::copy_file(f.path(), crashed / f.path().filename());
+  b->close();
+  b.reset();
+
+  ctx.opts.dataPath = crashed.string();
+  std::vector<MessageJournal::Entry> entries;
+  auto again = open(&entries);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].msg.id, inFlight.id);
+  ASSERT_EQ(again->diskDepth(), 2);
+  Message m;
+  ASSERT_TRUE(again->pop(m, &where));
+  EXPECT_EQ(m.id, inFlight.id);
+  EXPECT_TRUE(where.fromBeforeOpen);
+  EXPECT_TRUE(again->crashDuplicate(m.id, where));  // the journal's copy is the live one
+  ASSERT_TRUE(again->pop(m, &where));
+  EXPECT_EQ(m.body.view(), "second");
+  EXPECT_TRUE(where.fromBeforeOpen);
+  EXPECT_FALSE(again->crashDuplicate(m.id, where));
+  // Past the records found at open, the journal is not asked: even a record carrying the ID of
+  // a journaled message (which a running nsqd never writes) is not taken for a duplicate.
+  Message same = message("again");
+  same.id = inFlight.id;
+  {
+    SyncScope syncs;
+    ASSERT_FALSE(again->stage(std::move(same)));
+    ASSERT_FALSE(again->prepare(syncs));
+    again->commit();
+  }
+  ASSERT_TRUE(again->pop(m, &where));
+  EXPECT_FALSE(where.fromBeforeOpen);
+  EXPECT_FALSE(again->crashDuplicate(m.id, where));
+}
+
 }  // namespace
 }  // namespace nsq::nsqd

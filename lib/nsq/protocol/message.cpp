@@ -72,11 +72,15 @@ void Body::release() noexcept {
   block_ = nullptr;
 }
 
+void Message::encodeHeader(char (&out)[kMessageHeaderLength]) const {
+  putUint64(out, static_cast<uint64_t>(timestamp));
+  putUint16(out + 8, attempts);
+  std::memcpy(out + 10, id.bytes.data(), kMessageIdLength);
+}
+
 void Message::appendPayload(std::string& out) const {
   char header[kMessageHeaderLength];
-  putUint64(header, static_cast<uint64_t>(timestamp));
-  putUint16(header + 8, attempts);
-  std::memcpy(header + 10, id.bytes.data(), kMessageIdLength);
+  encodeHeader(header);
   out.append(header, sizeof(header));
   out.append(body.view());
 }

@@ -97,8 +97,16 @@ class Body {
     uint32_t size;
     const char* data() const { return reinterpret_cast<const char*>(this + 1); }  // bytes follow
   };
+  // A count of 1 seen from here is our own reference (as in release()): no other thread can
+  // copy or drop it, so it becomes 2 without the locked increment. That is the common case of a
+  // body just read from disk going in flight (one copy for the table, one for the socket),
+  // where the locked add waited for the body's fresh stores to drain.
   void retain() const noexcept {
-    if (block_) block_->refs.fetch_add(1, std::memory_order_relaxed);
+    if (!block_) return;
+    if (block_->refs.load(std::memory_order_relaxed) == 1)
+      block_->refs.store(2, std::memory_order_relaxed);
+    else
+      block_->refs.fetch_add(1, std::memory_order_relaxed);
   }
   void release() noexcept;
   Block* block_ = nullptr;
@@ -113,6 +121,8 @@ struct Message {
   std::size_t payloadSize() const { return kMessageHeaderLength + body.size(); }
   // Appends the §1.2 payload to out.
   void appendPayload(std::string& out) const;
+  // The payload's header (timestamp, attempts, ID); the body follows it.
+  void encodeHeader(char (&out)[kMessageHeaderLength]) const;
   // Parses a §1.2 payload; false if shorter than the header.
   static bool parsePayload(std::string_view payload, Message& out);
 };

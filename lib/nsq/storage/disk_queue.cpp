@@ -388,20 +388,22 @@ bool DiskQueue::put(std::string_view payload, std::string* error) {
   return append(payload, error) && flush(error);
 }
 
-bool DiskQueue::append(std::string_view payload, std::string* error) {
+bool DiskQueue::append(std::string_view payload, std::string* error) { return append(payload, {}, error); }
+
+bool DiskQueue::append(std::string_view head, std::string_view tail, std::string* error) {
   if (closed_.load()) {
     if (error) *error = "exiting";
     return false;
   }
-  if (payload.size() < static_cast<std::size_t>(opts_.minMsgSize) ||
-      payload.size() > static_cast<std::size_t>(opts_.maxMsgSize)) {
+  const std::size_t size = head.size() + tail.size();
+  if (size < static_cast<std::size_t>(opts_.minMsgSize) || size > static_cast<std::size_t>(opts_.maxMsgSize)) {
     if (error)
-      *error = "invalid message size " + std::to_string(payload.size()) + " (" +
+      *error = "invalid message size " + std::to_string(size) + " (" +
                std::to_string(opts_.minMsgSize) + ".." + std::to_string(opts_.maxMsgSize) + ")";
     return false;
   }
   std::lock_guard<std::mutex> lk(writeMu_);
-  return appendLocked(payload, error);
+  return appendLocked(head, tail, error);
 }
 
 bool DiskQueue::flush(std::string* error, int64_t* written) {
@@ -471,7 +473,7 @@ bool DiskQueue::failWrite(const std::string& what, std::string* error) {
   return false;
 }
 
-bool DiskQueue::appendLocked(std::string_view payload, std::string* error) {
+bool DiskQueue::appendLocked(std::string_view head, std::string_view tail, std::string* error) {
   if (closed_.load()) {
     if (error) *error = "exiting";
     return false;
@@ -484,7 +486,7 @@ bool DiskQueue::appendLocked(std::string_view payload, std::string* error) {
     batchRecords_ = 0;
   }
   prepared_ = false;
-  const int64_t recSize = kDiskQueueRecordHeaderSize + static_cast<int64_t>(payload.size());
+  const int64_t recSize = kDiskQueueRecordHeaderSize + static_cast<int64_t>(head.size() + tail.size());
   const int64_t end = writePos_ + static_cast<int64_t>(writeBuf_.size());
   if (end > 0 && end + recSize > opts_.maxBytesPerFile) {
     if (!writeLocked(error)) return false;
@@ -509,7 +511,7 @@ bool DiskQueue::appendLocked(std::string_view payload, std::string* error) {
     if (writePos_ == 0) fsyncDir(opts_.dataPath);  // the new name must survive a power cut too
   }
   if (writePos_ == 0 && writeBuf_.empty()) appendFileHeader(writeBuf_, kDiskQueueMagic, kDiskQueueVersion);
-  appendRecord(writeBuf_, payload);
+  appendRecord(writeBuf_, head, tail);
   ++pendingRecords_;
   ++batchRecords_;
   if (writeBuf_.size() >= kMaxPendingBytes) return writeLocked(error);

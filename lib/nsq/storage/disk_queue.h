@@ -79,6 +79,8 @@ class DiskQueue {
   // (or append()) has already taken the whole batch back out. One batch at a time: the callers
   // of append() serialize. *written / the result of publish(): records made visible.
   bool append(std::string_view payload, std::string* error = nullptr);
+  // append() of the payload head + tail (a message's header and its body), not joined first.
+  bool append(std::string_view head, std::string_view tail, std::string* error = nullptr);
   bool prepare(std::string* error = nullptr);
   int64_t publish();
   void abort();
@@ -185,7 +187,7 @@ class DiskQueue {
 
   void recover();
   bool popImpl(std::string& out, bool sync, Position* at);
-  bool appendLocked(std::string_view payload, std::string* error);
+  bool appendLocked(std::string_view head, std::string_view tail, std::string* error);
   bool writeLocked(std::string* error);  // writes writeBuf_; on failure rolls the batch back
   void rollbackLocked();
   int64_t publishLocked();

@@ -21,12 +21,17 @@ void appendFileHeader(std::string& out, uint32_t magic, uint16_t version) {
   out.append(h, sizeof h);
 }
 
-void appendRecord(std::string& out, std::string_view body) {
+void appendRecord(std::string& out, std::string_view body) { appendRecord(out, body, {}); }
+
+void appendRecord(std::string& out, std::string_view head, std::string_view tail) {
   char h[kRecordHeaderSize];
-  putUint32(h, static_cast<uint32_t>(body.size()));
-  putUint32(h + 4, crc32c(crc32c(0, h, 4), body.data(), body.size()));
+  putUint32(h, static_cast<uint32_t>(head.size() + tail.size()));
+  uint32_t crc = crc32c(crc32c(0, h, 4), head.data(), head.size());
+  if (!tail.empty()) crc = crc32c(crc, tail.data(), tail.size());
+  putUint32(h + 4, crc);
   out.append(h, sizeof h);
-  out.append(body);
+  out.append(head);
+  out.append(tail);
 }
 
 std::size_t beginRecord(std::string& out) {

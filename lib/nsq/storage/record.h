@@ -31,6 +31,8 @@ void appendFileHeader(std::string& out, uint32_t magic, uint16_t version);
 
 // Appends one whole record holding body.
 void appendRecord(std::string& out, std::string_view body);
+// The same for a body in two parts (head then tail), without joining them first.
+void appendRecord(std::string& out, std::string_view head, std::string_view tail);
 
 // For a body encoded in place: beginRecord() reserves the header and returns where the record
 // starts; append the body to out, then sealRecord(out, start) fills in length and checksum.

@@ -124,6 +124,22 @@ TEST_F(DiskQueueTest, AppendedRecordsAreInvisibleUntilFlushThenWrittenOnce) {
   EXPECT_EQ(drain(q), range(0, 5));
 }
 
+TEST_F(DiskQueueTest, AHeadAndTailAppendIsReadBackAsOnePayloadAndBoundedByItsWholeSize) {
+  DiskQueue q(opts(1 << 20, 1000));
+  const std::string p = payload(7);
+  ASSERT_TRUE(q.append(std::string_view(p).substr(0, 26), std::string_view(p).substr(26)));
+  std::string err;
+  // Each part alone is below the minimum (26) only together: the bound is on the whole record.
+  EXPECT_FALSE(q.append(std::string(20, 'h'), std::string(5, 't'), &err));
+  EXPECT_NE(err.find("invalid message size 25"), std::string::npos) << err;
+  EXPECT_FALSE(q.append(std::string(26, 'h'), std::string(1048576 + 1, 't'), &err));
+  ASSERT_TRUE(q.flush());
+  std::string out;
+  ASSERT_TRUE(q.pop(out));
+  EXPECT_EQ(out, p);
+  EXPECT_FALSE(q.pop(out));
+}
+
 TEST_F(DiskQueueTest, AppendsRollSegmentsAndSurviveARestart) {
   {
     DiskQueue q(opts(200, 1000));  // 3 records per file

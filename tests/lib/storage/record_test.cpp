@@ -39,6 +39,17 @@ TEST(Record, RoundTripsAndSealedInPlaceEqualsAppended) {
   EXPECT_EQ(appended.substr(kRecordHeaderSize, r.bodyLength), "body bytes");
 }
 
+TEST(Record, ABodyInTwoPartsIsTheSameRecordAsTheJoinedBody) {
+  for (std::size_t cut : {0u, 1u, 26u, 200u, 201u}) {
+    std::string body(201, '\0');
+    for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i * 7 + 3);
+    std::string joined, parts = "x";
+    appendRecord(joined, body);
+    appendRecord(parts, std::string_view(body).substr(0, cut), std::string_view(body).substr(cut));
+    EXPECT_EQ(parts.substr(1), joined) << "cut at " << cut;
+  }
+}
+
 TEST(Record, EmptyBodyIsAValidRecordWhenTheMinimumAllowsIt) {
   std::string out;
   appendRecord(out, "");
