@@ -211,7 +211,6 @@ class Channel {
   std::unordered_map<uint64_t, ConsumerState> consumers_;  // by Consumer::id()
   std::vector<ConsumerState*> order_;    // subscription order, for stats and close
   std::vector<ConsumerState*> waiting_;  // found nothing to pull: woken by put()
-  std::size_t nextWake_ = 0;
   // FIN latencies (now - publish time); null when percentiles are off. Has its own lock, taken
   // after mu_ is released.
   std::unique_ptr<LatencyWindow> e2e_;

@@ -125,11 +125,14 @@ export prefix
   fail "an installed header does not compile alone"
 
 # examples/ against the installed package: publish two messages, consume them back. A sanitizer
-# build installs a library that needs the sanitizer runtimes, so its users build with the same flags.
+# build installs a library that needs the sanitizer runtimes, so its users build with the same
+# flags and the same compiler (a clang++ ASan library does not link against GCC's runtime).
 san_flags=""
 if grep -q '^NSQ_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
   san_flags="-fsanitize=address,undefined"
 fi
+cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null)
+cxx=${cxx:-g++}
 export CXXFLAGS="${CXXFLAGS:-} $san_flags" LDFLAGS="${LDFLAGS:-} $san_flags"
 check_examples() {  # DIR LABEL
   local out
@@ -140,7 +143,7 @@ check_examples() {  # DIR LABEL
 for kind in shared static; do
   static=OFF; [[ $kind == static ]] && static=ON
   cmake -S "$src/examples" -B "$work/examples-$kind" -DCMAKE_PREFIX_PATH="$prefix" \
-    -DNSQ_EXAMPLES_STATIC=$static >/dev/null || fail "examples do not configure against $prefix ($kind)"
+    -DCMAKE_CXX_COMPILER="$cxx" -DNSQ_EXAMPLES_STATIC=$static >/dev/null || fail "examples do not configure against $prefix ($kind)"
   cmake --build "$work/examples-$kind" -j2 >/dev/null || fail "examples do not build against $prefix ($kind)"
   check_examples "$work/examples-$kind" "cmake_$kind"
 done
@@ -150,7 +153,7 @@ mkdir "$work/examples-pc"
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 for ex in producer consumer; do
   # shellcheck disable=SC2046,SC2086 # pkg-config's words and san_flags are separate arguments
-  g++ -std=c++20 $san_flags -o "$work/examples-pc/$ex" "$src/examples/$ex/$ex.cpp" $(pkg-config --cflags --libs nsq-client) ||
+  "$cxx" -std=c++20 $san_flags -o "$work/examples-pc/$ex" "$src/examples/$ex/$ex.cpp" $(pkg-config --cflags --libs nsq-client) ||
     fail "examples/$ex does not build with pkg-config nsq-client"
 done
 LD_LIBRARY_PATH=$libdir check_examples "$work/examples-pc" pkgconfig

@@ -13,8 +13,10 @@ namespace {
 // Every stored slot is found under its hash, and nothing else is.
 void expectMatches(const IdIndex& index, const std::map<uint32_t, uint32_t>& model) {
   ASSERT_EQ(index.size(), model.size());
-  for (const auto& [slot, hash] : model)
-    ASSERT_EQ(index.find(hash, [&](uint32_t s) { return s == slot; }), slot) << "slot " << slot;
+  for (const auto& [slot, hash] : model) {
+    const uint32_t want = slot;  // a lambda cannot capture a structured binding in clang++ 14
+    ASSERT_EQ(index.find(hash, [&](uint32_t s) { return s == want; }), slot) << "slot " << slot;
+  }
   std::size_t seen = 0;
   index.forEach([&](uint32_t s) {
     ASSERT_TRUE(model.count(s)) << "stray slot " << s;
