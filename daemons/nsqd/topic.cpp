@@ -27,19 +27,7 @@ Topic::Topic(StorageContext& ctx, TopologyEvents& events, std::string name,
 
 Topic::~Topic() = default;
 
-Error Topic::distributeLocked(Message&& msg, int64_t deferNs) {
-  std::size_t n = channels_.size();
-  std::size_t i = 0;
-  Error first;
-  for (auto& [name, channel] : channels_) {
-    bool last = ++i == n;
-    Error e = channel->put(last ? std::move(msg) : Message(msg), deferNs);
-    if (e && !first) first = std::move(e);
-  }
-  return first;
-}
-
-Error Topic::distributeBatchLocked(std::vector<Message>& msgs, int64_t deferNs) {
+Error Topic::distributeLocked(std::span<Message> msgs, int64_t deferNs) {
   std::size_t n = channels_.size();
   std::size_t i = 0;
   Error first;
@@ -136,7 +124,7 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
   const std::size_t heldBefore = deferredWaiting_.size();
   Error error;
   if (!hold) {
-    error = distributeBatchLocked(built, deferNs);  // one lock per channel
+    error = distributeLocked(built, deferNs);  // one lock per channel
   } else {
     for (auto& msg : built) {
       if (deferNs > 0 && (backlog_.durable() || backlog_.memoryHasRoom(deferredWaiting_.size()))) {
@@ -240,14 +228,14 @@ bool Topic::drain(std::size_t budget) {
   // copies, as a failed put always did (its error is logged below).
   for (auto& w : deferredWaiting_) {
     MessageId id = w.msg.id;
-    (void)distributeLocked(std::move(w.msg), std::max<int64_t>(0, w.wallDeadline - wallNow));
+    (void)distributeLocked({&w.msg, 1}, std::max<int64_t>(0, w.wallDeadline - wallNow));
     backlog_.forget(id);
     moved = true;
   }
   deferredWaiting_.clear();
   Message msg;
   while (budget > 0 && backlog_.pop(msg)) {
-    (void)distributeLocked(std::move(msg), 0);
+    (void)distributeLocked({&msg, 1}, 0);
     --budget;
     moved = true;
   }

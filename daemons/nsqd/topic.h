@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -118,10 +119,10 @@ class Topic {
   // TopicFull when n more messages would take the topic's queue (hold) or a channel past
   // max_depth under overflow reject.
   [[nodiscard]] Error checkDepthLocked(std::size_t n, bool hold) const;
-  // Stages a copy in every channel; the first channel's error if any could not store it.
-  [[nodiscard]] Error distributeLocked(Message&& msg, int64_t deferNs);
-  // The same for a publish's messages (moved out by the last channel), one channel lock each.
-  [[nodiscard]] Error distributeBatchLocked(std::vector<Message>& msgs, int64_t deferNs);
+  // Stages a copy of each message in every channel, one channel lock each (the last channel
+  // takes the messages: msgs is left moved-from); the first channel's error if any could not
+  // store them.
+  [[nodiscard]] Error distributeLocked(std::span<Message> msgs, int64_t deferNs);
 
   StorageContext& ctx_;
   TopologyEvents& events_;
