@@ -246,7 +246,8 @@ void Channel::pullLocked(Consumer& client, std::vector<Message>& out, std::vecto
         continue;
       }
       msg.attempts++;
-      Message copy = msg;  // one for the table, one for the socket; the body is shared
+      // One for the table, one for the socket; the body is shared (msg is this thread's own).
+      Message copy{msg.id, msg.timestamp, msg.attempts, msg.body.copyOfOwned()};
       if (!inFlight_.insert(copy, client.id(), now, now + client.msgTimeoutNs())) {
         // The same ID twice in flight can only come from a duplicated disk record; deliver once.
         logWarn("channel(", topicName_, ":", name_, "): ID ", std::string(msg.id.view()),
