@@ -245,6 +245,7 @@ class DiskQueue {
   std::atomic<int64_t> opsSinceSync_{0};
   std::atomic<bool> needSync_{false};
   std::atomic<bool> syncRequested_{false};  // onSyncDue called, sync not yet run
+  std::atomic<bool> dirSyncOwed_{false};    // a segment was created since the last sync
   bool finalSynced_ = false;  // close() has synced for the last time; guarded by syncMu_
   std::atomic<int64_t> lastSyncNs_{0};
 
