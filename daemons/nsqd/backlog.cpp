@@ -93,10 +93,19 @@ bool Backlog::memoryHasRoom(std::size_t alsoHeld) const {
   return memory_.size() + staged_.size() + alsoHeld < static_cast<std::size_t>(ctx_.options().memQueueSize);
 }
 
-Error Backlog::stage(Message&& msg) {
+bool Backlog::spilling() const {
   auto limit = static_cast<std::size_t>(ctx_.options().memQueueSize);
   if (!disk_) limit = std::max<std::size_t>(limit, 1);
-  if (memory_.size() + staged_.size() < limit && !(strictOrder_ && disk_ && disk_->depth() > 0)) {
+  return memory_.size() + staged_.size() >= limit || (strictOrder_ && disk_ && disk_->depth() > 0);
+}
+
+Error Backlog::stage(Message&& msg) { return stageImpl(msg, msg.body.view(), /*built=*/true); }
+
+Error Backlog::stage(Message&& msg, std::string_view body) { return stageImpl(msg, body, /*built=*/false); }
+
+Error Backlog::stageImpl(Message& msg, std::string_view body, bool built) {
+  if (!spilling()) {
+    if (!built) msg.body = Body(body);
     staged_.push_back(std::move(msg));
     return {};
   }
@@ -104,7 +113,7 @@ Error Backlog::stage(Message&& msg) {
   char header[kMessageHeaderLength];
   msg.encodeHeader(header);
   std::string err;
-  if (!disk_->append({header, sizeof header}, msg.body.view(), &err))
+  if (!disk_->append({header, sizeof header}, body, &err))
     return {ErrorCode::PubFailed, std::move(err)};  // health: onHealth
   return {};
 }

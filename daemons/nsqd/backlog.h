@@ -87,6 +87,9 @@ class Backlog {
   // Whether alsoHeld more messages beside the memory queue and this publish's staged ones stay
   // below --mem-queue-size (an ephemeral topic's deferred messages are bounded by it).
   bool memoryHasRoom(std::size_t alsoHeld) const;
+  // Whether stage() would send a new message to the disk queue (or drop it, #ephemeral): the
+  // memory queue is at --mem-queue-size, or strict order keeps new messages behind the disk's.
+  bool spilling() const;
 
   // A publish in steps, so that an error reply means nothing was stored. stage() puts a
   // message where no reader sees it yet: to be pushed to memory while the memory queue plus
@@ -99,6 +102,10 @@ class Backlog {
   // stage() and prepare() fail with ErrorCode::PubFailed and the storage error text; the caller
   // then calls abort().
   [[nodiscard]] Error stage(Message&& msg);
+  // stage() of a message whose body is still the publisher's bytes (msg.body is empty): copied
+  // into a Body only when it goes to memory, encoded into the disk batch straight from `body`
+  // when it goes to disk (no block taken from the pool and given back per spilled message).
+  [[nodiscard]] Error stage(Message&& msg, std::string_view body);
   void stageDeferred(const Message& msg, int64_t wallDeadline);
   [[nodiscard]] Error prepare(SyncScope& syncs);
   std::size_t commit();
@@ -171,6 +178,8 @@ class Backlog {
   void deleteData();
 
  private:
+  // stage(); built: msg.body holds `body` already.
+  [[nodiscard]] Error stageImpl(Message& msg, std::string_view body, bool built);
   Error writeJournal();  // flush; PubFailed with the error text on failure
   void retainJournalRefs();
 

@@ -94,7 +94,7 @@ Error Channel::prepare(SyncScope& syncs) {
   return backlog_.prepare(syncs);
 }
 
-void Channel::commit() {
+bool Channel::commit() {
   std::lock_guard lock(mu_);
   std::size_t n = backlog_.commit();
   for (auto& d : stagedDeferred_) {
@@ -110,6 +110,7 @@ void Channel::commit() {
   }
   deferredCount_.store(static_cast<int64_t>(deferred_.size()), std::memory_order_relaxed);
   wakeWaitersLocked(n);
+  return backlog_.spilling();
 }
 
 void Channel::abort() {
@@ -123,21 +124,26 @@ Error Channel::put(Message msg, int64_t deferNs) {
   return putLocked(std::move(msg), deferNs);
 }
 
-Error Channel::putBatch(std::span<Message> msgs, bool take, int64_t deferNs) {
+Error Channel::putBatch(std::span<Message> msgs, bool take, int64_t deferNs,
+                        std::span<const std::string_view> unbuilt) {
   std::lock_guard lock(mu_);
-  for (Message& m : msgs)
-    if (Error e = putLocked(take ? std::move(m) : Message(m), deferNs)) return e;
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    Message& m = msgs[i];
+    if (Error e = putLocked(take ? std::move(m) : Message(m), deferNs, unbuilt.empty() ? nullptr : &unbuilt[i]))
+      return e;
+  }
   return {};
 }
 
-Error Channel::putLocked(Message&& msg, int64_t deferNs) {
+Error Channel::putLocked(Message&& msg, int64_t deferNs, const std::string_view* unbuilt) {
   if (exiting()) return {ErrorCode::PubFailed, "exiting"};
   if (deferNs > 0) {
+    if (unbuilt) msg.body = Body(*unbuilt);
     backlog_.stageDeferred(msg, wallNanos() + deferNs);  // journaled by prepare()
     stagedDeferred_.push_back({monoNanos() + deferNs, std::move(msg)});
     return {};
   }
-  return backlog_.stage(std::move(msg));
+  return unbuilt ? backlog_.stage(std::move(msg), *unbuilt) : backlog_.stage(std::move(msg));
 }
 
 void Channel::wakeWaitersLocked(std::size_t n) {

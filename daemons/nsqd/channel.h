@@ -83,10 +83,14 @@ class Channel {
   // has dropped its own locks. Any thread.
   [[nodiscard]] Error put(Message msg, int64_t deferNs);
   // put() for every message of a publish under one lock: copies them, or moves them out when
-  // take is true (the last channel). Stops at the first error and returns it.
-  [[nodiscard]] Error putBatch(std::span<Message> msgs, bool take, int64_t deferNs);
+  // take is true (the last channel). Stops at the first error and returns it. With `unbuilt`
+  // (one view per message), the messages' bodies are not built yet: each is the publisher's
+  // bytes, copied into a Body only where the channel keeps it in memory (Backlog::stage).
+  [[nodiscard]] Error putBatch(std::span<Message> msgs, bool take, int64_t deferNs,
+                               std::span<const std::string_view> unbuilt = {});
   [[nodiscard]] Error prepare(SyncScope& syncs);
-  void commit();
+  // Returns whether a new message would now go to the disk queue (Backlog::spilling()).
+  bool commit();
   void abort();
 
   // Subscribes / unsubscribes a consumer. addClient fails (E_SUB_FAILED) when exiting or over
@@ -157,7 +161,8 @@ class Channel {
   void pullLocked(Consumer& client, std::vector<Message>& out, std::vector<Message>& dead, std::string& deadTopic);
 
   // All below: mu_ held.
-  [[nodiscard]] Error putLocked(Message&& msg, int64_t deferNs);
+  // unbuilt: the message's body when msg.body is not built yet (putBatch), else null.
+  [[nodiscard]] Error putLocked(Message&& msg, int64_t deferNs, const std::string_view* unbuilt = nullptr);
   void restoreJournal();  // places the backlog's journaled messages (deferred heap or memory)
   int64_t queuedLocked() const;
   // Whether m (just taken out of flight for a REQ or a timeout) has used up its attempts and

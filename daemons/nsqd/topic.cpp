@@ -27,23 +27,30 @@ Topic::Topic(StorageContext& ctx, TopologyEvents& events, std::string name,
 
 Topic::~Topic() = default;
 
-Error Topic::distributeLocked(std::span<Message> msgs, int64_t deferNs) {
+Error Topic::distributeLocked(std::span<Message> msgs, int64_t deferNs, std::span<const std::string_view> unbuilt) {
   std::size_t n = channels_.size();
   std::size_t i = 0;
   Error first;
   for (auto& [name, channel] : channels_) {
-    Error e = channel->putBatch(msgs, /*take=*/++i == n, deferNs);
+    Error e = channel->putBatch(msgs, /*take=*/++i == n, deferNs, unbuilt);
     if (e && !first) first = std::move(e);
   }
   return first;
 }
 
-void Topic::finishChannelsLocked(Error& error, SyncScope& syncs) {
+bool Topic::finishChannelsLocked(Error& error, SyncScope& syncs) {
   for (auto& [name, channel] : channels_) {
     if (error) break;
     error = channel->prepare(syncs);
   }
-  for (auto& [name, channel] : channels_) error ? channel->abort() : channel->commit();
+  bool spilling = !error;
+  for (auto& [name, channel] : channels_) {
+    if (error)
+      channel->abort();
+    else if (!channel->commit())
+      spilling = false;
+  }
+  return spilling;
 }
 
 Error Topic::publish(const std::vector<std::string_view>& bodies, int64_t deferNs, ErrorCode failCode) {
@@ -95,6 +102,10 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
   // The bodies are copied into their blocks before the topic lock is taken: a copy may be the
   // first touch of a fresh pool chunk (the kernel zeroes it in the page fault), and another
   // connection publishing to this topic must not wait for that.
+  // While every channel sends new messages to its disk queue (as the last publish found), the
+  // bodies are not built at all: each channel encodes its disk record from the publisher's
+  // bytes, and builds a Body only if it keeps the message in memory after all.
+  const bool unbuilt = spilling_.load(std::memory_order_relaxed);
   thread_local std::vector<Message> built;
   built.clear();  // a Body that threw bad_alloc may have left some
   const int64_t now = wallNanos();
@@ -102,7 +113,7 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
   for (auto body : bodies) {
     Message& msg = built.emplace_back();
     msg.timestamp = now;
-    msg.body = Body(body);
+    if (!unbuilt) msg.body = Body(body);
     bytes += body.size();
   }
   struct Release {  // the blocks go back to this thread's pool cache, whatever happens below
@@ -117,27 +128,31 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
   bool hold = paused() || !started_.load(std::memory_order_acquire) || channels_.empty();
   if (policy_ && policy_->maxDepth > 0 && policy_->overflow == Overflow::Reject)
     if (Error full = checkDepthLocked(bodies.size(), hold)) return full;
-  for (auto& msg : built) msg.id = id ? *id : MessageId::fromGuid(guids_.next());
+  for (auto& msg : built) msg.id = id ? *id : MessageId::fromGuid(guids_.next(now));
   // Nothing becomes visible before everything is stored: messages wait staged in the topic's
   // backlog (Backlog::stage) or in the channels' (Channel::putBatch); on any failure all of it
   // is taken back.
   const std::size_t heldBefore = deferredWaiting_.size();
   Error error;
   if (!hold) {
-    error = distributeLocked(built, deferNs);  // one lock per channel
+    error = distributeLocked(built, deferNs, unbuilt ? std::span<const std::string_view>(bodies)
+                                                     : std::span<const std::string_view>());  // one lock per channel
   } else {
-    for (auto& msg : built) {
+    for (std::size_t i = 0; i < built.size(); ++i) {
+      Message& msg = built[i];
       if (deferNs > 0 && (backlog_.durable() || backlog_.memoryHasRoom(deferredWaiting_.size()))) {
+        if (unbuilt) msg.body = Body(bodies[i]);
         backlog_.stageDeferred(msg, now + deferNs);  // waits with its due time, in memory and journal
         deferredWaiting_.push_back({std::move(msg), now + deferNs});
       } else {
-        error = backlog_.stage(std::move(msg));
+        error = unbuilt ? backlog_.stage(std::move(msg), bodies[i]) : backlog_.stage(std::move(msg));
       }
       if (error) break;
     }
   }
   if (!error) error = backlog_.prepare(syncs);
-  if (!hold) finishChannelsLocked(error, syncs);
+  const bool spilling = !hold && finishChannelsLocked(error, syncs);
+  spilling_.store(spilling, std::memory_order_relaxed);
   if (error) {
     backlog_.abort();
     deferredWaiting_.resize(heldBefore);

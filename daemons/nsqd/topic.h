@@ -114,15 +114,17 @@ class Topic {
                                     const MessageId* id = nullptr);
   // Prepares what this publish staged in the channels (Channel::prepare) unless error is set
   // already, then commits it, or aborts it everywhere when error is set or a channel failed
-  // (error then holds that channel's error).
-  void finishChannelsLocked(Error& error, SyncScope& syncs);
+  // (error then holds that channel's error). Returns whether it committed and every channel
+  // now sends new messages to disk (Channel::commit).
+  bool finishChannelsLocked(Error& error, SyncScope& syncs);
   // TopicFull when n more messages would take the topic's queue (hold) or a channel past
   // max_depth under overflow reject.
   [[nodiscard]] Error checkDepthLocked(std::size_t n, bool hold) const;
   // Stages a copy of each message in every channel, one channel lock each (the last channel
   // takes the messages: msgs is left moved-from); the first channel's error if any could not
-  // store them.
-  [[nodiscard]] Error distributeLocked(std::span<Message> msgs, int64_t deferNs);
+  // store them. unbuilt: the bodies, when the messages' are not built (Channel::putBatch).
+  [[nodiscard]] Error distributeLocked(std::span<Message> msgs, int64_t deferNs,
+                                       std::span<const std::string_view> unbuilt = {});
 
   StorageContext& ctx_;
   TopologyEvents& events_;
@@ -136,6 +138,9 @@ class Topic {
   std::shared_ptr<const TopicPolicy> policy_;  // null: no policy (checked once per publish)
   std::atomic<uint64_t> droppedCount_{0};
   std::atomic<bool> paused_{false};
+  // The last publish found every channel sending new messages to disk: the next one does not
+  // build bodies before taking mu_ (publishLocked). A hint; read without mu_.
+  std::atomic<bool> spilling_{false};
   std::atomic<bool> started_{false};
   std::atomic<bool> exiting_{false};
   std::atomic<uint64_t> messageCount_{0};

@@ -98,6 +98,42 @@ TEST_F(BacklogTest, KeepsMessagesInMemoryUpToMemQueueSizeThenSpillsToDisk) {
   EXPECT_EQ(b->depth(), 0);
 }
 
+// stage(msg, body): the body is still the caller's bytes. Kept in memory, it gets a copy of its
+// own; spilled, its record is encoded from the bytes. The caller's buffer is reused at once.
+TEST_F(BacklogTest, AnUnbuiltBodyIsCopiedWhenKeptInMemoryAndEncodedWhenSpilled) {
+  auto b = open();
+  SyncScope syncs;
+  std::string buffer;
+  EXPECT_FALSE(b->spilling());
+  for (const char* body : {"first", "second", "third", "fourth"}) {
+    buffer = body;
+    Message m = message("");
+    m.body = Body();
+    ASSERT_FALSE(b->stage(std::move(m), buffer));
+    buffer.assign(buffer.size(), '#');  // the publisher's input buffer is overwritten
+  }
+  EXPECT_TRUE(b->spilling());  // two staged for memory: at --mem-queue-size
+  ASSERT_FALSE(b->prepare(syncs));
+  EXPECT_EQ(b->commit(), 4u);
+  EXPECT_EQ(b->memorySize(), 2u);
+  EXPECT_EQ(b->diskDepth(), 2);
+  EXPECT_EQ(drain(*b), (std::vector<std::string>{"first", "second", "third", "fourth"}));
+  EXPECT_FALSE(b->spilling());
+}
+
+TEST_F(BacklogTest, StrictOrderSpillsWhileTheDiskHoldsMessages) {
+  auto b = open();
+  b->setStrictOrder(true);
+  ASSERT_FALSE(publish(*b, {"a", "b", "c"}));  // c on disk
+  Message m;
+  ASSERT_TRUE(b->pop(m));  // a: memory has room, but the disk is not empty
+  EXPECT_TRUE(b->spilling());
+  ASSERT_FALSE(publish(*b, {"d"}));
+  EXPECT_EQ(b->diskDepth(), 2);
+  EXPECT_EQ(drain(*b), (std::vector<std::string>{"b", "c", "d"}));
+  EXPECT_FALSE(b->spilling());
+}
+
 TEST_F(BacklogTest, StagedMessagesAreInvisibleUntilCommit) {
   auto b = open();
   SyncScope syncs;

@@ -602,6 +602,50 @@ TEST_F(ChannelTest, OverflowSpillsToDiskAndPullReturnsAllInArrivalOrder) {
   EXPECT_EQ(stats().backendDepth, 0);
 }
 
+// Once a publish found the channel at --mem-queue-size, the next one stages the publisher's
+// bytes unbuilt (Topic::publishLocked); a consumer may have made room in between, and then the
+// channel must copy them into bodies of its own (the publisher's buffer is gone after publish).
+TEST_F(ChannelTest, APublishAfterTheChannelSpilledKeepsItsBodiesWhenMemoryHasRoomAgain) {
+  opts.memQueueSize = 3;
+  init();
+  publish(bodiesNumbered(5));  // m0..m2 in memory, m3 m4 on disk: the topic now skips building
+  auto client = addClient(3);
+  auto first = pull(*client);  // memory first
+  ASSERT_EQ(first.size(), 3u);
+  for (const auto& m : first) ASSERT_FALSE(channel->finish(*client, m.id));
+  publish(bodiesNumbered(2, "x"));  // memory has room again: built under the lock
+  publish(bodiesNumbered(1, "d"), kSecond / 1000);  // a deferred one needs its body too
+  EXPECT_EQ(stats().backendDepth, 2);
+  client->setReadyCount(10);
+  auto rest = pull(*client);
+  ASSERT_TRUE(channel->processTimeouts(monoNanos() + kSecond));
+  auto deferred = pull(*client);
+  std::vector<std::string> bodies;
+  for (const auto& m : rest) bodies.push_back(bodyOf(m));
+  for (const auto& m : deferred) bodies.push_back(bodyOf(m));
+  EXPECT_EQ(bodies, (std::vector<std::string>{"x0", "x1", "m3", "m4", "d0"}));
+}
+
+// While every channel spills, a fan-out publish encodes each channel's disk record from the
+// publisher's bytes: both channels read every body back.
+TEST_F(ChannelTest, EveryChannelOfASpillingTopicReadsTheBodiesBackFromDisk) {
+  opts.memQueueSize = 1;
+  init();
+  auto other = topic->getChannel("c2");
+  ASSERT_NE(other, nullptr);
+  publish(bodiesNumbered(2, "a"));
+  publish(bodiesNumbered(3, "b"));  // unbuilt: both channels are at the mark
+  for (const auto& ch : {channel, other}) {
+    auto client = newConsumer(10);
+    ASSERT_FALSE(ch->addClient(client));
+    std::vector<Message> msgs;
+    ch->pull(*client, msgs);
+    std::vector<std::string> bodies;
+    for (const auto& m : msgs) bodies.push_back(bodyOf(m));
+    EXPECT_EQ(bodies, (std::vector<std::string>{"a0", "a1", "b0", "b1", "b2"})) << ch->name();
+  }
+}
+
 TEST_F(ChannelTest, ZeroMemQueueSendsEverythingThroughDisk) {
   opts.memQueueSize = 0;
   init();
