@@ -32,7 +32,10 @@ struct JournalOptions {
   std::string path;  // e.g. <data-path>/<topic>:<channel>.journal.dat
   int64_t syncEvery = 2500;  // fsync after this many records; 1 = every flush is durable
   std::chrono::nanoseconds syncTimeout = std::chrono::seconds(2);
-  int64_t compactMinBytes = 1 << 20;  // compact only past this file size ...
+  // Compact only past this file size ... A channel draining its disk queue journals ~84 bytes
+  // per message (REF + DONE): at 1 MiB it compacted ~40 times a second at 600k msgs/s, each
+  // time with two fsyncs under the channel lock that stalled every consumer of the channel.
+  int64_t compactMinBytes = 16 << 20;
   int64_t maxMsgSize = 1048576;       // body limit, to validate records
   std::function<void(const std::string&)> logError;  // empty -> stderr
 };
