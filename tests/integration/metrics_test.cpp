@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "nsq/base/sanitizers.h"
 #include "support/nsqd_process.h"
 #include "support/prometheus_parser.h"
 #include "support/statsd_sink.h"
@@ -19,15 +20,7 @@
 using namespace nsq::test;
 using namespace std::chrono_literals;
 
-// nsqd is built with the same flags as this test. GCC says ASan with __SANITIZE_ADDRESS__,
-// clang++ 14 only through __has_feature.
-#if defined(__SANITIZE_ADDRESS__)
-#define NSQ_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NSQ_TEST_ASAN 1
-#endif
-#endif
+// nsqd is built with the same flags as this test, so NSQ_ASAN here says how nsqd was built.
 
 namespace {
 
@@ -126,7 +119,7 @@ TEST(StatsdE2E, PushesTheOriginalsMetricNamesWithDeltasAndGauges) {
         "mem.gc_pause_usec_100", "mem.gc_pause_usec_99", "mem.gc_pause_usec_95", "mem.next_gc_bytes",
         "mem.gc_runs"})
     EXPECT_TRUE(names.count(want)) << want;
-#ifndef NSQ_TEST_ASAN  // ASan's allocator makes mallinfo2() report zeros
+#ifndef NSQ_ASAN  // ASan's allocator makes mallinfo2() report zeros
   EXPECT_GT(gauges["mem.heap_in_use_bytes"], 0);
 #endif
   EXPECT_EQ(nsqd.logs().find("statsd-address is not supported"), std::string::npos);

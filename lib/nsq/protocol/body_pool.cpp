@@ -12,17 +12,11 @@
 #include <new>
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define NSQ_BODY_POOL_MALLOC 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NSQ_BODY_POOL_MALLOC 1
-#endif
-#endif
+#include "nsq/base/sanitizers.h"
 
 // Under ASan every block comes from malloc, so the sanitizer sees each one. A constant rather than
 // #if around the pool code, so that code is still compiled (and -Werror sees no unused function).
-#ifdef NSQ_BODY_POOL_MALLOC
+#ifdef NSQ_ASAN
 constexpr bool kPooled = false;
 #else
 constexpr bool kPooled = true;
