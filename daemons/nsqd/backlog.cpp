@@ -99,13 +99,9 @@ bool Backlog::spilling() const {
   return memory_.size() + staged_.size() >= limit || (strictOrder_ && disk_ && disk_->depth() > 0);
 }
 
-Error Backlog::stage(Message&& msg) { return stageImpl(msg, msg.body.view(), /*built=*/true); }
-
-Error Backlog::stage(Message&& msg, std::string_view body) { return stageImpl(msg, body, /*built=*/false); }
-
-Error Backlog::stageImpl(Message& msg, std::string_view body, bool built) {
+Error Backlog::stage(Message&& msg, const std::string_view* unbuilt) {
   if (!spilling()) {
-    if (!built) msg.body = Body(body);
+    if (unbuilt) msg.body = Body(*unbuilt);
     staged_.push_back(std::move(msg));
     return {};
   }
@@ -113,7 +109,7 @@ Error Backlog::stageImpl(Message& msg, std::string_view body, bool built) {
   char header[kMessageHeaderLength];
   msg.encodeHeader(header);
   std::string err;
-  if (!disk_->append({header, sizeof header}, body, &err))
+  if (!disk_->append({header, sizeof header}, unbuilt ? *unbuilt : msg.body.view(), &err))
     return {ErrorCode::PubFailed, std::move(err)};  // health: onHealth
   return {};
 }

@@ -101,11 +101,10 @@ class Backlog {
   // and returns how many, or abort() takes everything staged back out (journal included).
   // stage() and prepare() fail with ErrorCode::PubFailed and the storage error text; the caller
   // then calls abort().
-  [[nodiscard]] Error stage(Message&& msg);
-  // stage() of a message whose body is still the publisher's bytes (msg.body is empty): copied
-  // into a Body only when it goes to memory, encoded into the disk batch straight from `body`
-  // when it goes to disk (no block taken from the pool and given back per spilled message).
-  [[nodiscard]] Error stage(Message&& msg, std::string_view body);
+  // unbuilt: the body, when msg.body is not built yet (the publisher's bytes): copied into a
+  // Body only when the message goes to memory, encoded into the disk batch straight from these
+  // bytes when it goes to disk (no block taken from the pool and given back per spilled message).
+  [[nodiscard]] Error stage(Message&& msg, const std::string_view* unbuilt = nullptr);
   void stageDeferred(const Message& msg, int64_t wallDeadline);
   [[nodiscard]] Error prepare(SyncScope& syncs);
   std::size_t commit();
@@ -178,8 +177,6 @@ class Backlog {
   void deleteData();
 
  private:
-  // stage(); built: msg.body holds `body` already.
-  [[nodiscard]] Error stageImpl(Message& msg, std::string_view body, bool built);
   Error writeJournal();  // flush; PubFailed with the error text on failure
   void retainJournalRefs();
 

@@ -143,7 +143,7 @@ Error Channel::putLocked(Message&& msg, int64_t deferNs, const std::string_view*
     stagedDeferred_.push_back({monoNanos() + deferNs, std::move(msg)});
     return {};
   }
-  return unbuilt ? backlog_.stage(std::move(msg), *unbuilt) : backlog_.stage(std::move(msg));
+  return backlog_.stage(std::move(msg), unbuilt);
 }
 
 void Channel::wakeWaitersLocked(std::size_t n) {

@@ -145,7 +145,7 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
         backlog_.stageDeferred(msg, now + deferNs);  // waits with its due time, in memory and journal
         deferredWaiting_.push_back({std::move(msg), now + deferNs});
       } else {
-        error = unbuilt ? backlog_.stage(std::move(msg), bodies[i]) : backlog_.stage(std::move(msg));
+        error = backlog_.stage(std::move(msg), unbuilt ? &bodies[i] : nullptr);
       }
       if (error) break;
     }

@@ -109,7 +109,8 @@ TEST_F(BacklogTest, AnUnbuiltBodyIsCopiedWhenKeptInMemoryAndEncodedWhenSpilled) 
     buffer = body;
     Message m = message("");
     m.body = Body();
-    ASSERT_FALSE(b->stage(std::move(m), buffer));
+    const std::string_view bytes = buffer;
+    ASSERT_FALSE(b->stage(std::move(m), &bytes));
     buffer.assign(buffer.size(), '#');  // the publisher's input buffer is overwritten
   }
   EXPECT_TRUE(b->spilling());  // two staged for memory: at --mem-queue-size
