@@ -98,7 +98,7 @@ TEST_F(BacklogTest, KeepsMessagesInMemoryUpToMemQueueSizeThenSpillsToDisk) {
   EXPECT_EQ(b->depth(), 0);
 }
 
-// stage(msg, body): the body is still the caller's bytes. Kept in memory, it gets a copy of its
+// stage(msg, &bytes): the body is still the caller's bytes. Kept in memory, it gets a copy of its
 // own; spilled, its record is encoded from the bytes. The caller's buffer is reused at once.
 TEST_F(BacklogTest, AnUnbuiltBodyIsCopiedWhenKeptInMemoryAndEncodedWhenSpilled) {
   auto b = open();
