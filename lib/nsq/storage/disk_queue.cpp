@@ -844,7 +844,10 @@ bool DiskQueue::syncImpl(bool blocking, std::string* error, const PendingWrite* 
       if (::fsync(f->get()) != 0) return failWith(errnoText("fsync", "a finished segment of " + opts_.name, errno));
   }
   if (wf && ::fsync(wf->get()) != 0) return failWith(errnoText("fsync", segmentPath(m.wfn), errno));
-  if (dirSyncOwed_.exchange(false)) fsyncDir(opts_.dataPath);  // segments created since the last sync
+  if (dirSyncOwed_.exchange(false)) {  // segments created since the last sync
+    fsyncDir(opts_.dataPath);
+    if (opts_.onDirSync) opts_.onDirSync();
+  }
   auto removeFinished = [&] {
     for (int64_t f : finished) {
       if (::unlink(segmentPath(f).c_str()) != 0 && errno != ENOENT)

@@ -40,6 +40,9 @@ struct DiskQueueOptions {
   std::function<void()> onSyncDue;
   // Time source for syncIfDue(). Empty -> std::chrono::steady_clock::now.
   std::function<std::chrono::steady_clock::time_point()> clock;
+  // Called on the syncing thread after each fsync of dataPath (a sync that follows the creation
+  // of a segment). Empty -> nothing. For tests: which call pays for the directory fsync.
+  std::function<void()> onDirSync;
   // Called with the error text each time a write or sync fails, and with "" once a write or
   // sync succeeds again after that. Runs under an internal lock: keep it short and never call
   // back into the queue.

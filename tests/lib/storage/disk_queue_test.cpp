@@ -167,6 +167,28 @@ TEST_F(DiskQueueTest, ARolledSegmentsFsyncIsLeftToTheSyncerWithOnSyncDue) {
   EXPECT_EQ(readAll(meta()), "4\n0,0\n1," + std::to_string(8 + 54) + "\n");
 }
 
+// A new segment's name reaches the disk with the next sync, before that sync's metadata names
+// it; the append that creates it (under the owner's locks) does not wait for a directory fsync.
+TEST_F(DiskQueueTest, ANewSegmentsDirectoryFsyncRunsInTheNextSyncNotInTheAppend) {
+  int dirSyncs = 0;
+  DiskQueueOptions o = opts(200, 1000);  // 3 records per file; syncEvery far away
+  o.onSyncDue = [] {};
+  o.onDirSync = [&dirSyncs] { ++dirSyncs; };
+  DiskQueue q(o);
+  ASSERT_TRUE(q.put(payload(0)));  // creates segment 0
+  EXPECT_EQ(dirSyncs, 0);
+  q.sync();
+  EXPECT_EQ(dirSyncs, 1);
+  ASSERT_TRUE(q.put(payload(1)));
+  q.sync();  // no segment created since the last sync
+  EXPECT_EQ(dirSyncs, 1);
+  for (int i = 2; i < 4; ++i) ASSERT_TRUE(q.put(payload(i)));  // rolls into segment 1
+  EXPECT_EQ(dirSyncs, 1);
+  q.syncIfNeeded();  // the sync the roll owes
+  EXPECT_EQ(dirSyncs, 2);
+  EXPECT_EQ(readAll(meta()), "4\n0,0\n1," + std::to_string(8 + 54) + "\n");
+}
+
 TEST_F(DiskQueueTest, WritesAndReadsAcrossSegmentBoundaries) {
   DiskQueue q(opts(200, 1000));
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(q.put(payload(i)));  // 54-byte records, 3 per file
