@@ -178,12 +178,61 @@ std::size_t Backlog::dropOldest(int64_t keep, int64_t alsoHeld) {
     forget(msg.id);  // a redelivered deferred message may still be journaled
     ++dropped;
   }
-  if (dropped > 0 && disk_ && popCommit_ == PopCommit::AfterJournal && journal_ && !journal_->dirty()) {
-    // Everything popped before was journaled by its pull (or finished); the dropped ones are gone.
-    flushJournal();
-    if (!journal_->dirty()) commit_ = disk_->readPosition();
-  }
+  // Everything popped before was journaled by its pull, held or finished; the dropped ones are gone.
+  if (dropped > 0 && popCommit_ == PopCommit::AfterJournal) flushJournal();
   return dropped;
+}
+
+uint64_t Backlog::holdPop(const Message& msg, const Popped& where) {
+  held_.push_back({msg.id, msg.timestamp, msg.attempts, false, where.at});
+  const uint64_t ticket = heldBase_ + held_.size() - 1;
+  // Past the bound the oldest goes to the journal, so that the committed read position (and
+  // what a crash would deliver again) never lags more than kMaxHeldPops pops behind.
+  if (held_.size() > kMaxHeldPops) journalHeld(0);
+  return ticket;
+}
+
+void Backlog::releasePop(uint64_t ticket) {
+  if (ticket < heldBase_ || ticket - heldBase_ >= held_.size()) return;
+  held_[ticket - heldBase_].released = true;
+  while (!held_.empty() && held_.front().released) {
+    held_.pop_front();
+    ++heldBase_;
+  }
+}
+
+void Backlog::journalHeldPop(uint64_t ticket, const Message& msg) {
+  if (ticket < heldBase_ || ticket - heldBase_ >= held_.size()) return;
+  const std::size_t i = ticket - heldBase_;
+  if (held_[i].released) return;
+  held_[i].attempts = msg.attempts;
+  journalHeld(i);
+}
+
+void Backlog::journalHeld(std::size_t i) {
+  const Held& h = held_[i];
+  if (journal_) {
+    Message m;
+    m.id = h.id;
+    m.timestamp = h.timestamp;
+    m.attempts = h.attempts;
+    journal_->addRef(m, h.at.fileNum, h.at.pos, 0);  // written before commitPops() passes it
+  }
+  releasePop(heldBase_ + i);
+}
+
+void Backlog::commitPops(bool always) {
+  if (!disk_ || popCommit_ != PopCommit::AfterJournal || (journal_ && journal_->dirty())) return;
+  DiskQueue::Position upTo;
+  if (held_.empty()) {
+    upTo = disk_->readPosition();
+  } else {
+    upTo = held_.front().at;  // up to the oldest held record, not including it
+    --upTo.pops;
+  }
+  if (!always && upTo.pops <= committedPops_) return;
+  committedPops_ = upTo.pops;
+  commit_ = upTo;
 }
 
 void Backlog::journalInFlight(const Message& msg, const Popped& where) {
@@ -226,7 +275,10 @@ bool Backlog::holds(const MessageId& id) {
 }
 
 void Backlog::flushJournal() {
-  if (journal_ && journal_->pending()) (void)writeJournal();
+  if (journal_ && journal_->pending())
+    (void)writeJournal();
+  else
+    commitPops(/*always=*/false);  // releases since the last write
 }
 
 Error Backlog::writeJournal() {
@@ -241,8 +293,9 @@ Error Backlog::writeJournal() {
   if (wasDirty) logInfo(logName_, ": journal written again");
   ctx_.healthSink().clearHealth(journal_->path());
   retainJournalRefs();
-  // Every message popped from the disk queue so far is journaled now (or finished).
-  if (disk_ && popCommit_ == PopCommit::AfterJournal) commit_ = disk_->readPosition();
+  // Every message popped from the disk queue before the oldest held one is journaled now (or
+  // finished).
+  commitPops(/*always=*/true);
   return {};
 }
 
@@ -291,6 +344,9 @@ void Backlog::spillMemory() {
 void Backlog::close() {
   if (!disk_) return;
   spillMemory();
+  // The owner spilled its held messages (they were in flight) with the rest.
+  heldBase_ += held_.size();
+  held_.clear();
   std::string err;
   bool journalOk = true;
   if (journal_ && !(journalOk = journal_->close(&err)))
@@ -306,6 +362,8 @@ void Backlog::close() {
 
 void Backlog::empty() {
   memory_.clear();
+  heldBase_ += held_.size();
+  held_.clear();
   commit_.reset();
   popped_ = false;
   popsBeforeOpen_ = 0;
@@ -319,6 +377,8 @@ void Backlog::empty() {
 
 void Backlog::deleteData() {
   memory_.clear();
+  heldBase_ += held_.size();
+  held_.clear();
   if (disk_) disk_->deleteAll();
   if (journal_) {
     journal_->removeFile();

@@ -15,8 +15,18 @@
 // records it (DiskQueue::commitReads) only after the message is stored elsewhere: for a channel,
 // after a journal write that covers it and that journal's fsync; for a topic, once the owner
 // handed it to its channels (PopCommit). So a crash duplicates a message, never loses it.
+//
+// Held pops: a channel may instead hold a popped message's disk record (holdPop) while it is in
+// flight: nothing is journaled, and the committed read position stops before the oldest held
+// record until it is released (FIN). A held message that leaves flight unfinished (REQ,
+// timeout) is journaled by reference then (journalHeldPop), as is the oldest once more than
+// kMaxHeldPops pops lie between it and the read position. A crash redelivers the held messages
+// from the disk queue with the attempts their record has, and may redeliver messages finished
+// after the oldest held one (at most kMaxHeldPops): at least once, as ever, with no journal
+// record written or fsynced for a message finished while held.
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -149,6 +159,17 @@ class Backlog {
   // A journaled message about to be published to topic `to` as message `as` (a dead letter):
   // forget() afterwards records that the move is done; a restart in between sees the mark.
   void journalMoving(const MessageId& id, const MessageId& as, const std::string& to);
+  // Held pops (see the top of the file). holdPop() returns the ticket (never 0) of a message
+  // popped from the disk queue (where.fromDisk) that goes in flight unjournaled; releasePop()
+  // lets the committed read position pass it (finished; a ticket already released or
+  // journaled is ignored); journalHeldPop() journals it by reference with msg's attempts (it
+  // left flight unfinished) unless that happened already. A channel only.
+  static constexpr std::size_t kMaxHeldPops = 32768;
+  uint64_t holdPop(const Message& msg, const Popped& where);
+  void releasePop(uint64_t ticket);
+  void journalHeldPop(uint64_t ticket, const Message& msg);
+  std::size_t heldPops() const { return held_.size(); }  // from the oldest held to the newest pop
+
   // Whether the memory queue, the journal or the unread part of the disk queue holds a message
   // with this ID. Reads the disk queue's files: for recovery checks only.
   bool holds(const MessageId& id);
@@ -179,6 +200,19 @@ class Backlog {
  private:
   Error writeJournal();  // flush; PubFailed with the error text on failure
   void retainJournalRefs();
+  // Lets the next syncLater() record the pops up to the oldest held one, if that moved.
+  // always: even if it did not move (after a journal write, as every write did before).
+  void commitPops(bool always);
+  void journalHeld(std::size_t index);  // held_[index] by reference, then released
+
+  // A held pop: where its record is and what the journal needs if it must take it over.
+  struct Held {
+    MessageId id;
+    int64_t timestamp = 0;
+    uint16_t attempts = 0;
+    bool released = false;
+    DiskQueue::Position at;
+  };
 
   StorageContext& ctx_;
   const std::string queueName_;
@@ -197,6 +231,9 @@ class Backlog {
   int64_t popsBeforeOpen_ = 0;  // disk records left that were queued before open() (Popped)
   uint64_t refsVersion_ = 0;                   // journal_->refsVersion() last given to disk_
   std::string scratch_;                        // payload encode buffer
+  std::deque<Held> held_;  // from the oldest unreleased held pop to the newest held pop
+  uint64_t heldBase_ = 1;  // the ticket of held_.front()
+  int64_t committedPops_ = 0;  // Position::pops of the last commit_ commitPops() set
 };
 
 }  // namespace nsq::nsqd

@@ -228,6 +228,10 @@ void Channel::pullLocked(Consumer& client, std::vector<Message>& out, std::vecto
     const int64_t ttl = policy_ ? policy_->messageTtl.count() : 0;
     const int64_t expiredBefore = ttl > 0 ? wallNanos() - ttl : 0;
     int sampleRate = client.sampleRate();
+    // A message from the disk queue goes in flight with its record held there, unjournaled
+    // (Backlog::holdPop), unless a crash must keep the attempt it is on: with --sync-every=1
+    // every delivery is journaled before it is sent, and so it is under a max_attempts policy.
+    const bool holdPops = ctx_.options().syncEvery > 1 && !(policy_ && policy_->maxAttempts > 0);
     thread_local std::minstd_rand rng(std::random_device{}());
     Message msg;
     Backlog::Popped where;
@@ -254,13 +258,17 @@ void Channel::pullLocked(Consumer& client, std::vector<Message>& out, std::vecto
       msg.attempts++;
       // One for the table, one for the socket; the body is shared (msg is this thread's own).
       Message copy{msg.id, msg.timestamp, msg.attempts, msg.body.copyOfOwned()};
-      if (!inFlight_.insert(copy, client.id(), now, now + client.msgTimeoutNs())) {
+      InFlightTable::Entry* e = inFlight_.insert(copy, client.id(), now, now + client.msgTimeoutNs());
+      if (!e) {
         // The same ID twice in flight can only come from a duplicated disk record; deliver once.
         logWarn("channel(", topicName_, ":", name_, "): ID ", std::string(msg.id.view()),
                 " already in flight, dropping duplicate");
         continue;
       }
-      backlog_.journalInFlight(msg, where);
+      if (holdPops && where.fromDisk)
+        e->heldPop = backlog_.holdPop(msg, where);
+      else
+        backlog_.journalInFlight(msg, where);
       out.push_back(std::move(msg));
       --window;
     }
@@ -291,11 +299,20 @@ InFlightTable::Entry* Channel::ownedLocked(const Consumer& client, const Message
 }
 
 Error Channel::takeInFlightLocked(const Consumer& client, ConsumerState* state, const MessageId& id,
-                                  const char* cmd, ErrorCode failCode, Message& out) {
+                                  const char* cmd, ErrorCode failCode, Message& out, bool finished) {
   Error err;
   InFlightTable::Entry* e = ownedLocked(client, id, cmd, failCode, &err);
   if (!e) return err;
+  // A held disk record is released on FIN; a message leaving flight unfinished is journaled
+  // by reference first, so that everything after this works on a journaled message.
+  const uint64_t held = e->heldPop;
   out = inFlight_.take(e);
+  if (held != 0) {
+    if (finished)
+      backlog_.releasePop(held);
+    else
+      backlog_.journalHeldPop(held, out);
+  }
   inFlightCount_.store(static_cast<int64_t>(inFlight_.size()), std::memory_order_relaxed);
   if (state) --state->inFlight;
   return {};
@@ -316,7 +333,7 @@ void Channel::finishBatch(const Consumer& client, std::span<const MessageId> ids
     ConsumerState* state = findConsumerLocked(client.id());
     for (const MessageId& id : ids) {
       Message m;
-      if (Error err = takeInFlightLocked(client, state, id, "FIN", ErrorCode::FinFailed, m)) {
+      if (Error err = takeInFlightLocked(client, state, id, "FIN", ErrorCode::FinFailed, m, /*finished=*/true)) {
         failures.push_back(std::move(err));
         continue;
       }
@@ -339,7 +356,8 @@ Error Channel::requeue(const Consumer& client, const MessageId& id, int64_t dela
   {
     std::lock_guard lock(mu_);
     Message m;
-    if (Error err = takeInFlightLocked(client, findConsumerLocked(client.id()), id, "REQ", ErrorCode::ReqFailed, m))
+    if (Error err = takeInFlightLocked(client, findConsumerLocked(client.id()), id, "REQ", ErrorCode::ReqFailed, m,
+                                      /*finished=*/false))
       return err;
     requeueCount_.fetch_add(1, std::memory_order_relaxed);
     if (outOfAttemptsLocked(m)) {
@@ -454,7 +472,9 @@ bool Channel::processTimeouts(int64_t nowMono) {
         toWake.push_back(owner->consumer);
       }
       timeoutCount_.fetch_add(1, std::memory_order_relaxed);
+      const uint64_t held = e->heldPop;
       Message m = inFlight_.take(e);
+      if (held != 0) backlog_.journalHeldPop(held, m);  // leaves flight unfinished: journaled
       if (outOfAttemptsLocked(m)) {
         deadTopic = policy_->deadLetterTopic;
         dead.push_back(std::move(m));

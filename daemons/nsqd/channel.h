@@ -13,8 +13,11 @@
 // Durability: a non-ephemeral channel keeps a MessageJournal of its deferred messages (with their
 // wall-clock due time) and of in-flight messages that were popped from its disk queue (by
 // segment and offset; the disk queue keeps those segments), so both survive a restart, graceful
-// or kill -9. Messages that only ever lived in memory are not journaled when delivered: they
-// were not durable before delivery either.
+// or kill -9. With --sync-every above 1 and no max_attempts policy, a message popped from disk
+// is journaled only if it leaves flight unfinished: until then its disk record is held (the
+// committed read position stops before it, Backlog::holdPop), so a crash delivers it again
+// from there, on the attempt its record has. Messages that only ever lived in memory are not
+// journaled when delivered: they were not durable before delivery either.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -197,8 +200,9 @@ class Channel {
   InFlightTable::Entry* ownedLocked(const Consumer& consumer, const MessageId& id, const char* cmd,
                                     ErrorCode failCode, Error* err);
   // Takes id out of flight for its owner; state is the owner's entry (null once removed).
+  // finished: a FIN (a held disk record is released), else a REQ (it is journaled).
   [[nodiscard]] Error takeInFlightLocked(const Consumer& consumer, ConsumerState* state, const MessageId& id,
-                                         const char* cmd, ErrorCode failCode, Message& out);
+                                         const char* cmd, ErrorCode failCode, Message& out, bool finished);
 
   StorageContext& ctx_;
   const std::string name_;

@@ -29,6 +29,7 @@ class InFlightTable {
     int64_t deadline = 0;
     uint32_t hash = 0;
     uint32_t slot = 0;  // its place in the table (never changes while it is in flight)
+    uint64_t heldPop = 0;  // the backlog's ticket while its disk record is held (Backlog::holdPop); 0: none
   };
 
   std::size_t size() const { return size_; }
@@ -53,6 +54,7 @@ class InFlightTable {
     e.deadline = deadline;
     e.hash = h;
     e.slot = slot;
+    e.heldPop = 0;
     heapPos_[slot] = static_cast<uint32_t>(heap_.size());
     heap_.push_back({deadline, slot});
     siftUp(heapPos_[slot]);

@@ -237,6 +237,99 @@ TEST_F(BacklogTest, DeferredAndDiskPoppedInFlightEntriesSurviveAReopen) {
   EXPECT_EQ(again->diskDepth(), 0);  // the pop was recorded: it is delivered from the journal only
 }
 
+// Held pops (backlog.h): nothing is journaled, and the committed read position a crash resumes
+// from stops before the oldest held record until it is released.
+TEST_F(BacklogTest, AHeldPopKeepsTheCommittedReadPositionBeforeItUntilReleased) {
+  ctx.opts.memQueueSize = 0;
+  ctx.opts.syncEvery = 1;  // every syncLater() writes the metadata (holding is the channel's choice)
+  auto b = open();
+  ASSERT_FALSE(publish(*b, {"a", "b", "c", "d"}));
+  std::vector<Message> popped(4);
+  std::vector<uint64_t> tickets;
+  for (auto& m : popped) {
+    Backlog::Popped where;
+    ASSERT_TRUE(b->pop(m, &where));
+    ASSERT_TRUE(where.fromDisk);
+    m.attempts = 1;
+    tickets.push_back(b->holdPop(m, where));
+  }
+  EXPECT_EQ(b->heldPops(), 4u);
+  // Crash: a copy of the files as they are after the owner's flush and syncs.
+  int crashes = 0;
+  auto crashAndReopen = [&](std::vector<MessageJournal::Entry>* entries) {
+    {
+      SyncScope syncs;
+      b->flushJournal();
+      b->syncLater(syncs, /*dueDiskSync=*/true);
+    }
+    const fs::path crashed = fs::path(dir.path()) / ("crashed" + std::to_string(++crashes));
+    fs::create_directory(crashed);
+    for (const auto& f : fs::directory_iterator(dir.path()))
+      if (f.is_regular_file()) fs::copy_file(f.path(), crashed / f.path().filename());
+    FakeStorage other;
+    other.opts = ctx.opts;
+    other.opts.dataPath = crashed.string();
+    auto c = std::make_unique<Backlog>(other, "q", true, "backlog(q)", Backlog::PopCommit::AfterJournal);
+    *entries = c->open();
+    std::vector<std::string> out = drain(*c);
+    c->close();
+    return out;
+  };
+  b->releasePop(tickets[1]);
+  b->releasePop(tickets[2]);
+  EXPECT_EQ(b->heldPops(), 4u);  // "a" is still held: nothing after it may be recorded
+  std::vector<MessageJournal::Entry> entries;
+  EXPECT_EQ(crashAndReopen(&entries), (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_TRUE(entries.empty());
+  EXPECT_FALSE(b->journaled(popped[0].id));
+
+  b->releasePop(tickets[0]);
+  b->releasePop(tickets[0]);  // twice: ignored
+  EXPECT_EQ(b->heldPops(), 1u);
+  EXPECT_EQ(crashAndReopen(&entries), (std::vector<std::string>{"d"}));
+
+  popped[3].attempts = 3;
+  b->journalHeldPop(tickets[3], popped[3]);  // left flight unfinished: journaled by reference
+  EXPECT_EQ(b->heldPops(), 0u);
+  EXPECT_TRUE(b->journaled(popped[3].id));
+  // (Its record may still be in the copy's disk queue: the pop is recorded with the queue's next
+  // sync, and then the journal's copy is the live one, crashDuplicate().)
+  (void)crashAndReopen(&entries);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].msg.id, popped[3].id);
+  EXPECT_EQ(entries[0].msg.attempts, 3);
+  EXPECT_EQ(entries[0].msg.body.view(), "d");
+  b->journalHeldPop(tickets[3], popped[3]);  // already journaled: nothing more
+  b->close();
+}
+
+TEST_F(BacklogTest, PastTheBoundTheOldestHeldPopIsJournaled) {
+  ctx.opts.memQueueSize = 0;
+  auto b = open();
+  std::vector<std::string> bodies(Backlog::kMaxHeldPops + 1, "x");
+  ASSERT_FALSE(publish(*b, bodies));
+  Message first, m;
+  Backlog::Popped where;
+  ASSERT_TRUE(b->pop(first, &where));
+  first.attempts = 1;
+  const uint64_t firstTicket = b->holdPop(first, where);
+  for (std::size_t i = 1; i < Backlog::kMaxHeldPops; ++i) {
+    ASSERT_TRUE(b->pop(m, &where));
+    (void)b->holdPop(m, where);
+  }
+  EXPECT_FALSE(b->journaled(first.id));
+  EXPECT_EQ(b->heldPops(), Backlog::kMaxHeldPops);
+  ASSERT_TRUE(b->pop(m, &where));
+  (void)b->holdPop(m, where);  // one past the bound
+  EXPECT_TRUE(b->journaled(first.id));
+  EXPECT_EQ(b->heldPops(), Backlog::kMaxHeldPops);
+  b->releasePop(firstTicket);  // its FIN: the journal entry goes with forget()
+  b->forget(first.id);
+  EXPECT_FALSE(b->journaled(first.id));
+  EXPECT_EQ(b->heldPops(), Backlog::kMaxHeldPops);
+  b->close();
+}
+
 TEST_F(BacklogTest, OnlyRecordsQueuedBeforeOpenAreAskedWhetherTheJournalHasThem) {
   ctx.opts.memQueueSize = 0;
   auto b = open();

@@ -104,6 +104,27 @@ class ChannelTest : public ::testing::Test {
 
   ChannelStats stats() { return channel->stats(false); }
 
+  // A graceful stop of topic and channel, then a new nsqd on the same data directory.
+  void restartGracefully() {
+    topic->close(false);
+    channel.reset();
+    topic.reset();
+    nsqd.reset();
+    init();
+  }
+
+  // With --mem-queue-size=0 and two 20 KB messages per disk segment (read segments finish and
+  // are deleted or kept), publishes twenty into bodies and delivers them all to a new client.
+  std::vector<Message> deliverTwentyFromDisk(std::vector<std::string>& bodies, std::shared_ptr<FakeConsumer>& client) {
+    opts.memQueueSize = 0;
+    opts.maxBytesPerFile = 50000;
+    init();
+    client = addClient(20);
+    for (int i = 0; i < 20; ++i) bodies.push_back(std::to_string(i) + std::string(20000, 'b'));
+    publish(bodies);
+    return pull(*client);
+  }
+
   std::vector<std::string> dataFiles() {
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(dir.path())) names.push_back(e.path().filename().string());
@@ -670,11 +691,7 @@ TEST_F(ChannelTest, AttemptsSurviveDiskSpill) {
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(second[0].attempts, 2);
   // Graceful close writes the in-flight message to disk with its attempts; a new nsqd reads it.
-  topic->close(false);
-  channel.reset();
-  topic.reset();
-  nsqd.reset();
-  init();
+  restartGracefully();
   auto again = addClient(1);
   auto back = pull(*again);
   ASSERT_EQ(back.size(), 1u);
@@ -843,14 +860,10 @@ TEST_F(ChannelTest, ClosedChannelRefusesClientsAndPuts) {
 // Full-disk findings: draining journals references, a failed publish is stored nowhere
 
 TEST_F(ChannelTest, DrainingFromDiskJournalsReferencesNotBodiesAndRestoresThem) {
-  opts.memQueueSize = 0;
-  opts.maxBytesPerFile = 50000;  // two messages per segment: read segments finish and are kept
-  init();
-  auto client = addClient(20);
+  opts.syncEvery = 1;  // every delivery journaled before it is sent (else held: below)
   std::vector<std::string> bodies;
-  for (int i = 0; i < 20; ++i) bodies.push_back(std::to_string(i) + std::string(20000, 'b'));
-  publish(bodies);
-  auto msgs = pull(*client);
+  std::shared_ptr<FakeConsumer> client;
+  auto msgs = deliverTwentyFromDisk(bodies, client);
   ASSERT_EQ(msgs.size(), 20u);
   const std::string journal = dir.file("t:c.journal.dat");
   ASSERT_TRUE(fs::exists(journal));
@@ -861,11 +874,7 @@ TEST_F(ChannelTest, DrainingFromDiskJournalsReferencesNotBodiesAndRestoresThem) 
   EXPECT_FALSE(fs::exists(dir.file("t:c.diskqueue.000000.dat")));  // all finished: deleted
   EXPECT_TRUE(fs::exists(dir.file("t:c.diskqueue.000005.dat")));   // read, but in flight: kept
 
-  topic->close(false);
-  channel.reset();
-  topic.reset();
-  nsqd.reset();
-  init();
+  restartGracefully();
   auto again = addClient(20);
   auto back = pull(*again);
   ASSERT_EQ(back.size(), 10u);
@@ -878,6 +887,45 @@ TEST_F(ChannelTest, DrainingFromDiskJournalsReferencesNotBodiesAndRestoresThem) 
   for (const auto& m : back) ASSERT_EQ(codeOf(channel->finish(*again, m.id), &desc), ErrorCode::None) << desc;
   channel->processTimeouts(monoNanos());
   for (int n = 5; n < 9; ++n) EXPECT_FALSE(fs::exists(dir.file("t:c.diskqueue.00000" + std::to_string(n) + ".dat"))) << n;
+}
+
+// With --sync-every above 1 a message popped from disk is not journaled while in flight: its
+// record is held, and the disk queue's committed read position (which decides the segments
+// deleted) stops before the oldest held record until that one is finished. One that leaves
+// flight unfinished (REQ) is journaled then, by reference, with its attempts.
+TEST_F(ChannelTest, DrainingFromDiskHoldsTheRecordsOfMessagesInFlightUntilFinished) {
+  ASSERT_GT(opts.syncEvery, 1);
+  std::vector<std::string> bodies;
+  std::shared_ptr<FakeConsumer> client;
+  auto msgs = deliverTwentyFromDisk(bodies, client);
+  ASSERT_EQ(msgs.size(), 20u);
+  const std::string journal = dir.file("t:c.journal.dat");
+  EXPECT_TRUE(!fs::exists(journal) || fs::file_size(journal) <= static_cast<uintmax_t>(kJournalHeaderSize))
+      << "a delivery was journaled";
+  std::string desc;
+  for (int i = 1; i < 10; ++i) ASSERT_EQ(codeOf(channel->finish(*client, msgs[i].id), &desc), ErrorCode::None) << desc;
+  channel->processTimeouts(monoNanos());
+  EXPECT_TRUE(fs::exists(dir.file("t:c.diskqueue.000000.dat"))) << "the oldest message in flight lost its record";
+  ASSERT_EQ(codeOf(channel->finish(*client, msgs[0].id), &desc), ErrorCode::None) << desc;
+  channel->processTimeouts(monoNanos());
+  for (int n = 0; n < 5; ++n) EXPECT_FALSE(fs::exists(dir.file("t:c.diskqueue.00000" + std::to_string(n) + ".dat"))) << n;
+  EXPECT_TRUE(fs::exists(dir.file("t:c.diskqueue.000005.dat")));  // message 10 is still in flight
+
+  ASSERT_EQ(codeOf(channel->requeue(*client, msgs[10].id, 60'000'000'000), &desc), ErrorCode::None) << desc;
+  ASSERT_TRUE(fs::exists(journal));
+  EXPECT_GT(fs::file_size(journal), static_cast<uintmax_t>(kJournalHeaderSize)) << "the requeue was not journaled";
+
+  restartGracefully();  // graceful: the held ones go back to the disk queue, attempts kept
+  auto again = addClient(20);
+  auto back = pull(*again);
+  ASSERT_EQ(back.size(), 9u);  // 11..19; 10 waits for its delay
+  std::set<std::string> want(bodies.begin() + 11, bodies.end()), got;
+  for (const auto& m : back) {
+    got.insert(bodyOf(m));
+    EXPECT_EQ(m.attempts, 2);
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(stats().deferredCount, 1);
 }
 
 TEST_F(ChannelTest, PublishThatOneChannelCannotStoreIsStoredInNone) {
