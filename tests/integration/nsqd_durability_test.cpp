@@ -242,8 +242,12 @@ TEST(NsqdDurability, GracefulStopKeepsDeferredDelaysAndInFlightAttempts) {
 
 // ---- kill -9 under load ----
 
-TEST(NsqdDurability, Kill9LoopUnderLoadLosesNoAcknowledgedMessage) {
-  NsqdProcess nsqd({"--mem-queue-size=0", "--sync-every=1", "--msg-timeout=3s"});
+// Under both ways of keeping a message popped from disk while it is in flight: journaled before
+// it is sent (--sync-every=1), or its disk record held until it is finished (the default).
+class Kill9Loop : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(Kill9Loop, UnderLoadLosesNoAcknowledgedMessage) {
+  NsqdProcess nsqd({"--mem-queue-size=0", GetParam(), "--msg-timeout=3s"});
   const int port = nsqd.tcpPort();
   std::mutex mu;
   std::set<std::string> acked;
@@ -343,6 +347,11 @@ TEST(NsqdDurability, Kill9LoopUnderLoadLosesNoAcknowledgedMessage) {
   EXPECT_TRUE(missing.empty()) << missing.size() << " acknowledged messages lost, e.g. " << missing.front()
                                << "\n" << nsqd.logs();
 }
+
+INSTANTIATE_TEST_SUITE_P(NsqdDurability, Kill9Loop, ::testing::Values("--sync-every=1", "--sync-every=2500"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.index == 0 ? "JournaledDeliveries" : "HeldDiskRecords");
+                         });
 
 // ---- migration from an original data directory ----
 
