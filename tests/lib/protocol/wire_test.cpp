@@ -418,6 +418,37 @@ TEST(Message, IdToGuidInvertsFromGuidAndRefusesOtherForms) {
   }
 }
 
+// Every byte value at every position, against a digit-by-digit reference: only 0-9 and a-f
+// are taken (not A-F, not bytes with the top bit set whose low bits look like a digit).
+TEST(Message, IdToGuidChecksEveryByteAtEveryPosition) {
+  auto reference = [](const MessageId& id, uint64_t& out) {
+    uint64_t v = 0;
+    for (char c : id.bytes) {
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0) return false;
+      v = (v << 4) | static_cast<uint64_t>(d);
+    }
+    out = v;
+    return true;
+  };
+  const MessageId base = MessageId::fromGuid(0x0123456789abcdefULL);
+  int taken = 0;
+  for (std::size_t pos = 0; pos < kMessageIdLength; ++pos) {
+    for (int b = 0; b < 256; ++b) {
+      MessageId id = base;
+      id.bytes[pos] = static_cast<char>(b);
+      uint64_t want = 0, got = 0;
+      const bool ok = reference(id, want);
+      ASSERT_EQ(id.toGuid(got), ok) << "position " << pos << " byte " << b;
+      if (ok) {
+        EXPECT_EQ(got, want) << "position " << pos << " byte " << b;
+        ++taken;
+      }
+    }
+  }
+  EXPECT_EQ(taken, 16 * 16);
+}
+
 TEST(Message, IdParseRequiresExactlySixteenBytes) {
   MessageId id = MessageId::fromGuid(7);
   EXPECT_FALSE(MessageId::parse("", id));
