@@ -41,7 +41,7 @@ class TempDir {
   std::string path_;
 };
 
-// A loopback TCP port that was free a moment ago.
+// A loopback TCP port that was free a moment ago and that this process has not been given before.
 int freePort();
 
 // Path of a built binary, e.g. binaryPath("nsqd") -> <build>/daemons/nsqd/nsqd.
