@@ -6,7 +6,7 @@ create, /stats), and driving the two load generators: ours (nsq_bench, one JSON 
 and the original's bench_writer/bench_reader (Go; they log one "duration: ... ops/s" line).
 Nothing here asserts a timing.
 """
-import json, os, re, shutil, socket, statistics, subprocess, tempfile, time, urllib.parse, urllib.request
+import json, os, random, re, shutil, socket, statistics, subprocess, tempfile, time, urllib.parse, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -22,12 +22,32 @@ def build(build_dir, targets=("nsqd", "nsq_bench"), build_type="Release"):
                    check=True, stdout=subprocess.DEVNULL)
 
 
+_handed_out = set()
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A loopback port free a moment ago, below the kernel's ephemeral range (no connect() or
+    bind(0) takes it meanwhile), never one this process handed out before (bind(0) may offer
+    the port it just closed again: a server's TCP and HTTP ports came out equal)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            high = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        high = 32768
+    for _ in range(10000):
+        port = random.randrange(10000, high)
+        if port in _handed_out:
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("free_port: no free loopback port found")
 
 
 def wait_port(port, timeout=10):

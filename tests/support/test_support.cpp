@@ -11,11 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -37,29 +39,50 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+namespace {
+
+// The first port of the kernel's ephemeral range (ports it picks for connect() and bind(0)).
+int ephemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  return in >> low ? low : 32768;
+}
+
+bool canBind(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
 int freePort() {
-  // The kernel may hand the port just closed to the next bind(0), so the two ports of one
-  // daemon could come out equal: never return a port this process has returned before.
+  // A port is handed out here and bound by a daemon a moment later. Taken from the kernel's
+  // ephemeral range (bind(0)), it could go in between to any connect() of this or another test
+  // process, and bind(0) may offer the port it just closed again: once nsqd got the same port
+  // for TCP and HTTP. So: a random port below that range (where only other tests' freePort()
+  // draws), free now, and never one this process handed out before.
   static std::mutex mutex;
   static std::set<int> handedOut;
+  static std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
   std::lock_guard lock(mutex);
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd);
-      throw std::runtime_error("bind failed");
-    }
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    int port = ntohs(addr.sin_port);
-    if (handedOut.insert(port).second) return port;
+  const int low = 10000;
+  const int high = std::min(ephemeralLow(), 65536);  // exclusive
+  if (high - low < 1000) throw std::runtime_error("freePort: the ephemeral port range leaves too few ports below it");
+  std::uniform_int_distribution<int> pick(low, high - 1);
+  for (int attempt = 0; attempt < 10000; ++attempt) {
+    const int port = pick(random);
+    if (handedOut.count(port) || !canBind(port)) continue;
+    handedOut.insert(port);
+    return port;
   }
-  throw std::runtime_error("no loopback port left that was not handed out before");
+  throw std::runtime_error("freePort: no free loopback port found");
 }
 
 std::string binaryPath(const std::string& name) {

@@ -41,7 +41,8 @@ class TempDir {
   std::string path_;
 };
 
-// A loopback TCP port that was free a moment ago and that this process has not been given before.
+// A loopback TCP port that was free a moment ago, below the kernel's ephemeral range (so no
+// connect() or bind(0) takes it meanwhile), and that this process has not been given before.
 int freePort();
 
 // Path of a built binary, e.g. binaryPath("nsqd") -> <build>/daemons/nsqd/nsqd.

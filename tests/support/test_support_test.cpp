@@ -3,12 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 
 namespace nsq::test {
 namespace {
 
-// A daemon takes two or three ports in a row; the kernel may offer the port just closed again,
+// A daemon takes two or three ports in a row; bind(0) may offer the port just closed again,
 // which once started nsqd with its TCP and HTTP listeners on the same port.
 TEST(FreePort, NeverHandsOutTheSamePortTwice) {
   std::set<int> seen;
@@ -16,6 +17,19 @@ TEST(FreePort, NeverHandsOutTheSamePortTwice) {
     int port = freePort();
     ASSERT_GT(port, 0);
     ASSERT_TRUE(seen.insert(port).second) << "port " << port << " handed out twice, call " << i;
+  }
+}
+
+// Ports the kernel hands to connect() and bind(0) come from the ephemeral range: a port from
+// there could be taken by any client socket between freePort() and the daemon's bind.
+TEST(FreePort, StaysBelowTheKernelsEphemeralRange) {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  in >> low;
+  for (int i = 0; i < 200; ++i) {
+    int port = freePort();
+    EXPECT_GE(port, 10000);
+    EXPECT_LT(port, low);
   }
 }
 
