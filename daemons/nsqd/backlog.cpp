@@ -99,17 +99,21 @@ bool Backlog::spilling() const {
   return memory_.size() + staged_.size() >= limit || (strictOrder_ && disk_ && disk_->depth() > 0);
 }
 
-Error Backlog::stage(Message&& msg, const std::string_view* unbuilt) {
+Error Backlog::stage(Message&& msg, const UnbuiltBody* unbuilt) {
   if (!spilling()) {
-    if (unbuilt) msg.body = Body(*unbuilt);
+    if (unbuilt) msg.body = Body(unbuilt->bytes);
     staged_.push_back(std::move(msg));
     return {};
   }
   if (!disk_) return {};  // #ephemeral: overflow is discarded
+  std::string err;
+  if (unbuilt && !unbuilt->record.empty()) {
+    if (!disk_->appendEncoded(unbuilt->record, &err)) return {ErrorCode::PubFailed, std::move(err)};
+    return {};
+  }
   char header[kMessageHeaderLength];
   msg.encodeHeader(header);
-  std::string err;
-  if (!disk_->append({header, sizeof header}, unbuilt ? *unbuilt : msg.body.view(), &err))
+  if (!disk_->append({header, sizeof header}, unbuilt ? unbuilt->bytes : msg.body.view(), &err))
     return {ErrorCode::PubFailed, std::move(err)};  // health: onHealth
   return {};
 }

@@ -65,6 +65,14 @@ class SyncScope {
   std::vector<std::function<void()>> tasks_;
 };
 
+// A message whose body is not built yet (a publish while the channels spill): the publisher's
+// bytes, and, when the publisher encoded it before taking its locks, the message's disk-queue
+// record (appendRecord: length, CRC-32C, header, body) for every queue it goes to.
+struct UnbuiltBody {
+  std::string_view bytes;
+  std::string_view record;  // empty: encoded by the queue that stores it
+};
+
 // The disk queue options for queue `queueName` ("topic" or "topic:channel") under nsqd's
 // --data-path, with its size limits and sync policy.
 DiskQueueOptions diskQueueOptions(const NsqdOptions& opts, const std::string& queueName);
@@ -113,8 +121,9 @@ class Backlog {
   // then calls abort().
   // unbuilt: the body, when msg.body is not built yet (the publisher's bytes): copied into a
   // Body only when the message goes to memory, encoded into the disk batch straight from these
-  // bytes when it goes to disk (no block taken from the pool and given back per spilled message).
-  [[nodiscard]] Error stage(Message&& msg, const std::string_view* unbuilt = nullptr);
+  // bytes when it goes to disk (no block taken from the pool and given back per spilled message),
+  // or appended as its ready record when the publisher encoded one.
+  [[nodiscard]] Error stage(Message&& msg, const UnbuiltBody* unbuilt = nullptr);
   void stageDeferred(const Message& msg, int64_t wallDeadline);
   [[nodiscard]] Error prepare(SyncScope& syncs);
   std::size_t commit();

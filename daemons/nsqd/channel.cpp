@@ -125,7 +125,7 @@ Error Channel::put(Message msg, int64_t deferNs) {
 }
 
 Error Channel::putBatch(std::span<Message> msgs, bool take, int64_t deferNs,
-                        std::span<const std::string_view> unbuilt) {
+                        std::span<const UnbuiltBody> unbuilt) {
   std::lock_guard lock(mu_);
   for (std::size_t i = 0; i < msgs.size(); ++i) {
     Message& m = msgs[i];
@@ -135,10 +135,10 @@ Error Channel::putBatch(std::span<Message> msgs, bool take, int64_t deferNs,
   return {};
 }
 
-Error Channel::putLocked(Message&& msg, int64_t deferNs, const std::string_view* unbuilt) {
+Error Channel::putLocked(Message&& msg, int64_t deferNs, const UnbuiltBody* unbuilt) {
   if (exiting()) return {ErrorCode::PubFailed, "exiting"};
   if (deferNs > 0) {
-    if (unbuilt) msg.body = Body(*unbuilt);
+    if (unbuilt) msg.body = Body(unbuilt->bytes);
     backlog_.stageDeferred(msg, wallNanos() + deferNs);  // journaled by prepare()
     stagedDeferred_.push_back({monoNanos() + deferNs, std::move(msg)});
     return {};

@@ -90,7 +90,7 @@ class Channel {
   // (one view per message), the messages' bodies are not built yet: each is the publisher's
   // bytes, copied into a Body only where the channel keeps it in memory (Backlog::stage).
   [[nodiscard]] Error putBatch(std::span<Message> msgs, bool take, int64_t deferNs,
-                               std::span<const std::string_view> unbuilt = {});
+                               std::span<const UnbuiltBody> unbuilt = {});
   [[nodiscard]] Error prepare(SyncScope& syncs);
   // Returns whether a new message would now go to the disk queue (Backlog::spilling()).
   bool commit();
@@ -165,7 +165,7 @@ class Channel {
 
   // All below: mu_ held.
   // unbuilt: the message's body when msg.body is not built yet (putBatch), else null.
-  [[nodiscard]] Error putLocked(Message&& msg, int64_t deferNs, const std::string_view* unbuilt = nullptr);
+  [[nodiscard]] Error putLocked(Message&& msg, int64_t deferNs, const UnbuiltBody* unbuilt = nullptr);
   void restoreJournal();  // places the backlog's journaled messages (deferred heap or memory)
   int64_t queuedLocked() const;
   // Whether m (just taken out of flight for a REQ or a timeout) has used up its attempts and

@@ -3,7 +3,7 @@
 //   guid = ((ts - 1288834974288) << 22) | (nodeId << 12) | seq,  ts = unix_ns >> 20
 // 12-bit seq resets when ts moves on; a ts older than the last (the clock went back) counts as
 // the last; past 4096 IDs in one tick it waits for the next tick.
-// Not thread-safe: the topic calls it under its mutex.
+// Not thread-safe: the topic calls it under its ID lock (guidMu_, taken before the topic lock).
 //
 // next(wallNs) takes a time the caller read before it took that mutex (one clock read per
 // publish: reading it per ID was 4% of nsqd's CPU on MPUB). A time older than the last ID's

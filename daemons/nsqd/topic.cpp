@@ -8,6 +8,7 @@
 
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
+#include "nsq/storage/record.h"
 #include "nsqd/channel.h"
 #include "nsqd/clock.h"
 
@@ -27,7 +28,7 @@ Topic::Topic(StorageContext& ctx, TopologyEvents& events, std::string name,
 
 Topic::~Topic() = default;
 
-Error Topic::distributeLocked(std::span<Message> msgs, int64_t deferNs, std::span<const std::string_view> unbuilt) {
+Error Topic::distributeLocked(std::span<Message> msgs, int64_t deferNs, std::span<const UnbuiltBody> unbuilt) {
   std::size_t n = channels_.size();
   std::size_t i = 0;
   Error first;
@@ -61,7 +62,7 @@ Error Topic::publish(const std::vector<std::string_view>& bodies, int64_t deferN
 }
 
 MessageId Topic::reserveId() {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(guidMu_);
   return MessageId::fromGuid(guids_.next());
 }
 
@@ -105,9 +106,18 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
   // While every channel sends new messages to its disk queue (as the last publish found), the
   // bodies are not built at all: each channel encodes its disk record from the publisher's
   // bytes, and builds a Body only if it keeps the message in memory after all.
+  // The IDs are taken first too, under their own small lock, so that a spilling publish can
+  // also encode its disk records here (CRC-32C included) once for all channels: perf of a
+  // 200 B publish spilling at 1.4M msgs/s had the CRC at 7% of nsqd's CPU, all of it inside
+  // the topic lock the other connection was waiting for. Two publishers may then store their
+  // batches in the other order than their IDs; nothing orders by ID.
   const bool unbuilt = spilling_.load(std::memory_order_relaxed);
   thread_local std::vector<Message> built;
+  thread_local std::vector<UnbuiltBody> views;
+  thread_local std::string records;
   built.clear();  // a Body that threw bad_alloc may have left some
+  views.clear();
+  records.clear();
   const int64_t now = wallNanos();
   uint64_t bytes = 0;
   for (auto body : bodies) {
@@ -116,10 +126,34 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
     if (!unbuilt) msg.body = Body(body);
     bytes += body.size();
   }
+  {
+    std::lock_guard ids(guidMu_);
+    for (auto& msg : built) msg.id = id ? *id : MessageId::fromGuid(guids_.next(now));
+  }
+  if (unbuilt) {
+    const bool encode = deferNs <= 0;  // a deferred message goes to the journal, not a queue
+    if (encode) records.reserve(bodies.size() * (kRecordHeaderSize + kMessageHeaderLength) + bytes);
+    for (std::size_t i = 0; i < bodies.size(); ++i) {
+      views.push_back({bodies[i], {}});
+      if (!encode) continue;
+      char header[kMessageHeaderLength];
+      built[i].encodeHeader(header);
+      appendRecord(records, {header, sizeof header}, bodies[i]);
+    }
+    if (encode) {  // views into records only now: the appends may have moved it
+      std::size_t at = 0;
+      for (auto& v : views) {
+        const std::size_t size = kRecordHeaderSize + kMessageHeaderLength + v.bytes.size();
+        v.record = std::string_view(records).substr(at, size);
+        at += size;
+      }
+    }
+  }
   struct Release {  // the blocks go back to this thread's pool cache, whatever happens below
     ~Release() {
       built.clear();
       if (built.capacity() > 4096) std::vector<Message>().swap(built);  // after an MPUB of many tiny messages
+      if (records.capacity() > (4u << 20)) std::string().swap(records);  // after a large MPUB
     }
   } release;
 
@@ -128,15 +162,13 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
   bool hold = paused() || !started_.load(std::memory_order_acquire) || channels_.empty();
   if (policy_ && policy_->maxDepth > 0 && policy_->overflow == Overflow::Reject)
     if (Error full = checkDepthLocked(bodies.size(), hold)) return full;
-  for (auto& msg : built) msg.id = id ? *id : MessageId::fromGuid(guids_.next(now));
   // Nothing becomes visible before everything is stored: messages wait staged in the topic's
   // backlog (Backlog::stage) or in the channels' (Channel::putBatch); on any failure all of it
   // is taken back.
   const std::size_t heldBefore = deferredWaiting_.size();
   Error error;
   if (!hold) {
-    error = distributeLocked(built, deferNs, unbuilt ? std::span<const std::string_view>(bodies)
-                                                     : std::span<const std::string_view>());  // one lock per channel
+    error = distributeLocked(built, deferNs, views);  // one lock per channel; views empty unless unbuilt
   } else {
     for (std::size_t i = 0; i < built.size(); ++i) {
       Message& msg = built[i];
@@ -145,7 +177,7 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
         backlog_.stageDeferred(msg, now + deferNs);  // waits with its due time, in memory and journal
         deferredWaiting_.push_back({std::move(msg), now + deferNs});
       } else {
-        error = backlog_.stage(std::move(msg), unbuilt ? &bodies[i] : nullptr);
+        error = backlog_.stage(std::move(msg), unbuilt ? &views[i] : nullptr);
       }
       if (error) break;
     }

@@ -124,7 +124,7 @@ class Topic {
   // takes the messages: msgs is left moved-from); the first channel's error if any could not
   // store them. unbuilt: the bodies, when the messages' are not built (Channel::putBatch).
   [[nodiscard]] Error distributeLocked(std::span<Message> msgs, int64_t deferNs,
-                                       std::span<const std::string_view> unbuilt = {});
+                                       std::span<const UnbuiltBody> unbuilt = {});
 
   StorageContext& ctx_;
   TopologyEvents& events_;
@@ -134,6 +134,7 @@ class Topic {
   std::map<std::string, std::shared_ptr<Channel>> channels_;
   Backlog backlog_;  // its journal holds deferredWaiting_
   std::vector<Waiting> deferredWaiting_;
+  std::mutex guidMu_;  // guids_: taken before mu_ (publishLocked), never the other way round
   GuidFactory guids_;
   std::shared_ptr<const TopicPolicy> policy_;  // null: no policy (checked once per publish)
   std::atomic<uint64_t> droppedCount_{0};

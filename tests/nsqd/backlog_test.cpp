@@ -98,7 +98,7 @@ TEST_F(BacklogTest, KeepsMessagesInMemoryUpToMemQueueSizeThenSpillsToDisk) {
   EXPECT_EQ(b->depth(), 0);
 }
 
-// stage(msg, &bytes): the body is still the caller's bytes. Kept in memory, it gets a copy of its
+// stage(msg, &unbuilt): the body is still the caller's bytes. Kept in memory, it gets a copy of its
 // own; spilled, its record is encoded from the bytes. The caller's buffer is reused at once.
 TEST_F(BacklogTest, AnUnbuiltBodyIsCopiedWhenKeptInMemoryAndEncodedWhenSpilled) {
   auto b = open();
@@ -109,8 +109,8 @@ TEST_F(BacklogTest, AnUnbuiltBodyIsCopiedWhenKeptInMemoryAndEncodedWhenSpilled) 
     buffer = body;
     Message m = message("");
     m.body = Body();
-    const std::string_view bytes = buffer;
-    ASSERT_FALSE(b->stage(std::move(m), &bytes));
+    const UnbuiltBody unbuilt{buffer, {}};
+    ASSERT_FALSE(b->stage(std::move(m), &unbuilt));
     buffer.assign(buffer.size(), '#');  // the publisher's input buffer is overwritten
   }
   EXPECT_TRUE(b->spilling());  // two staged for memory: at --mem-queue-size
@@ -120,6 +120,38 @@ TEST_F(BacklogTest, AnUnbuiltBodyIsCopiedWhenKeptInMemoryAndEncodedWhenSpilled) 
   EXPECT_EQ(b->diskDepth(), 2);
   EXPECT_EQ(drain(*b), (std::vector<std::string>{"first", "second", "third", "fourth"}));
   EXPECT_FALSE(b->spilling());
+}
+
+// A publisher that encoded the disk record before taking its locks hands it over with the bytes:
+// a spilled message is stored as that record (its ID, timestamp and body), one kept in memory
+// is built from the bytes. Here the record and the bytes differ on purpose, to see which is used.
+TEST_F(BacklogTest, ASpilledUnbuiltBodyIsStoredAsTheRecordItsPublisherEncoded) {
+  auto b = open();
+  SyncScope syncs;
+  std::vector<MessageId> ids;
+  for (const char* body : {"first", "second", "third"}) {
+    Message m = message("");
+    m.body = Body();
+    ids.push_back(m.id);
+    char header[kMessageHeaderLength];
+    m.encodeHeader(header);
+    std::string record;
+    appendRecord(record, {header, sizeof header}, std::string("record-") + body);
+    const std::string bytes = std::string("bytes-") + body;
+    const UnbuiltBody unbuilt{bytes, record};
+    ASSERT_FALSE(b->stage(std::move(m), &unbuilt));
+  }
+  ASSERT_FALSE(b->prepare(syncs));
+  EXPECT_EQ(b->commit(), 3u);
+  EXPECT_EQ(b->diskDepth(), 1);
+  std::vector<std::string> bodies;
+  Message m;
+  for (std::size_t i = 0; b->pop(m); ++i) {
+    bodies.emplace_back(m.body.view());
+    ASSERT_LT(i, ids.size());
+    EXPECT_EQ(m.id, ids[i]);
+  }
+  EXPECT_EQ(bodies, (std::vector<std::string>{"bytes-first", "bytes-second", "record-third"}));
 }
 
 TEST_F(BacklogTest, StrictOrderSpillsWhileTheDiskHoldsMessages) {

@@ -647,8 +647,9 @@ TEST_F(ChannelTest, APublishAfterTheChannelSpilledKeepsItsBodiesWhenMemoryHasRoo
   EXPECT_EQ(bodies, (std::vector<std::string>{"x0", "x1", "m3", "m4", "d0"}));
 }
 
-// While every channel spills, a fan-out publish encodes each channel's disk record from the
-// publisher's bytes: both channels read every body back.
+// While every channel spills, a fan-out publish encodes each message's disk record once from
+// the publisher's bytes, before the topic lock, and every channel appends it: both channels read
+// every body back, each message with the same ID and timestamp in both, the IDs all distinct.
 TEST_F(ChannelTest, EveryChannelOfASpillingTopicReadsTheBodiesBackFromDisk) {
   opts.memQueueSize = 1;
   init();
@@ -656,6 +657,7 @@ TEST_F(ChannelTest, EveryChannelOfASpillingTopicReadsTheBodiesBackFromDisk) {
   ASSERT_NE(other, nullptr);
   publish(bodiesNumbered(2, "a"));
   publish(bodiesNumbered(3, "b"));  // unbuilt: both channels are at the mark
+  std::vector<std::vector<Message>> got;
   for (const auto& ch : {channel, other}) {
     auto client = newConsumer(10);
     ASSERT_FALSE(ch->addClient(client));
@@ -664,7 +666,16 @@ TEST_F(ChannelTest, EveryChannelOfASpillingTopicReadsTheBodiesBackFromDisk) {
     std::vector<std::string> bodies;
     for (const auto& m : msgs) bodies.push_back(bodyOf(m));
     EXPECT_EQ(bodies, (std::vector<std::string>{"a0", "a1", "b0", "b1", "b2"})) << ch->name();
+    got.push_back(std::move(msgs));
   }
+  ASSERT_EQ(got[0].size(), got[1].size());
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < got[0].size(); ++i) {
+    EXPECT_EQ(got[0][i].id, got[1][i].id) << i;
+    EXPECT_EQ(got[0][i].timestamp, got[1][i].timestamp) << i;
+    ids.insert(std::string(got[0][i].id.view()));
+  }
+  EXPECT_EQ(ids.size(), got[0].size());
 }
 
 TEST_F(ChannelTest, ZeroMemQueueSendsEverythingThroughDisk) {

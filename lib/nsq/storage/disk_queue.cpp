@@ -390,20 +390,35 @@ bool DiskQueue::put(std::string_view payload, std::string* error) {
 
 bool DiskQueue::append(std::string_view payload, std::string* error) { return append(payload, {}, error); }
 
-bool DiskQueue::append(std::string_view head, std::string_view tail, std::string* error) {
+bool DiskQueue::checkPayloadSize(std::size_t size, std::string* error) const {
   if (closed_.load()) {
     if (error) *error = "exiting";
     return false;
   }
-  const std::size_t size = head.size() + tail.size();
   if (size < static_cast<std::size_t>(opts_.minMsgSize) || size > static_cast<std::size_t>(opts_.maxMsgSize)) {
     if (error)
       *error = "invalid message size " + std::to_string(size) + " (" +
                std::to_string(opts_.minMsgSize) + ".." + std::to_string(opts_.maxMsgSize) + ")";
     return false;
   }
+  return true;
+}
+
+bool DiskQueue::append(std::string_view head, std::string_view tail, std::string* error) {
+  if (!checkPayloadSize(head.size() + tail.size(), error)) return false;
   std::lock_guard<std::mutex> lk(writeMu_);
   return appendLocked(head, tail, error);
+}
+
+bool DiskQueue::appendEncoded(std::string_view record, std::string* error) {
+  const auto header = static_cast<std::size_t>(kDiskQueueRecordHeaderSize);
+  if (record.size() < header || getUint32(record.data()) != record.size() - header) {
+    if (error) *error = "malformed record of " + std::to_string(record.size()) + " bytes";
+    return false;
+  }
+  if (!checkPayloadSize(record.size() - header, error)) return false;
+  std::lock_guard<std::mutex> lk(writeMu_);
+  return appendLocked(record, {}, error, true);
 }
 
 bool DiskQueue::flush(std::string* error, int64_t* written) {
@@ -473,7 +488,7 @@ bool DiskQueue::failWrite(const std::string& what, std::string* error) {
   return false;
 }
 
-bool DiskQueue::appendLocked(std::string_view head, std::string_view tail, std::string* error) {
+bool DiskQueue::appendLocked(std::string_view head, std::string_view tail, std::string* error, bool encoded) {
   if (closed_.load()) {
     if (error) *error = "exiting";
     return false;
@@ -486,7 +501,7 @@ bool DiskQueue::appendLocked(std::string_view head, std::string_view tail, std::
     batchRecords_ = 0;
   }
   prepared_ = false;
-  const int64_t recSize = kDiskQueueRecordHeaderSize + static_cast<int64_t>(head.size() + tail.size());
+  const int64_t recSize = (encoded ? 0 : kDiskQueueRecordHeaderSize) + static_cast<int64_t>(head.size() + tail.size());
   const int64_t end = writePos_ + static_cast<int64_t>(writeBuf_.size());
   if (end > 0 && end + recSize > opts_.maxBytesPerFile) {
     if (!writeLocked(error)) return false;
@@ -514,7 +529,10 @@ bool DiskQueue::appendLocked(std::string_view head, std::string_view tail, std::
     if (writePos_ == 0) dirSyncOwed_.store(true);
   }
   if (writePos_ == 0 && writeBuf_.empty()) appendFileHeader(writeBuf_, kDiskQueueMagic, kDiskQueueVersion);
-  appendRecord(writeBuf_, head, tail);
+  if (encoded)
+    writeBuf_.append(head);
+  else
+    appendRecord(writeBuf_, head, tail);
   ++pendingRecords_;
   ++batchRecords_;
   if (writeBuf_.size() >= kMaxPendingBytes) return writeLocked(error);

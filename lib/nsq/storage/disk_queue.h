@@ -84,6 +84,10 @@ class DiskQueue {
   bool append(std::string_view payload, std::string* error = nullptr);
   // append() of the payload head + tail (a message's header and its body), not joined first.
   bool append(std::string_view head, std::string_view tail, std::string* error = nullptr);
+  // append() of a record already encoded by appendRecord() (record.h: length, CRC-32C,
+  // payload), so that a publisher encodes a message once, before it takes any lock, for every
+  // queue it goes to. A record whose length field is not its size is refused.
+  bool appendEncoded(std::string_view record, std::string* error = nullptr);
   bool prepare(std::string* error = nullptr);
   int64_t publish();
   void abort();
@@ -190,7 +194,9 @@ class DiskQueue {
 
   void recover();
   bool popImpl(std::string& out, bool sync, Position* at);
-  bool appendLocked(std::string_view head, std::string_view tail, std::string* error);
+  bool checkPayloadSize(std::size_t size, std::string* error) const;
+  // encoded: head is a whole record (appendEncoded), tail empty.
+  bool appendLocked(std::string_view head, std::string_view tail, std::string* error, bool encoded = false);
   bool writeLocked(std::string* error);  // writes writeBuf_; on failure rolls the batch back
   void rollbackLocked();
   int64_t publishLocked();

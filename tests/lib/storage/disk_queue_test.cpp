@@ -140,6 +140,32 @@ TEST_F(DiskQueueTest, AHeadAndTailAppendIsReadBackAsOnePayloadAndBoundedByItsWho
   EXPECT_FALSE(q.pop(out));
 }
 
+// appendEncoded() takes a record appendRecord() built (a publisher encodes once for all its
+// queues) and stores it as append() would have; a record whose length field is not its size, or
+// whose payload is out of bounds, is refused and leaves the batch as it was.
+TEST_F(DiskQueueTest, AnEncodedRecordIsStoredAsIsAndAMalformedOneRefused) {
+  DiskQueue q(opts(1 << 20, 1000));
+  std::string record;
+  appendRecord(record, payload(3));
+  ASSERT_TRUE(q.appendEncoded(record));
+  std::string err;
+  std::string bad = record;
+  bad[3] = static_cast<char>(bad[3] + 1);  // length one more than the payload
+  EXPECT_FALSE(q.appendEncoded(bad, &err));
+  EXPECT_NE(err.find("malformed record"), std::string::npos) << err;
+  EXPECT_FALSE(q.appendEncoded(std::string_view(record).substr(0, 5), &err));
+  std::string tiny;
+  appendRecord(tiny, std::string(10, 'x'));
+  EXPECT_FALSE(q.appendEncoded(tiny, &err));
+  EXPECT_NE(err.find("invalid message size 10"), std::string::npos) << err;
+  ASSERT_TRUE(q.append(payload(4)));
+  int64_t written = 0;
+  ASSERT_TRUE(q.flush(nullptr, &written));
+  EXPECT_EQ(written, 2);
+  EXPECT_EQ(static_cast<int64_t>(fs::file_size(q.segmentPath(0))), 8 + 2 * (8 + 46));
+  EXPECT_EQ(drain(q), range(3, 5));  // the CRC of the encoded record checks out on the read
+}
+
 TEST_F(DiskQueueTest, AppendsRollSegmentsAndSurviveARestart) {
   {
     DiskQueue q(opts(200, 1000));  // 3 records per file
