@@ -153,6 +153,7 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
     ~Release() {
       built.clear();
       if (built.capacity() > 4096) std::vector<Message>().swap(built);  // after an MPUB of many tiny messages
+      if (views.capacity() > 4096) std::vector<UnbuiltBody>().swap(views);
       if (records.capacity() > (4u << 20)) std::string().swap(records);  // after a large MPUB
     }
   } release;
