@@ -26,27 +26,33 @@ _handed_out = set()
 
 
 def free_port():
-    """A loopback port free a moment ago, below the kernel's ephemeral range (no connect() or
-    bind(0) takes it meanwhile), never one this process handed out before (bind(0) may offer
-    the port it just closed again: a server's TCP and HTTP ports came out equal)."""
+    """A loopback port free a moment ago, outside the kernel's ephemeral range (below it, or
+    above it where it starts too low; no connect() or bind(0) takes it meanwhile), never one
+    this process handed out before (bind(0) may offer the port it just closed again: a server's
+    TCP and HTTP ports came out equal). Only where the range leaves no room does bind(0) pick."""
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            high = int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        high = 32768
+            low, high = (int(x) for x in f.read().split()[:2])
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    if low - 10000 >= 1000:
+        draw = (10000, low - 1)
+    elif 65535 - high >= 1000:
+        draw = (high + 1, 65535)
+    else:
+        draw = None
     for _ in range(10000):
-        port = random.randrange(10000, high)
-        if port in _handed_out:
-            continue
         s = socket.socket()
         try:
-            s.bind(("127.0.0.1", port))
+            s.bind(("127.0.0.1", random.randint(*draw) if draw else 0))
+            port = s.getsockname()[1]
         except OSError:
             continue
         finally:
             s.close()
-        _handed_out.add(port)
-        return port
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
     raise RuntimeError("free_port: no free loopback port found")
 
 

@@ -41,23 +41,29 @@ TempDir::~TempDir() {
 
 namespace {
 
-// The first port of the kernel's ephemeral range (ports it picks for connect() and bind(0)).
-int ephemeralLow() {
+// The kernel's ephemeral range (the ports it picks for connect() and bind(0)), inclusive.
+std::pair<int, int> ephemeralRange() {
   std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
-  int low = 0;
-  return in >> low ? low : 32768;
+  int low = 0, high = 0;
+  if (in >> low >> high && low > 0 && low <= high && high <= 65535) return {low, high};
+  return {32768, 60999};
 }
 
-bool canBind(int port) {
+// Binds a loopback TCP socket to port (0: the kernel picks) and closes it; the port, or -1.
+int bindAndClose(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  socklen_t len = sizeof addr;
+  int got = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    got = ntohs(addr.sin_port);
   ::close(fd);
-  return ok;
+  return got;
 }
 
 }  // namespace
@@ -66,19 +72,26 @@ int freePort() {
   // A port is handed out here and bound by a daemon a moment later. Taken from the kernel's
   // ephemeral range (bind(0)), it could go in between to any connect() of this or another test
   // process, and bind(0) may offer the port it just closed again: once nsqd got the same port
-  // for TCP and HTTP. So: a random port below that range (where only other tests' freePort()
-  // draws), free now, and never one this process handed out before.
+  // for TCP and HTTP. So: a random port outside that range (below it, or above it where the
+  // range starts low; only other tests' freePort() draws there), free now, and never one this
+  // process handed out before. Only where the range leaves no room does bind(0) pick.
   static std::mutex mutex;
   static std::set<int> handedOut;
   static std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
   std::lock_guard lock(mutex);
-  const int low = 10000;
-  const int high = std::min(ephemeralLow(), 65536);  // exclusive
-  if (high - low < 1000) throw std::runtime_error("freePort: the ephemeral port range leaves too few ports below it");
-  std::uniform_int_distribution<int> pick(low, high - 1);
+  const auto [ephemeralLow, ephemeralHigh] = ephemeralRange();
+  int low = 0, high = -1;  // the range to draw from, inclusive
+  if (ephemeralLow - 10000 >= 1000) {
+    low = 10000;
+    high = ephemeralLow - 1;
+  } else if (65535 - ephemeralHigh >= 1000) {
+    low = ephemeralHigh + 1;
+    high = 65535;
+  }
+  std::uniform_int_distribution<int> pick(low, std::max(low, high));
   for (int attempt = 0; attempt < 10000; ++attempt) {
-    const int port = pick(random);
-    if (handedOut.count(port) || !canBind(port)) continue;
+    const int port = bindAndClose(high >= low ? pick(random) : 0);
+    if (port <= 0 || handedOut.count(port)) continue;
     handedOut.insert(port);
     return port;
   }
