@@ -23,6 +23,7 @@ def build(build_dir, targets=("nsqd", "nsq_bench"), build_type="Release"):
 
 
 _handed_out = set()
+_draw = []  # free_port's range to draw from, read once: [(low, high)] or [None]
 
 
 def free_port():
@@ -30,17 +31,19 @@ def free_port():
     above it where it starts too low; no connect() or bind(0) takes it meanwhile), never one
     this process handed out before (bind(0) may offer the port it just closed again: a server's
     TCP and HTTP ports came out equal). Only where the range leaves no room does bind(0) pick."""
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            low, high = (int(x) for x in f.read().split()[:2])
-    except (OSError, ValueError):
-        low, high = 32768, 60999
-    if low - 10000 >= 1000:
-        draw = (10000, low - 1)
-    elif 65535 - high >= 1000:
-        draw = (high + 1, 65535)
-    else:
-        draw = None
+    if not _draw:
+        try:
+            with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+                low, high = (int(x) for x in f.read().split()[:2])
+        except (OSError, ValueError):
+            low, high = 32768, 60999
+        if low - 10000 >= 1000:
+            _draw.append((10000, low - 1))
+        elif 65535 - high >= 1000:
+            _draw.append((high + 1, 65535))
+        else:
+            _draw.append(None)
+    draw = _draw[0]
     for _ in range(10000):
         s = socket.socket()
         try:

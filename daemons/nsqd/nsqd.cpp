@@ -27,8 +27,9 @@
 // Cross-thread signals (a put waking a waiting consumer, a timeout freeing a window) go through
 // the target loop's mailbox: a mutex-guarded vector and an eventfd.
 // Lock order: a topic's lock, then its channels' locks (publish, drain); a topic's ID lock
-// (guidMu_) is taken alone, before the topic lock; topicsMutex_ guards only the registry. No lock is held across a socket write; fsyncs leave the locks through a
-// SyncScope (backlog.h), except with --sync-every=1, where they run where the write happened.
+// (guidMu_) is taken alone, before the topic lock; topicsMutex_ guards only the registry.
+// No lock is held across a socket write; fsyncs leave the locks through a SyncScope
+// (backlog.h), except with --sync-every=1, where they run where the write happened.
 #include "nsqd/nsqd.h"
 
 #include <arpa/inet.h>

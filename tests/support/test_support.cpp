@@ -79,7 +79,7 @@ int freePort() {
   static std::set<int> handedOut;
   static std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
   std::lock_guard lock(mutex);
-  const auto [ephemeralLow, ephemeralHigh] = ephemeralRange();
+  static const auto [ephemeralLow, ephemeralHigh] = ephemeralRange();
   int low = 0, high = -1;  // the range to draw from, inclusive
   if (ephemeralLow - 10000 >= 1000) {
     low = 10000;

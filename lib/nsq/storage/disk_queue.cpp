@@ -390,7 +390,7 @@ bool DiskQueue::put(std::string_view payload, std::string* error) {
 
 bool DiskQueue::append(std::string_view payload, std::string* error) { return append(payload, {}, error); }
 
-bool DiskQueue::checkPayloadSize(std::size_t size, std::string* error) const {
+bool DiskQueue::canAppend(std::size_t size, std::string* error) const {
   if (closed_.load()) {
     if (error) *error = "exiting";
     return false;
@@ -405,7 +405,7 @@ bool DiskQueue::checkPayloadSize(std::size_t size, std::string* error) const {
 }
 
 bool DiskQueue::append(std::string_view head, std::string_view tail, std::string* error) {
-  if (!checkPayloadSize(head.size() + tail.size(), error)) return false;
+  if (!canAppend(head.size() + tail.size(), error)) return false;
   std::lock_guard<std::mutex> lk(writeMu_);
   return appendLocked(head, tail, error);
 }
@@ -416,7 +416,7 @@ bool DiskQueue::appendEncoded(std::string_view record, std::string* error) {
     if (error) *error = "malformed record of " + std::to_string(record.size()) + " bytes";
     return false;
   }
-  if (!checkPayloadSize(record.size() - header, error)) return false;
+  if (!canAppend(record.size() - header, error)) return false;
   std::lock_guard<std::mutex> lk(writeMu_);
   return appendLocked(record, {}, error, true);
 }

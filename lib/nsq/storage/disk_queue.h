@@ -194,7 +194,8 @@ class DiskQueue {
 
   void recover();
   bool popImpl(std::string& out, bool sync, Position* at);
-  bool checkPayloadSize(std::size_t size, std::string* error) const;
+  // False (and why) when the queue is closed or a payload of size is out of bounds.
+  bool canAppend(std::size_t size, std::string* error) const;
   // encoded: head is a whole record (appendEncoded), tail empty.
   bool appendLocked(std::string_view head, std::string_view tail, std::string* error, bool encoded = false);
   bool writeLocked(std::string* error);  // writes writeBuf_; on failure rolls the batch back
