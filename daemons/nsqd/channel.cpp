@@ -17,6 +17,7 @@
 
 #include "nsq/base/log.h"
 #include "nsq/base/names.h"
+#include "nsq/protocol/wire.h"
 #include "nsqd/clock.h"
 
 namespace nsq::nsqd {
@@ -198,30 +199,32 @@ int64_t Channel::inFlightCount(uint64_t consumerId) const {
   return it == consumers_.end() ? 0 : it->second.inFlight;
 }
 
-void Channel::pull(Consumer& client, std::vector<Message>& out) {
+std::size_t Channel::pull(Consumer& client, std::string& frames) {
   std::vector<Message> dead;
   std::string deadTopic;
-  pullLocked(client, out, dead, deadTopic);
+  const std::size_t taken = pullLocked(client, frames, dead, deadTopic);
   if (!dead.empty()) sendDeadLetters(dead, deadTopic);
+  return taken;
 }
 
-void Channel::pullLocked(Consumer& client, std::vector<Message>& out, std::vector<Message>& dead,
-                         std::string& deadTopic) {
+std::size_t Channel::pullLocked(Consumer& client, std::string& frames, std::vector<Message>& dead,
+                                std::string& deadTopic) {
+  std::size_t taken = 0;
   SyncScope syncs;  // handed to the syncer after the lock is released
   {
     std::lock_guard lock(mu_);
-    if (exiting()) return;
+    if (exiting()) return 0;
     // After a failed journal write, retry it before popping more (its live set may be empty
     // by now, and then the rewrite needs no disk space), so a full disk cannot hold back the
     // commits of the pops it has already seen finished.
     if (backlog_.journalDirty()) backlog_.flushJournal();
     ConsumerState* state = findConsumerLocked(client.id());
-    if (!state) return;
+    if (!state) return 0;
     int64_t window = client.readyCount() - state->inFlight;
-    if (window <= 0) return;
+    if (window <= 0) return 0;
     if (paused()) {
       setWaitingLocked(*state);
-      return;
+      return 0;
     }
     int64_t now = monoNanos();
     // A message past its policy's TTL is dropped here instead of delivered.
@@ -256,9 +259,7 @@ void Channel::pullLocked(Consumer& client, std::vector<Message>& out, std::vecto
         continue;
       }
       msg.attempts++;
-      // One for the table, one for the socket; the body is shared (msg is this thread's own).
-      Message copy{msg.id, msg.timestamp, msg.attempts, msg.body.copyOfOwned()};
-      InFlightTable::Entry* e = inFlight_.insert(copy, client.id(), now, now + client.msgTimeoutNs());
+      InFlightTable::Entry* e = inFlight_.insert(msg, client.id(), now, now + client.msgTimeoutNs());
       if (!e) {
         // The same ID twice in flight can only come from a duplicated disk record; deliver once.
         logWarn("channel(", topicName_, ":", name_, "): ID ", std::string(msg.id.view()),
@@ -266,13 +267,18 @@ void Channel::pullLocked(Consumer& client, std::vector<Message>& out, std::vecto
         continue;
       }
       if (holdPops && where.fromDisk)
-        e->heldPop = backlog_.holdPop(msg, where);
+        e->heldPop = backlog_.holdPop(e->msg, where);
       else
-        backlog_.journalInFlight(msg, where);
-      out.push_back(std::move(msg));
+        backlog_.journalInFlight(e->msg, where);
+      // The frame is written here, from the table's entry: a copy of the message for the
+      // socket cost a locked add and a locked subtract on the body's count, a cache line the
+      // channels of a fan-out topic pull between cores (perf, 4 channels: pullLocked 7.2% of
+      // nsqd's CPU, nearly all of it that line; 1.2% since).
+      appendMessageFrame(frames, e->msg);
+      ++taken;
       --window;
     }
-    state->inFlight += static_cast<int64_t>(out.size());
+    state->inFlight += static_cast<int64_t>(taken);
     inFlightCount_.store(static_cast<int64_t>(inFlight_.size()), std::memory_order_relaxed);
     if (window > 0) {
       setWaitingLocked(*state);
@@ -284,6 +290,7 @@ void Channel::pullLocked(Consumer& client, std::vector<Message>& out, std::vecto
     backlog_.flushJournal();
     backlog_.syncLater(syncs, /*dueDiskSync=*/false);
   }
+  return taken;
 }
 
 InFlightTable::Entry* Channel::ownedLocked(const Consumer& client, const MessageId& id, const char* cmd,

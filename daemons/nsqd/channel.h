@@ -103,10 +103,12 @@ class Channel {
   [[nodiscard]] Error addClient(const std::shared_ptr<Consumer>& consumer);
   bool removeClient(const Consumer& consumer);
 
-  // Takes up to the consumer's open window (RDY - its messages in flight) of messages into out,
-  // marking them in flight with its msg_timeout; when it could take more than there was, it is
-  // woken by the next put. Call on the consumer's IO thread; nothing for an unknown consumer.
-  void pull(Consumer& consumer, std::vector<Message>& out);
+  // Takes up to the consumer's open window (RDY - its messages in flight) of messages, marking
+  // them in flight with its msg_timeout, and appends a MESSAGE frame for each to frames (written
+  // under the lock, from the in-flight entry: no copy of the message is made); returns how many.
+  // When it could take more than there was, it is woken by the next put. Call on the consumer's
+  // IO thread; nothing for an unknown consumer.
+  std::size_t pull(Consumer& consumer, std::string& frames);
 
   // FIN / REQ / TOUCH from the owning consumer: None, or E_FIN_FAILED / E_REQ_FAILED /
   // E_TOUCH_FAILED with upstream's text ("FIN <id> failed ID not in flight", "... failed client
@@ -161,7 +163,7 @@ class Channel {
 
   // pull() under the lock; messages out of attempts (restored so) go to dead, for
   // sendDeadLetters() once the lock and the syncs are released.
-  void pullLocked(Consumer& client, std::vector<Message>& out, std::vector<Message>& dead, std::string& deadTopic);
+  std::size_t pullLocked(Consumer& client, std::string& frames, std::vector<Message>& dead, std::string& deadTopic);
 
   // All below: mu_ held.
   // unbuilt: the message's body when msg.body is not built yet (putBatch), else null.

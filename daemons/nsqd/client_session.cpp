@@ -172,7 +172,6 @@ void ClientSession::trimBuffers() {
   }
   trim(in_, kIdleBufferBytes);
   transport_.trimIdle(kIdleBufferBytes);
-  trim(batch_, 16);
   trim(bodies_, 16);
 }
 
@@ -644,14 +643,11 @@ bool ClientSession::wantsMessages() const {
 
 bool ClientSession::pump(int64_t now) {
   while (wantsMessages()) {
-    batch_.clear();
-    channel_->pull(*this, batch_);
-    if (batch_.empty()) break;
-    for (const auto& m : batch_) appendMessageFrame(transport_.out(), m);
-    messageCount_.fetch_add(batch_.size(), std::memory_order_relaxed);
+    const std::size_t taken = channel_->pull(*this, transport_.out());
+    if (taken == 0) break;
+    messageCount_.fetch_add(taken, std::memory_order_relaxed);
     if (static_cast<int64_t>(transport_.pendingFrames()) >= settings_.outputBufferSize && !flush(now)) return false;
   }
-  batch_.clear();
   return flush(now);
 }
 

@@ -152,7 +152,6 @@ class ClientSession final : public Consumer, public std::enable_shared_from_this
   bool closeAfterFlush_ = false;
   int64_t lastReadMono_ = 0;
   int64_t nextHeartbeatMono_ = 0;
-  std::vector<Message> batch_;
   std::vector<MessageId> pendingFins_;
   std::vector<Error> finFailures_;
   std::vector<std::string_view> bodies_;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "nsq/protocol/wire.h"
 #include "nsqd/clock.h"
 #include "nsqd/consumer.h"
 #include "nsqd/nsqd.h"
@@ -96,9 +97,26 @@ class ChannelTest : public ::testing::Test {
     return out;
   }
 
-  std::vector<Message> pull(Consumer& client) {
+  std::vector<Message> pull(Consumer& client) { return pullFrom(*channel, client); }
+
+  // What ch.pull() delivered, read back from the MESSAGE frames it wrote.
+  static std::vector<Message> pullFrom(Channel& ch, Consumer& client) {
+    std::string frames;
+    const std::size_t taken = ch.pull(client, frames);
     std::vector<Message> out;
-    channel->pull(client, out);
+    std::string_view rest = frames;
+    while (!rest.empty()) {
+      Frame f;
+      const long used = decodeFrame(rest, f);
+      EXPECT_GT(used, 0) << "pull() wrote a partial or malformed frame";
+      if (used <= 0) break;
+      EXPECT_EQ(f.type, FrameType::Message);
+      Message m;
+      EXPECT_TRUE(Message::parsePayload(f.data, m));
+      out.push_back(std::move(m));
+      rest.remove_prefix(static_cast<std::size_t>(used));
+    }
+    EXPECT_EQ(out.size(), taken);
     return out;
   }
 
@@ -661,8 +679,7 @@ TEST_F(ChannelTest, EveryChannelOfASpillingTopicReadsTheBodiesBackFromDisk) {
   for (const auto& ch : {channel, other}) {
     auto client = newConsumer(10);
     ASSERT_FALSE(ch->addClient(client));
-    std::vector<Message> msgs;
-    ch->pull(*client, msgs);
+    std::vector<Message> msgs = pullFrom(*ch, *client);
     std::vector<std::string> bodies;
     for (const auto& m : msgs) bodies.push_back(bodyOf(m));
     EXPECT_EQ(bodies, (std::vector<std::string>{"a0", "a1", "b0", "b1", "b2"})) << ch->name();

@@ -89,20 +89,6 @@ class Body {
   ~Body() { release(); }
 
   std::string_view view() const { return block_ ? std::string_view(block_->data(), block_->size) : ""; }
-  // A copy of a handle that no other thread can reach (a local the caller just popped or
-  // parsed). Then a count of 1 is this handle's own reference, so it becomes 2 without the
-  // locked add, which waits for a fresh body's stores to drain (perf: a third of
-  // Channel::pullLocked when a disk pop goes in flight). The copy constructor cannot assume
-  // this: two threads may copy one shared handle at once.
-  Body copyOfOwned() const noexcept {
-    if (block_ && block_->refs.load(std::memory_order_relaxed) == 1) {
-      block_->refs.store(2, std::memory_order_relaxed);
-      Body b;
-      b.block_ = block_;
-      return b;
-    }
-    return *this;
-  }
   std::size_t size() const { return block_ ? block_->size : 0; }
 
  private:

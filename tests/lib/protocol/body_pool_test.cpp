@@ -86,18 +86,6 @@ TEST(BodyPool, LargeBlocksComeFromMalloc) {
   freeBodyBlock(p, kMaxPooledBlock + 1);
 }
 
-TEST(Body, ACopyOfAnOwnedHandleKeepsTheBytesUntilEveryCopyIsGone) {
-  Body a("payload");
-  Body b = a.copyOfOwned();  // count 1 -> 2 without the locked add
-  a = Body();
-  EXPECT_EQ(b.view(), "payload");
-  Body c = b.copyOfOwned();  // count 1 again -> 2
-  Body d = c.copyOfOwned();  // count 2: the locked add
-  c = Body();
-  b = Body();
-  EXPECT_EQ(d.view(), "payload");
-}
-
 TEST(Body, ThreadsCopyingOneSharedHandleAtOnceKeepItAlive) {
   // The copy constructor may run on several threads for one handle (const access); if it took
   // a count of 1 for its own, two copies would both store 2 and the block would be freed under
