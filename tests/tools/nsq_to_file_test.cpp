@@ -84,12 +84,8 @@ struct Archiver {
     EXPECT_TRUE(eventually([&] { return statValue(nsqd.httpPort(), topic, "nsq_to_file", "client_count") == 1; }))
         << proc->stderrText();
   }
-  // True once the channel holds nothing: every message delivered was finished.
-  bool drained(int64_t published) {
-    return statValue(nsqd_.httpPort(), topic_, "nsq_to_file", "depth") == 0 &&
-           statValue(nsqd_.httpPort(), topic_, "nsq_to_file", "in_flight_count") == 0 &&
-           statValue(nsqd_.httpPort(), topic_, "", "message_count") == published;
-  }
+  // True once the channel has had every message and holds nothing: each one was finished.
+  bool drained(int64_t published) { return channelDrained(nsqd_, topic_, "nsq_to_file", published); }
   int stop() { return proc->stop(SIGTERM, 15s); }
   NsqdProcess& nsqd_;
   std::string topic_;
