@@ -107,14 +107,15 @@ Error Backlog::stage(Message&& msg, const UnbuiltBody* unbuilt) {
   }
   if (!disk_) return {};  // #ephemeral: overflow is discarded
   std::string err;
+  bool stored;
   if (unbuilt && !unbuilt->record.empty()) {
-    if (!disk_->appendEncoded(unbuilt->record, &err)) return {ErrorCode::PubFailed, std::move(err)};
-    return {};
+    stored = disk_->appendEncoded(unbuilt->record, &err);
+  } else {
+    char header[kMessageHeaderLength];
+    msg.encodeHeader(header);
+    stored = disk_->append({header, sizeof header}, unbuilt ? unbuilt->bytes : msg.body.view(), &err);
   }
-  char header[kMessageHeaderLength];
-  msg.encodeHeader(header);
-  if (!disk_->append({header, sizeof header}, unbuilt ? unbuilt->bytes : msg.body.view(), &err))
-    return {ErrorCode::PubFailed, std::move(err)};  // health: onHealth
+  if (!stored) return {ErrorCode::PubFailed, std::move(err)};  // health: onHealth
   return {};
 }
 

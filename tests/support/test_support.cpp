@@ -11,12 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -39,15 +39,21 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-namespace {
-
-// The kernel's ephemeral range (the ports it picks for connect() and bind(0)), inclusive.
-std::pair<int, int> ephemeralRange() {
+std::pair<int, int> ephemeralPortRange() {
   std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
   int low = 0, high = 0;
   if (in >> low >> high && low > 0 && low <= high && high <= 65535) return {low, high};
   return {32768, 60999};
 }
+
+std::optional<std::pair<int, int>> freePortRange() {
+  static const auto [low, high] = ephemeralPortRange();  // read once per process
+  if (low - 10000 >= 1000) return std::pair{10000, low - 1};
+  if (65535 - high >= 1000) return std::pair{high + 1, 65535};
+  return std::nullopt;
+}
+
+namespace {
 
 // Binds a loopback TCP socket to port (0: the kernel picks) and closes it; the port, or -1.
 int bindAndClose(int port) {
@@ -79,18 +85,10 @@ int freePort() {
   static std::set<int> handedOut;
   static std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
   std::lock_guard lock(mutex);
-  static const auto [ephemeralLow, ephemeralHigh] = ephemeralRange();
-  int low = 0, high = -1;  // the range to draw from, inclusive
-  if (ephemeralLow - 10000 >= 1000) {
-    low = 10000;
-    high = ephemeralLow - 1;
-  } else if (65535 - ephemeralHigh >= 1000) {
-    low = ephemeralHigh + 1;
-    high = 65535;
-  }
-  std::uniform_int_distribution<int> pick(low, std::max(low, high));
+  const auto range = freePortRange();
+  std::uniform_int_distribution<int> pick(range ? range->first : 0, range ? range->second : 0);
   for (int attempt = 0; attempt < 10000; ++attempt) {
-    const int port = bindAndClose(high >= low ? pick(random) : 0);
+    const int port = bindAndClose(pick(random));
     if (port <= 0 || handedOut.count(port)) continue;
     handedOut.insert(port);
     return port;

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nsq::test {
@@ -41,9 +43,14 @@ class TempDir {
   std::string path_;
 };
 
-// A loopback TCP port that was free a moment ago, below the kernel's ephemeral range (so no
-// connect() or bind(0) takes it meanwhile), and that this process has not been given before.
+// A loopback TCP port that was free a moment ago, from freePortRange() (so no connect() or
+// bind(0) takes it meanwhile), and that this process has not been given before.
 int freePort();
+// The kernel's ephemeral range (the ports it picks for connect() and bind(0)), inclusive.
+std::pair<int, int> ephemeralPortRange();
+// The ports freePort() draws from, inclusive: below the ephemeral range, or above it where it
+// starts too low to leave room below; nullopt where it leaves no room either way (bind(0) picks).
+std::optional<std::pair<int, int>> freePortRange();
 
 // Path of a built binary, e.g. binaryPath("nsqd") -> <build>/daemons/nsqd/nsqd.
 std::string binaryPath(const std::string& name);
