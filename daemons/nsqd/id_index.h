@@ -8,6 +8,7 @@
 // nsqd's CPU while it drained a disk backlog.) Not thread-safe: the owner's lock guards it.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "nsq/protocol/message.h"
@@ -18,7 +19,20 @@ class IdIndex {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;  // "no slot"; never a valid slot number
 
-  static uint32_t hashOf(const MessageId& id) { return static_cast<uint32_t>(MessageIdHash{}(id)); }
+  // An ID's hash keeps the delivery order's locality: IDs are the hex of a time-ordered guid,
+  // so consecutive ones differ first in their last digit. The other 15 bytes, mixed, choose an
+  // aligned run of 16 positions and the digit the place in it (XORed with the mix, so that a
+  // quiet topic, whose IDs all end in 0, still spreads over the run). A channel delivers and
+  // FINs in ID order, so 16 consecutive lookups share the run's two cache lines instead of
+  // missing on 16 random ones (with a fully mixed hash the index's first load was ~65% of the
+  // in-flight table's time in fan-out profiles). Any 16 bytes hash; non-hex ones spread worse.
+  static uint32_t hashOf(const MessageId& id) {
+    uint64_t a, b;
+    std::memcpy(&a, id.bytes.data(), 8);
+    std::memcpy(&b, id.bytes.data() + 7, 8);  // bytes 7-14: the run ignores the last byte
+    return static_cast<uint32_t>(MessageIdHash::mix(a, b)) ^ digitOf(static_cast<unsigned char>(id.bytes[15]));
+  }
+  static constexpr uint32_t kRunMask = 15;  // positions per run, less one
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -83,6 +97,9 @@ class IdIndex {
   }
 
  private:
+  // '0'-'9' -> 0-9, 'a'-'f' -> 10-15 (other bytes: some value in 0-15).
+  static uint32_t digitOf(unsigned c) { return ((c & 15u) + (c >> 6) * 9u) & kRunMask; }
+
   struct Item {
     uint32_t hash;
     uint32_t slot;  // kNone: empty

@@ -53,13 +53,17 @@ struct MessageIdHash {
     uint64_t a, b;
     std::memcpy(&a, id.bytes.data(), 8);
     std::memcpy(&b, id.bytes.data() + 8, 8);
+    return static_cast<std::size_t>(mix(a, b));
+  }
+  // The two words' mix: every input bit moves about half the output bits.
+  static uint64_t mix(uint64_t a, uint64_t b) noexcept {
     uint64_t h = b ^ (a * 0x9E3779B97F4A7C15ULL);
     h ^= h >> 33;
     h *= 0xFF51AFD7ED558CCDULL;
     h ^= h >> 33;
     h *= 0xC4CEB9FE1A85EC53ULL;
     h ^= h >> 33;
-    return static_cast<std::size_t>(h);
+    return h;
   }
 };
 
