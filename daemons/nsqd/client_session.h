@@ -120,6 +120,7 @@ class ClientSession final : public Consumer, public std::enable_shared_from_this
   Error handleCls();
   // FIN is queued (pendingFins_) and answered by flushFins(); REQ and TOUCH run at once.
   Error handleFin(const CommandLine& cmd);
+  bool queueWellFormedFin(std::string_view buf);
   Error handleReq(const CommandLine& cmd);
   Error handleTouch(const CommandLine& cmd);
   // The state and parameter checks FIN, REQ and TOUCH share; fills *id.

@@ -547,6 +547,10 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"RdyNotANumber", {kMagic, "SUB rdynan c\n"}, "RDY x\n", "E_INVALID", true},
         ErrorCase{"FinBadIdLength", {kMagic, "SUB finlen c\n"}, "FIN 123\n", "E_INVALID", true},
         ErrorCase{"FinUnknownId", {kMagic, "SUB finunk c\n"}, "FIN 0123456789abcdef\n", "E_FIN_FAILED", false},
+        // Lines of a well-formed FIN's length that are not one (nsqd reads that shape apart).
+        ErrorCase{"FinIdWithASpace", {kMagic, "SUB finsp c\n"}, "FIN 01234567 9abcdef\n", "E_INVALID", true},
+        ErrorCase{"FinShortIdBeforeCrLf", {kMagic, "SUB fincr c\n"}, "FIN 0123456789abcde\r\n", "E_INVALID", true},
+        ErrorCase{"FinUnknownIdCrLf", {kMagic, "SUB fincrlf c\n"}, "FIN 0123456789abcdef\r\n", "E_FIN_FAILED", false},
         ErrorCase{"ReqUnknownId", {kMagic, "SUB requnk c\n"}, "REQ 0123456789abcdef 0\n", "E_REQ_FAILED", false},
         ErrorCase{"TouchUnknownId", {kMagic, "SUB touchunk c\n"}, "TOUCH 0123456789abcdef\n", "E_TOUCH_FAILED", false},
         ErrorCase{"ReqBadTimeout", {kMagic, "SUB reqbad c\n"}, "REQ 0123456789abcdef x\n", "E_INVALID", true},
