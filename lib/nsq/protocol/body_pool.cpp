@@ -4,12 +4,15 @@
 // Under AddressSanitizer every block comes from malloc, so the sanitizer still sees bodies.
 #include "nsq/protocol/body_pool.h"
 
+#include <pthread.h>
 #include <sys/mman.h>
 
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <new>
+#include <thread>
 #include <vector>
 
 #include "nsq/base/sanitizers.h"
@@ -63,7 +66,20 @@ class Chunks {
  public:
   Slab* take(uint32_t size) {
     std::lock_guard lock(mu_);
-    if (open_.empty() && !map()) return nullptr;
+    if (open_.empty()) {
+      char* base = nullptr;
+      if (!spares_.empty()) {
+        base = spares_.back();
+        spares_.pop_back();
+      } else {
+        base = mapChunk();  // the refill fell behind: fault in here
+      }
+      if (!add(base)) return nullptr;
+      if (spares_.size() < kSpareChunks && !refillWanted_) {
+        refillWanted_ = true;
+        refillCv_.notify_one();
+      }
+    }
     Chunk* c = open_.back();
     if (c->used == 0) --empty_;
     const auto i = static_cast<uint32_t>(__builtin_ctz(~c->used));
@@ -103,29 +119,54 @@ class Chunks {
 
   BodyPoolStats stats() {
     std::lock_guard lock(mu_);
-    return {chunks_, slabsInUse_};
+    return {chunks_, slabsInUse_, spares_.size()};
   }
 
  private:
-  bool map() {
+  // Maps a chunk and faults it in; no lock needed. nullptr when out of memory.
+  static char* mapChunk() {
     // Twice the size, then trimmed to a 2 MiB-aligned chunk, so it can be one huge page.
     void* p = ::mmap(nullptr, 2 * kChunkBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return false;
+    if (p == MAP_FAILED) return nullptr;
     auto start = reinterpret_cast<uintptr_t>(p);
     uintptr_t aligned = (start + kChunkBytes - 1) & ~(kChunkBytes - 1);
     if (aligned > start) ::munmap(p, aligned - start);
     if (uintptr_t tail = start + 2 * kChunkBytes - (aligned + kChunkBytes); tail > 0)
       ::munmap(reinterpret_cast<void*>(aligned + kChunkBytes), tail);
-    (void)::madvise(reinterpret_cast<void*>(aligned), kChunkBytes, MADV_HUGEPAGE);
-    auto* c = new (std::nothrow) Chunk{reinterpret_cast<char*>(aligned)};
+    auto* base = reinterpret_cast<char*>(aligned);
+    (void)::madvise(base, kChunkBytes, MADV_HUGEPAGE);
+    // Fault it in now (one write per 4 KiB page: one huge-page fault where THP is on).
+    for (std::size_t off = 0; off < kChunkBytes; off += 4096) *static_cast<volatile char*>(base + off) = 0;
+    return base;
+  }
+  // Takes a mapped chunk in; false (and unmaps it) if its bookkeeping cannot be allocated. mu_ held.
+  bool add(char* base) {
+    if (!base) return false;
+    auto* c = new (std::nothrow) Chunk{base};
     if (!c) {
-      ::munmap(reinterpret_cast<void*>(aligned), kChunkBytes);
+      ::munmap(base, kChunkBytes);
       return false;
     }
     openChunk(c);
     ++chunks_;
     ++empty_;
     return true;
+  }
+  // The refill thread: maps and faults in chunks, without the lock, until kSpareChunks wait.
+  void refill() {
+    (void)::pthread_setname_np(::pthread_self(), "body-refill");
+    std::unique_lock lock(mu_);
+    for (;;) {
+      refillCv_.wait(lock, [&] { return refillWanted_; });
+      while (spares_.size() < kSpareChunks) {
+        lock.unlock();
+        char* base = mapChunk();
+        lock.lock();
+        if (!base) break;  // out of memory: take() will try (and report) itself
+        spares_.push_back(base);
+      }
+      refillWanted_ = false;
+    }
   }
   void unmap(Chunk* c) {
     closeChunk(c);
@@ -147,11 +188,15 @@ class Chunks {
   }
 
   std::mutex mu_;
+  std::condition_variable refillCv_;
+  bool refillWanted_ = false;
   std::vector<Chunk*> open_;  // chunks with a free slab
+  std::vector<char*> spares_;  // mapped and faulted in, taken when no chunk has a free slab
   std::size_t chunks_ = 0;
   std::size_t empty_ = 0;          // chunks without a slab in use (at most one stays)
   std::size_t freeResident_ = 0;   // free slabs not yet given back to the kernel
   std::size_t slabsInUse_ = 0;
+  std::thread refiller_{[this] { refill(); }};  // last: never joined, the pool outlives every thread
 };
 
 // One size class: its slabs, under its own mutex (taken once per batch of blocks).

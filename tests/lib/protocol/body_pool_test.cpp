@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -76,6 +77,28 @@ TEST(BodyPool, BlocksFreedOnAnotherThreadAreReused) {
   flushBodyBlockCache();
   // 20 rounds of ~10 MiB (5 chunks) end with no more than a round's worth mapped.
   EXPECT_LE(bodyPoolStats().chunks, before.chunks + 2 + 5);
+}
+
+TEST(BodyPool, FreshChunksAreFaultedInAheadAndTakenFirst) {
+  if (!pooled()) GTEST_SKIP() << "blocks come from malloc under the sanitizers";
+  flushBodyBlockCache();
+  auto sparesRefilled = [] {
+    for (int i = 0; i < 500 && bodyPoolStats().spareChunks < kSpareChunks; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return bodyPoolStats().spareChunks == kSpareChunks;
+  };
+  std::vector<void*> blocks;
+  blocks.push_back(allocateBodyBlock(1008));  // the pool exists; its refill starts
+  ASSERT_TRUE(sparesRefilled());
+  // ~20 MiB of 1 KB blocks, more than the free slabs other tests left: new chunks are opened
+  // from the spares, which the refill replaces.
+  const BodyPoolStats before = bodyPoolStats();
+  for (int i = 0; i < 20000; ++i) blocks.push_back(allocateBodyBlock(1008));
+  EXPECT_GE(bodyPoolStats().chunks, before.chunks + 4);
+  EXPECT_TRUE(sparesRefilled());
+  EXPECT_EQ(bodyPoolStats().spareChunks, kSpareChunks);  // never more than kSpareChunks wait
+  for (void* p : blocks) freeBodyBlock(p, 1008);
+  flushBodyBlockCache();
 }
 
 TEST(BodyPool, LargeBlocksComeFromMalloc) {
