@@ -5,6 +5,7 @@
 #include "nsq/protocol/body_pool.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 
 #include <condition_variable>
@@ -154,6 +155,9 @@ class Chunks {
   }
   // The refill thread: maps and faults in chunks, without the lock, until kSpareChunks wait.
   void refill() {
+    sigset_t all;  // process signals are for the thread that waits for them, never this one
+    sigfillset(&all);
+    (void)::pthread_sigmask(SIG_BLOCK, &all, nullptr);
     (void)::pthread_setname_np(::pthread_self(), "body-refill");
     std::unique_lock lock(mu_);
     for (;;) {
