@@ -244,7 +244,7 @@ long ClientSession::executeOne(std::string_view buf) {
   };
   // Like the original, every command but IDENTIFY is refused on a plain connection, before
   // its body is read.
-  if (cmd.name != CommandName::Identify && nsqd_.options().tlsRequired != "false" && !transport_.tls())
+  if (cmd.name != CommandName::Identify && lacksRequiredTls())
     return fail({ErrorCode::Invalid, "cannot " + std::string(cmd.nameText) + " in current state (TLS required)"});
 
   if (!cmd.hasBody()) {
@@ -517,10 +517,15 @@ void ClientSession::flushFins() {
   for (const Error& err : finFailures_) sendError(err);
 }
 
-Error ClientSession::checkInFlightCommand(const CommandLine& cmd, const char* name, int params, MessageId* id) {
+bool ClientSession::lacksRequiredTls() const { return nsqd_.options().tlsRequired != "false" && !transport_.tls(); }
+
+bool ClientSession::takesInFlightCommands() const {
   auto state = static_cast<ClientState>(state_.load());
-  if (state != ClientState::Subscribed && state != ClientState::Closing)
-    return {ErrorCode::Invalid, std::string("cannot ") + name + " in current state"};
+  return state == ClientState::Subscribed || state == ClientState::Closing;
+}
+
+Error ClientSession::checkInFlightCommand(const CommandLine& cmd, const char* name, int params, MessageId* id) {
+  if (!takesInFlightCommands()) return {ErrorCode::Invalid, std::string("cannot ") + name + " in current state"};
   if (cmd.paramCount < params) return {ErrorCode::Invalid, std::string(name) + " insufficient number of params"};
   if (!MessageId::parse(cmd.params[0], *id)) return {ErrorCode::Invalid, "invalid message ID"};
   return {};
@@ -534,16 +539,12 @@ Error ClientSession::checkInFlightCommand(const CommandLine& cmd, const char* na
 bool ClientSession::queueWellFormedFin(std::string_view buf) {
   if (buf.size() < kFinLineLength || buf[kFinLineLength - 1] != '\n' || std::memcmp(buf.data(), "FIN ", 4) != 0)
     return false;
-  auto state = static_cast<ClientState>(state_.load());
-  if (state != ClientState::Subscribed && state != ClientState::Closing) return false;
-  if (!transport_.tls() && nsqd_.options().tlsRequired != "false") return false;
-  MessageId id;
+  if (!takesInFlightCommands() || lacksRequiredTls()) return false;
+  const std::string_view text = buf.substr(4, kMessageIdLength);
   bool plain = true;
-  for (std::size_t i = 0; i < kMessageIdLength; ++i) {
-    id.bytes[i] = buf[4 + i];
-    plain &= static_cast<unsigned char>(buf[4 + i]) > ' ';
-  }
-  if (!plain) return false;
+  for (char c : text) plain &= static_cast<unsigned char>(c) > ' ';
+  MessageId id;
+  if (!plain || !MessageId::parse(text, id)) return false;
   pendingFins_.push_back(id);
   return true;
 }

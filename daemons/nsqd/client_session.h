@@ -121,6 +121,10 @@ class ClientSession final : public Consumer, public std::enable_shared_from_this
   // FIN is queued (pendingFins_) and answered by flushFins(); REQ and TOUCH run at once.
   Error handleFin(const CommandLine& cmd);
   bool queueWellFormedFin(std::string_view buf);
+  // True while TLS is required and this connection has none (every command but IDENTIFY refused).
+  bool lacksRequiredTls() const;
+  // FIN, REQ and TOUCH are only taken from a subscribed (or closing) client.
+  bool takesInFlightCommands() const;
   Error handleReq(const CommandLine& cmd);
   Error handleTouch(const CommandLine& cmd);
   // The state and parameter checks FIN, REQ and TOUCH share; fills *id.
