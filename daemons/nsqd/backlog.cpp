@@ -125,9 +125,12 @@ void Backlog::stageDeferred(const Message& msg, int64_t wallDeadline) {
   stagedDeferred_.push_back(msg.id);
 }
 
-Error Backlog::prepare(SyncScope& syncs) {
+Error Backlog::prepare(SyncScope& syncs) { return prepare(syncs, nullptr); }
+
+Error Backlog::prepare(SyncScope& syncs, DiskQueue::Write* detach) {
   std::string err;
-  if (disk_ && !disk_->prepare(&err)) return {ErrorCode::PubFailed, std::move(err)};
+  if (!staged_.empty() || !stagedDeferred_.empty()) detach = nullptr;
+  if (disk_ && !disk_->prepare(&err, detach)) return {ErrorCode::PubFailed, std::move(err)};
   if (journal_ && journal_->pending())
     if (Error e = writeJournal()) return e;
   syncJournalLater(syncs);

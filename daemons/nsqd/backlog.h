@@ -126,6 +126,10 @@ class Backlog {
   [[nodiscard]] Error stage(Message&& msg, const UnbuiltBody* unbuilt = nullptr);
   void stageDeferred(const Message& msg, int64_t wallDeadline);
   [[nodiscard]] Error prepare(SyncScope& syncs);
+  // prepare() that may leave the disk batch to be written outside the owner's lock
+  // (DiskQueue::Write: the caller then writes, awaits its turn and completes it; commit() does
+  // not count it). Only when nothing else is staged: new messages all went to disk.
+  [[nodiscard]] Error prepare(SyncScope& syncs, DiskQueue::Write* detach);
   std::size_t commit();
   void abort();
 

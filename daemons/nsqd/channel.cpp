@@ -90,9 +90,18 @@ bool Channel::holds(const MessageId& id) {
 
 Channel::~Channel() = default;
 
-Error Channel::prepare(SyncScope& syncs) {
+Error Channel::prepare(SyncScope& syncs) { return prepare(syncs, nullptr); }
+
+Error Channel::prepare(SyncScope& syncs, DiskQueue::Write* detach) {
   std::lock_guard lock(mu_);
-  return backlog_.prepare(syncs);
+  if (policy_ && policy_->maxDepth > 0) detach = nullptr;
+  return backlog_.prepare(syncs, detach);
+}
+
+void Channel::written(int64_t records) {
+  std::lock_guard lock(mu_);
+  messageCount_.fetch_add(static_cast<uint64_t>(records), std::memory_order_relaxed);
+  wakeWaitersLocked(static_cast<std::size_t>(records));
 }
 
 bool Channel::commit() {

@@ -92,6 +92,12 @@ class Channel {
   [[nodiscard]] Error putBatch(std::span<Message> msgs, bool take, int64_t deferNs,
                                std::span<const UnbuiltBody> unbuilt = {});
   [[nodiscard]] Error prepare(SyncScope& syncs);
+  // prepare() that may leave the disk batch to be written after the caller drops its locks
+  // (Backlog::prepare, DiskQueue::Write): not under an overflow policy, whose depth checks
+  // count it. Once the caller completed the write and kept it, written() counts its messages
+  // and wakes consumers waiting for them.
+  [[nodiscard]] Error prepare(SyncScope& syncs, DiskQueue::Write* detach);
+  void written(int64_t records);
   // Returns whether a new message would now go to the disk queue (Backlog::spilling()).
   bool commit();
   void abort();

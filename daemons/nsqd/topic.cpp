@@ -39,10 +39,18 @@ Error Topic::distributeLocked(std::span<Message> msgs, int64_t deferNs, std::spa
   return first;
 }
 
-bool Topic::finishChannelsLocked(Error& error, SyncScope& syncs) {
+bool Topic::finishChannelsLocked(Error& error, SyncScope& syncs, ChannelWrites* writes) {
+  std::size_t used = 0;
   for (auto& [name, channel] : channels_) {
     if (error) break;
-    error = channel->prepare(syncs);
+    DiskQueue::Write* write = nullptr;
+    if (writes) {
+      if (writes->size() <= used) writes->push_back(std::make_unique<ChannelWrite>());
+      ChannelWrite& cw = *(*writes)[used++];
+      cw.channel = channel;
+      write = &cw.write;
+    }
+    error = channel->prepare(syncs, write);
   }
   bool spilling = !error;
   for (auto& [name, channel] : channels_) {
@@ -52,6 +60,29 @@ bool Topic::finishChannelsLocked(Error& error, SyncScope& syncs) {
       spilling = false;
   }
   return spilling;
+}
+
+Error Topic::writeChannels(ChannelWrites& writes, bool keep) {
+  // Every batch is written, then each waits for the batches reserved before it (another
+  // publisher's, being written on another thread), then all are published or all taken back.
+  std::string error;
+  for (auto& cw : writes)
+    if (keep && cw->write.active() && !cw->write.queue()->write(cw->write, &error)) keep = false;
+  for (auto& cw : writes)
+    if (keep && cw->write.active() && !cw->write.queue()->awaitTurn(cw->write)) keep = false;
+  for (auto& cw : writes) {
+    if (cw->write.active()) {
+      const int64_t records = cw->write.records();
+      std::string why;
+      if (cw->write.queue()->complete(cw->write, keep, &why))
+        cw->channel->written(records);
+      else if (error.empty())
+        error = std::move(why);
+    }
+    cw->channel.reset();
+  }
+  if (keep) return {};
+  return {ErrorCode::PubFailed, error.empty() ? "exiting" : std::move(error)};
 }
 
 Error Topic::publish(const std::vector<std::string_view>& bodies, int64_t deferNs, ErrorCode failCode) {
@@ -153,7 +184,11 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
     }
   } release;
 
-  std::lock_guard lock(mu_);
+  // Batches that go to the channels' disk queues are written after the topic lock is released
+  // (DiskQueue::Write): perf of a 200 B publish spilling at 1.4M msgs/s had the pwrite at 27% of
+  // nsqd's CPU, all of it under the topic lock, while the machine was a third idle.
+  thread_local ChannelWrites writes;
+  std::unique_lock lock(mu_);
   if (exiting()) return {ErrorCode::PubFailed, "exiting"};
   bool hold = paused() || !started_.load(std::memory_order_acquire) || channels_.empty();
   if (policy_ && policy_->maxDepth > 0 && policy_->overflow == Overflow::Reject)
@@ -179,17 +214,24 @@ Error Topic::publishLocked(const std::vector<std::string_view>& bodies, int64_t 
     }
   }
   if (!error) error = backlog_.prepare(syncs);
-  const bool spilling = !hold && finishChannelsLocked(error, syncs);
+  const bool spilling = !hold && finishChannelsLocked(error, syncs, &writes);
   spilling_.store(spilling, std::memory_order_relaxed);
   if (error) {
     backlog_.abort();
     deferredWaiting_.resize(heldBefore);
+    if (!hold) {
+      lock.unlock();
+      (void)writeChannels(writes, /*keep=*/false);
+    }
     return error;
   }
   backlog_.commit();
   if (hold && policy_ && policy_->maxDepth > 0 && policy_->overflow == Overflow::DropOldest)
     droppedCount_.fetch_add(backlog_.dropOldest(policy_->maxDepth, static_cast<int64_t>(deferredWaiting_.size())),
                             std::memory_order_relaxed);
+  lock.unlock();
+  if (!hold)
+    if (Error e = writeChannels(writes, /*keep=*/true)) return e;
   messageCount_.fetch_add(bodies.size(), std::memory_order_relaxed);
   messageBytes_.fetch_add(bytes, std::memory_order_relaxed);
   return {};

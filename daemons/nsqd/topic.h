@@ -116,7 +116,18 @@ class Topic {
   // already, then commits it, or aborts it everywhere when error is set or a channel failed
   // (error then holds that channel's error). Returns whether it committed and every channel
   // now sends new messages to disk (Channel::commit).
-  bool finishChannelsLocked(Error& error, SyncScope& syncs);
+  // With writes, a channel whose new messages all went to disk may leave its batch there for
+  // writeChannels() (one entry per channel that did, reused from publish to publish).
+  struct ChannelWrite {
+    std::shared_ptr<Channel> channel;
+    DiskQueue::Write write;
+  };
+  using ChannelWrites = std::vector<std::unique_ptr<ChannelWrite>>;
+  bool finishChannelsLocked(Error& error, SyncScope& syncs, ChannelWrites* writes = nullptr);
+  // After the topic lock: writes the batches finishChannelsLocked() left, and publishes all of
+  // them when keep is true and every write worked, else takes all of them back. PubFailed with
+  // the storage error when they were not published.
+  [[nodiscard]] Error writeChannels(ChannelWrites& writes, bool keep);
   // TopicFull when n more messages would take the topic's queue (hold) or a channel past
   // max_depth under overflow reject.
   [[nodiscard]] Error checkDepthLocked(std::size_t n, bool hold) const;

@@ -589,6 +589,79 @@ TEST(NsqdDurability, FullDiskFailsPublishesKeepsServingAndRecovers) {
   }
 }
 
+// Two channels spill every publish to disk, and their batches are written after the topic lock
+// is released, by two publishers at once, until the disk is full: a publish answered OK is in
+// both channels, one answered with an error in neither (a batch lying past one that failed is
+// taken back with it, so its publisher is told too).
+TEST(NsqdDurability, FullDiskWithTwoChannelsAndTwoPublishersStoresEachBatchInBothOrNeither) {
+  TempDir dir;
+  if (::mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=2m") != 0) {
+    if (errno == EPERM) GTEST_SKIP() << "cannot mount tmpfs (EPERM)";
+    FAIL() << "mount tmpfs: " << std::strerror(errno);
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{dir.path()};
+  const std::string data = dir.path() + "/data";
+  fs::create_directories(data);
+  {
+    std::ofstream filler(dir.path() + "/filler", std::ios::binary);
+    std::string mb(1024 * 1024, 'f');
+    filler << mb;
+    filler.write(mb.data(), 512 * 1024);
+  }
+  NsqdProcess nsqd({"--mem-queue-size=0", "--max-bytes-per-file=65536"}, data);
+  {
+    V2Client c(nsqd.tcpPort());
+    ASSERT_EQ(c.sub("both", "c1"), "OK");
+    V2Client d(nsqd.tcpPort());
+    ASSERT_EQ(d.sub("both", "c2"), "OK");
+  }
+  std::mutex mu;
+  std::set<std::string> acked, refused;
+  auto publisher = [&](int who) {
+    V2Client p(nsqd.tcpPort());
+    const std::string pad(1000, 'x');
+    for (int batch = 0; batch < 2000; ++batch) {
+      std::vector<std::string> bodies;
+      for (int i = 0; i < 10; ++i)
+        bodies.push_back(std::to_string(who) + "-" + std::to_string(batch) + "-" + std::to_string(i) + "-" + pad);
+      p.commandWithBody("MPUB both", V2Client::mpubBody(bodies));
+      TestFrame f = p.readFrame();
+      std::lock_guard lk(mu);
+      if (f.type == FrameType::Response) {
+        acked.insert(bodies.begin(), bodies.end());
+        continue;
+      }
+      EXPECT_EQ(f.data.substr(0, 13), "E_MPUB_FAILED") << f.data;
+      refused.insert(bodies.begin(), bodies.end());
+      return;  // fatal: the connection is closed
+    }
+  };
+  std::thread a(publisher, 1), b(publisher, 2);
+  a.join();
+  b.join();
+  ASSERT_FALSE(refused.empty()) << "the 2 MiB file system never filled";
+  ASSERT_GT(acked.size(), 10u);
+  fs::remove(dir.path() + "/filler");
+  for (const char* channel : {"c1", "c2"}) {
+    V2Client c(nsqd.tcpPort());
+    ASSERT_EQ(c.sub("both", channel), "OK");
+    c.rdy(200);
+    std::set<std::string> got;
+    Message m;
+    while (readMessageWithin(c, 1s, m)) {
+      got.insert(std::string(m.body.view()));
+      c.fin(m.id);
+    }
+    EXPECT_EQ(got.size(), acked.size()) << channel;
+    for (const auto& x : acked) EXPECT_TRUE(got.count(x)) << channel << " lost " << x.substr(0, 12);
+    for (const auto& x : refused) EXPECT_FALSE(got.count(x)) << channel << " has refused " << x.substr(0, 12);
+  }
+  nsqd.stop();
+}
+
 // ---- file removal ----
 
 TEST(NsqdDurability, EmptyingAndDeletingRemoveQueueAndJournalFiles) {

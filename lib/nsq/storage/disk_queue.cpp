@@ -429,10 +429,23 @@ bool DiskQueue::flush(std::string* error, int64_t* written) {
   return true;
 }
 
-bool DiskQueue::prepare(std::string* error) {
-  std::lock_guard<std::mutex> lk(writeMu_);
+bool DiskQueue::prepare(std::string* error) { return prepare(error, nullptr); }
+
+bool DiskQueue::prepare(std::string* error, Write* detach) {
+  std::unique_lock<std::mutex> lk(writeMu_);
   if (!inBatch_ || prepared_) return true;
+  if (detach && deferSyncs()) return detachLocked(*detach, error);
   if (!writeLocked(error)) return false;
+  if (!writes_.empty()) {
+    // Publishing this batch would show the reserved ones before them, maybe unwritten.
+    writeCv_.wait(lk, [&] { return writes_.empty() || poison_.has_value(); });
+    if (poison_) {  // this batch lies past the doomed ones: it goes too
+      if (error) *error = poison_->error;
+      rollbackLocked();
+      maybeRollBackLocked();
+      return false;
+    }
+  }
   prepared_ = true;
   preparedSynced_ = false;
   const bool rolled = !batchRolled_.empty();
@@ -466,6 +479,151 @@ int64_t DiskQueue::publish() {
 void DiskQueue::abort() {
   std::lock_guard<std::mutex> lk(writeMu_);
   rollbackLocked();
+  maybeRollBackLocked();  // doomed reserved batches may have waited for this one to end
+}
+
+bool DiskQueue::detachLocked(Write& w, std::string* error) {
+  if (poison_) {  // its place would lie past batches about to be taken back
+    if (error) *error = poison_->error;
+    rollbackLocked();
+    maybeRollBackLocked();
+    return false;
+  }
+  w.queue_ = this;
+  w.seq_ = nextWriteSeq_++;
+  w.buf_.clear();
+  w.buf_.swap(writeBuf_);  // both keep their capacity
+  w.file_ = writeFile_;
+  w.pos_ = writePos_;
+  w.startFileNum_ = batchFileNum_;
+  w.startPos_ = batchPos_;
+  w.startFile_ = std::move(batchStartFile_);
+  writePos_ += static_cast<int64_t>(w.buf_.size());
+  w.endFileNum_ = writeFileNum_;
+  w.endPos_ = writePos_;
+  w.endFile_ = writeFile_;
+  w.records_ = batchRecords_;
+  w.rolled_.swap(batchRolled_);
+  batchRolled_.clear();
+  w.writing_ = true;
+  w.failed_ = false;
+  w.error_.clear();
+  writes_.push_back(&w);
+  batchStartFile_.reset();
+  pendingRecords_ = 0;
+  batchRecords_ = 0;
+  inBatch_ = prepared_ = preparedSynced_ = false;
+  return true;
+}
+
+bool DiskQueue::doomedLocked(const Write& w) const {
+  return w.queue_ == nullptr || w.failed_ || (poison_ && poison_->seq <= w.seq_);
+}
+
+void DiskQueue::poisonLocked(const Write& w, const std::string& error) {
+  if (poison_ && poison_->seq <= w.seq_) return;
+  poison_ = Poison{w.seq_, w.startFileNum_, w.startPos_, w.startFile_, error};
+}
+
+bool DiskQueue::write(Write& w, std::string* error) {
+  int err = 0;
+  const bool ok = w.buf_.empty() || pwriteAll(w.file_->get(), w.buf_.data(), w.buf_.size(), w.pos_, &err);
+  std::lock_guard<std::mutex> lk(writeMu_);
+  w.writing_ = false;
+  if (!ok) {
+    std::string what = errnoText("write", segmentPath(w.endFileNum_), err);
+    w.failed_ = true;
+    poisonLocked(w, what);
+    failWrite(what, error);
+  }
+  writeCv_.notify_all();
+  return ok;
+}
+
+bool DiskQueue::awaitTurn(Write& w) {
+  std::unique_lock<std::mutex> lk(writeMu_);
+  // Every batch before w belongs to an owner that reserved it earlier and waits for nothing
+  // later than itself, so the front always moves on.
+  writeCv_.wait(lk, [&] { return doomedLocked(w) || writes_.front() == &w; });
+  return !doomedLocked(w);
+}
+
+bool DiskQueue::complete(Write& w, bool keep, std::string* error) {
+  std::unique_lock<std::mutex> lk(writeMu_);
+  if (!w.queue_) return false;
+  w.writing_ = false;
+  if (keep && !doomedLocked(w)) {
+    writeCv_.wait(lk, [&] { return doomedLocked(w) || writes_.front() == &w; });
+    if (!doomedLocked(w)) {
+      const int64_t records = w.records_;
+      const bool rolled = !w.rolled_.empty();
+      {
+        std::lock_guard<std::mutex> pk(pubMu_);
+        finishedUnsynced_.insert(finishedUnsynced_.end(), w.rolled_.begin(), w.rolled_.end());
+        pub_.fileNum = w.endFileNum_;
+        pub_.pos = w.endPos_;
+        pub_.file = w.endFile_;
+        depth_.fetch_add(records, std::memory_order_relaxed);
+      }
+      writes_.pop_front();
+      w.queue_ = nullptr;
+      w.file_.reset();
+      w.startFile_.reset();
+      w.endFile_.reset();
+      w.rolled_.clear();
+      w.buf_.clear();
+      markHealthy();
+      writeCv_.notify_all();
+      lk.unlock();
+      afterWrite(records, rolled, nullptr);
+      return true;
+    }
+  }
+  // Taken back: w and everything reserved after it (see maybeRollBackLocked()).
+  poisonLocked(w, "a batch written to " + opts_.name + " before it was taken back");
+  if (error) *error = poison_->error;
+  writes_.erase(std::find(writes_.begin(), writes_.end(), &w));
+  w.queue_ = nullptr;
+  w.file_.reset();
+  w.startFile_.reset();
+  w.endFile_.reset();
+  w.rolled_.clear();
+  w.buf_.clear();
+  maybeRollBackLocked();
+  return false;
+}
+
+void DiskQueue::maybeRollBackLocked() {
+  writeCv_.notify_all();
+  if (!poison_ || inBatch_) return;
+  for (const Write* x : writes_)
+    if (x->seq_ >= poison_->seq) return;  // its owner has not completed it: it may be writing
+  // Nothing of the doomed batches was published, none is being written, no batch is being
+  // appended after them: cut the files back to where the first began, as rollbackLocked() does.
+  const Poison p = std::move(*poison_);
+  poison_.reset();
+  for (int64_t f = writeFileNum_; f > p.fileNum; --f) ::unlink(segmentPath(f).c_str());
+  const std::string first = segmentPath(p.fileNum);
+  if (p.pos == 0) {
+    ::unlink(first.c_str());
+  } else if ((p.file ? ::ftruncate(p.file->get(), static_cast<off_t>(p.pos))
+                     : ::truncate(first.c_str(), static_cast<off_t>(p.pos))) != 0) {
+    logError(errnoText("truncate", first, errno));
+  }
+  writeFileNum_ = p.fileNum;
+  writePos_ = p.pos;
+  writeFile_ = p.pos > 0 ? p.file : nullptr;
+}
+
+void DiskQueue::waitForWritesLocked(std::unique_lock<std::mutex>& lk) {
+  while (!writes_.empty()) {
+    if (poison_ && inBatch_) {  // the caller's own batch lies past the doomed ones: it goes too
+      rollbackLocked();
+      maybeRollBackLocked();
+    }
+    writeCv_.wait(lk);
+  }
+  maybeRollBackLocked();
 }
 
 bool DiskQueue::afterWrite(int64_t records, bool rolled, std::string* error) {
@@ -944,6 +1102,10 @@ void DiskQueue::removeAllFiles() {
 }
 
 void DiskQueue::empty() {
+  {
+    std::unique_lock<std::mutex> wl(writeMu_);
+    waitForWritesLocked(wl);  // none is reserved meanwhile: the owner calls this under its lock
+  }
   std::scoped_lock lk(syncMu_, readMu_, writeMu_);
   std::lock_guard<std::mutex> pk(pubMu_);
   readSeg_.reset();
@@ -973,7 +1135,8 @@ void DiskQueue::close() {
   bool expected = false;
   if (!closed_.compare_exchange_strong(expected, true)) return;
   {
-    std::lock_guard<std::mutex> lk(writeMu_);
+    std::unique_lock<std::mutex> lk(writeMu_);
+    waitForWritesLocked(lk);  // reserved batches are published first (closed_ refuses new ones)
     // An owner that appended without flushing still gets its records kept.
     if (inBatch_ && writeLocked(nullptr)) publishLocked();
   }

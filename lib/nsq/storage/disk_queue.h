@@ -10,11 +10,14 @@
 // neither lock held. depth() and healthy() are plain atomics for the stats threads.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,6 +96,51 @@ class DiskQueue {
   void abort();
   bool flush(std::string* error = nullptr, int64_t* written = nullptr);
   static constexpr std::size_t kMaxPendingBytes = 256 * 1024;
+
+  // A batch written outside the owner's locks. prepare(error, &w), called where prepare()
+  // would be, reserves the batch's place in the files and hands its unwritten bytes to w
+  // instead of writing them (only when syncs are deferred to onSyncDue; otherwise, or with
+  // nothing appended, it prepares as usual and w stays inactive). The owner may then release
+  // its locks and call, from the same thread: write(w) (the pwrite), awaitTurn(w) (waits until
+  // every batch reserved before w is published or rolled back; false if w cannot be published)
+  // and complete(w, keep), which publishes w when keep is true and awaitTurn() said so, or else
+  // takes it back out of the files, together with every batch reserved after it (their owners'
+  // complete() then fails: none of them is acknowledged yet). Batches become visible in the
+  // order they were reserved. An owner that reserved batches in several queues under one lock
+  // calls write() for each, then awaitTurn() for each, then complete() with keep = all of them
+  // were written and their turns came: all are published or none. Meanwhile further batches
+  // may be appended and reserved; a batch prepared the usual way waits for the reserved ones
+  // to be published before prepare() returns. close(), empty() and deleteAll() wait for them.
+  class Write {
+   public:
+    Write() = default;
+    Write(const Write&) = delete;
+    Write& operator=(const Write&) = delete;
+    bool active() const { return queue_ != nullptr; }
+    DiskQueue* queue() const { return queue_; }  // while active
+    int64_t records() const { return records_; }
+
+   private:
+    friend class DiskQueue;
+    DiskQueue* queue_ = nullptr;  // while reserved
+    uint64_t seq_ = 0;
+    std::string buf_;  // the bytes still to write, at (file_, pos_)
+    std::shared_ptr<UniqueFd> file_;
+    int64_t pos_ = 0;
+    int64_t startFileNum_ = 0, startPos_ = 0;  // where the batch begins (rollback)
+    std::shared_ptr<UniqueFd> startFile_;
+    int64_t endFileNum_ = 0, endPos_ = 0;  // where it ends (publication)
+    std::shared_ptr<UniqueFd> endFile_;
+    int64_t records_ = 0;
+    std::vector<std::shared_ptr<UniqueFd>> rolled_;  // segments it finished
+    bool writing_ = false;                           // write() not yet returned
+    bool failed_ = false;
+    std::string error_;  // why it was rolled back
+  };
+  bool prepare(std::string* error, Write* detach);
+  bool write(Write& w, std::string* error = nullptr);
+  bool awaitTurn(Write& w);
+  bool complete(Write& w, bool keep, std::string* error = nullptr);
 
   // Where a popped record sits: segment number and offset of its record header, and `pops`,
   // a count of pops since open, so commitReads() knows how many records a position covers.
@@ -199,6 +247,12 @@ class DiskQueue {
   // encoded: head is a whole record (appendEncoded), tail empty.
   bool appendLocked(std::string_view head, std::string_view tail, std::string* error, bool encoded = false);
   bool writeLocked(std::string* error);  // writes writeBuf_; on failure rolls the batch back
+  bool detachLocked(Write& w, std::string* error);
+  bool doomedLocked(const Write& w) const;
+  void poisonLocked(const Write& w, const std::string& error);
+  void maybeRollBackLocked();
+  // Waits until no reserved batch is left (a doomed one is rolled back meanwhile).
+  void waitForWritesLocked(std::unique_lock<std::mutex>& lk);
   void rollbackLocked();
   int64_t publishLocked();
   bool afterWrite(int64_t records, bool rolled, std::string* error);
@@ -234,6 +288,21 @@ class DiskQueue {
   std::vector<std::shared_ptr<File>> batchRolled_;
   bool prepared_ = false;        // prepare() wrote (and synced if owed) the batch
   bool preparedSynced_ = false;  // ... and that sync ran
+  // Reserved batches (Write) not yet published or taken back, oldest first. The first one
+  // taken back (its write failed, or its owner did not keep it) dooms itself and every later
+  // one: each leaves as its owner completes it, and once the last has left (so no write into
+  // their place is under way) and no batch is being appended, the files are cut back to where
+  // the first began (maybeRollBackLocked).
+  std::deque<Write*> writes_;
+  uint64_t nextWriteSeq_ = 1;
+  struct Poison {
+    uint64_t seq = 0;
+    int64_t fileNum = 0, pos = 0;  // where the first doomed batch began
+    std::shared_ptr<File> file;
+    std::string error;
+  };
+  std::optional<Poison> poison_;
+  std::condition_variable writeCv_;
 
   // What the reader and sync may see of the write side; written under writeMu_ + pubMu_, read
   // under pubMu_. depth_ changes with it, so "caught up" and depth agree.

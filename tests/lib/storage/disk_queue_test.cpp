@@ -978,5 +978,258 @@ TEST_F(DiskQueueTest, ReadPositionPastTheEndOfItsSegmentIsLoggedWithTheSkippedCo
   EXPECT_EQ(drain(q), range(5, 8));
 }
 
+// ---- batches reserved under the owner's lock and written outside it (DiskQueue::Write) ----
+
+class DiskQueueWriteTest : public DiskQueueTest {
+ protected:
+  // Deferred syncs (the owner's syncer runs them), as in nsqd: only then are batches reserved.
+  DiskQueueOptions deferred(int64_t maxBytesPerFile = 1 << 20) {
+    DiskQueueOptions o = opts(maxBytesPerFile, 1000);
+    o.onSyncDue = [this] { ++syncsDue; };
+    return o;
+  }
+  // Appends records [from, to) and reserves them as w.
+  static void reserve(DiskQueue& q, DiskQueue::Write& w, int64_t from, int64_t to, std::size_t bodyLen = 20) {
+    for (int64_t i = from; i < to; ++i) ASSERT_TRUE(q.append(payload(i, bodyLen)));
+    std::string err;
+    ASSERT_TRUE(q.prepare(&err, &w)) << err;
+    ASSERT_TRUE(w.active());
+    EXPECT_EQ(w.records(), to - from);
+  }
+  std::atomic<int> syncsDue{0};
+};
+
+TEST_F(DiskQueueWriteTest, WithoutDeferredSyncsABatchIsPreparedAsUsualAndNothingIsReserved) {
+  DiskQueue q(opts(1 << 20, 1000));  // no onSyncDue
+  DiskQueue::Write w;
+  ASSERT_TRUE(q.append(payload(0)));
+  ASSERT_TRUE(q.prepare(nullptr, &w));
+  EXPECT_FALSE(w.active());
+  EXPECT_EQ(q.publish(), 1);
+  DiskQueue d(deferred());
+  ASSERT_TRUE(d.prepare(nullptr, &w));  // nothing appended
+  EXPECT_FALSE(w.active());
+  EXPECT_EQ(drain(q), range(0, 1));
+}
+
+TEST_F(DiskQueueWriteTest, ReservedBatchesBecomeVisibleInTheOrderTheyWereReserved) {
+  DiskQueue q(deferred());
+  ASSERT_TRUE(q.put(payload(0)));
+  DiskQueue::Write first, second;
+  reserve(q, first, 1, 4);
+  reserve(q, second, 4, 6);
+  EXPECT_EQ(q.depth(), 1);
+  ASSERT_TRUE(q.write(second));
+  std::atomic<bool> secondDone{false};
+  std::thread t([&] {
+    EXPECT_TRUE(q.awaitTurn(second));  // only once `first` is published
+    EXPECT_TRUE(q.complete(second, true));
+    secondDone = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(secondDone.load());
+  EXPECT_EQ(q.depth(), 1);  // nothing of either batch is visible yet
+  std::string out;
+  ASSERT_TRUE(q.pop(out));
+  EXPECT_FALSE(q.pop(out));
+  ASSERT_TRUE(q.write(first));
+  ASSERT_TRUE(q.awaitTurn(first));
+  ASSERT_TRUE(q.complete(first, true));
+  t.join();
+  EXPECT_FALSE(first.active());
+  EXPECT_FALSE(second.active());
+  EXPECT_EQ(drain(q), range(1, 6));
+  q.close();
+  DiskQueue again(deferred());
+  EXPECT_EQ(again.depth(), 0);
+  ASSERT_TRUE(again.put(payload(6)));
+  EXPECT_EQ(drain(again), range(6, 7));
+  EXPECT_TRUE(takeErrors().empty());
+}
+
+TEST_F(DiskQueueWriteTest, ABatchNotKeptTakesBackEveryLaterOneAndCutsTheFilesBack) {
+  DiskQueue q(deferred(400));  // small segments: the later batch rolls into a new one
+  ASSERT_TRUE(q.put(payload(0)));
+  ASSERT_TRUE(q.put(payload(1)));
+  const auto sizeBefore = fs::file_size(seg(0));
+  DiskQueue::Write first, second;
+  reserve(q, first, 2, 4);
+  reserve(q, second, 4, 12);  // past 400 bytes: rolls into segment 1
+  ASSERT_TRUE(q.write(first));
+  ASSERT_TRUE(q.write(second));
+  EXPECT_TRUE(fs::exists(seg(1)));
+  std::string err;
+  EXPECT_FALSE(q.complete(first, false, &err));  // e.g. the same publish failed in another channel
+  EXPECT_FALSE(q.awaitTurn(second));
+  EXPECT_FALSE(q.complete(second, true, &err));
+  EXPECT_NE(err.find("taken back"), std::string::npos) << err;
+  EXPECT_EQ(fs::file_size(seg(0)), sizeBefore);
+  EXPECT_FALSE(fs::exists(seg(1)));
+  EXPECT_EQ(q.depth(), 2);
+  // The queue goes on where the two batches began.
+  DiskQueue::Write third;
+  reserve(q, third, 20, 22);
+  ASSERT_TRUE(q.write(third));
+  ASSERT_TRUE(q.awaitTurn(third));
+  ASSERT_TRUE(q.complete(third, true));
+  EXPECT_EQ(drain(q), (std::vector<int64_t>{0, 1, 20, 21}));
+  q.close();
+  DiskQueue again(deferred(400));
+  EXPECT_EQ(again.depth(), 0);
+  EXPECT_TRUE(takeErrors().empty());
+}
+
+TEST_F(DiskQueueWriteTest, AFailedWriteIsReportedWithItsFileAndTheQueueRecovers) {
+  std::vector<std::string> reports;
+  DiskQueueOptions o = deferred();
+  o.onHealth = [&](const std::string& e) { reports.push_back(e); };
+  DiskQueue q(o);
+  ASSERT_TRUE(q.put(payload(0, 100)));
+  DiskQueue::Write failing, later;
+  reserve(q, failing, 1, 3, 100);
+  reserve(q, later, 3, 4, 100);
+  std::string err;
+  {
+    FileSizeLimit limit(fs::file_size(seg(0)) + 10);
+    EXPECT_FALSE(q.write(failing, &err));
+    EXPECT_NE(err.find(seg(0)), std::string::npos) << err;
+    EXPECT_FALSE(q.healthy());
+    limit.restore();
+    std::string laterErr;
+    EXPECT_TRUE(q.write(later, &laterErr)) << laterErr;  // lands past the bytes that failed
+  }
+  EXPECT_FALSE(q.awaitTurn(failing));
+  EXPECT_FALSE(q.awaitTurn(later));  // doomed: it lies past the failed batch
+  std::string laterErr;
+  EXPECT_FALSE(q.complete(later, true, &laterErr));
+  EXPECT_FALSE(q.complete(failing, false));
+  EXPECT_EQ(fs::file_size(seg(0)), 8u + 134);
+  EXPECT_EQ(q.depth(), 1);
+  ASSERT_TRUE(q.put(payload(5, 100), &err)) << err;
+  EXPECT_TRUE(q.healthy());
+  ASSERT_FALSE(reports.empty());
+  EXPECT_EQ(reports.back(), "");
+  EXPECT_EQ(drain(q), (std::vector<int64_t>{0, 5}));
+  takeErrors();
+}
+
+TEST_F(DiskQueueWriteTest, ABatchPreparedTheUsualWayWaitsForTheReservedOnes) {
+  DiskQueue q(deferred());
+  DiskQueue::Write w;
+  reserve(q, w, 0, 3);
+  std::atomic<bool> putDone{false};
+  std::thread t([&] {
+    std::string err;
+    EXPECT_TRUE(q.put(payload(3), &err)) << err;  // written past w, visible only after it
+    putDone = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(putDone.load());
+  EXPECT_EQ(q.depth(), 0);
+  ASSERT_TRUE(q.write(w));
+  ASSERT_TRUE(q.awaitTurn(w));
+  ASSERT_TRUE(q.complete(w, true));
+  t.join();
+  EXPECT_EQ(drain(q), range(0, 4));
+}
+
+TEST_F(DiskQueueWriteTest, AUsualBatchWaitingBehindADoomedOneFailsAndNothingIsLeftHalfWritten) {
+  DiskQueue q(deferred());
+  ASSERT_TRUE(q.put(payload(0)));
+  DiskQueue::Write w;
+  reserve(q, w, 1, 3);
+  std::atomic<bool> putDone{false};
+  std::thread t([&] {
+    std::string err;
+    EXPECT_FALSE(q.put(payload(3), &err));
+    EXPECT_NE(err.find("taken back"), std::string::npos) << err;
+    putDone = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(q.write(w));
+  EXPECT_FALSE(q.complete(w, false));
+  t.join();
+  EXPECT_EQ(fs::file_size(seg(0)), 8u + 54);
+  EXPECT_EQ(drain(q), range(0, 1));
+}
+
+TEST_F(DiskQueueWriteTest, CloseWaitsForReservedBatchesAndKeepsThem) {
+  {
+    DiskQueue q(deferred());
+    DiskQueue::Write w;
+    reserve(q, w, 0, 5);
+    std::atomic<bool> closed{false};
+    std::thread t([&] {
+      q.close();
+      closed = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(closed.load());
+    ASSERT_TRUE(q.write(w));
+    ASSERT_TRUE(q.awaitTurn(w));
+    ASSERT_TRUE(q.complete(w, true));
+    t.join();
+  }
+  DiskQueue again(deferred());
+  EXPECT_EQ(drain(again), range(0, 5));
+  EXPECT_TRUE(takeErrors().empty());
+}
+
+TEST_F(DiskQueueWriteTest, ConcurrentOwnersAndAReaderKeepEachOwnersOrderAcrossRollsAndARestart) {
+  constexpr int kOwners = 3, kBatches = 3000, kPerBatch = 7;
+  DiskQueue q(deferred(16 * 1024));
+  std::mutex owner;  // the topic lock: batches are appended and reserved under it
+  std::vector<std::thread> threads;
+  for (int o = 0; o < kOwners; ++o)
+    threads.emplace_back([&, o] {
+      DiskQueue::Write w;
+      for (int b = 0; b < kBatches; ++b) {
+        {
+          std::lock_guard lk(owner);
+          for (int i = 0; i < kPerBatch; ++i)
+            ASSERT_TRUE(q.append(payload(int64_t(o) << 32 | (b * kPerBatch + i), 10 + (b + i) % 50)));
+          std::string err;
+          ASSERT_TRUE(q.prepare(&err, &w)) << err;
+        }
+        ASSERT_TRUE(q.write(w));
+        ASSERT_TRUE(q.awaitTurn(w));
+        ASSERT_TRUE(q.complete(w, true));
+      }
+    });
+  std::atomic<bool> stop{false};
+  std::thread syncer([&] {
+    while (!stop) {
+      q.syncIfNeeded();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  std::vector<int64_t> next(kOwners, 0);
+  int total = 0;
+  const int half = kOwners * kBatches * kPerBatch / 2;
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (total < half && std::chrono::steady_clock::now() < deadline) {
+    if (!q.pop(out)) {
+      std::this_thread::yield();
+      continue;
+    }
+    const int64_t s = seqOf(out);
+    ASSERT_EQ(s & 0xffffffff, next[static_cast<std::size_t>(s >> 32)]++);
+    ++total;
+  }
+  for (auto& t : threads) t.join();
+  stop = true;
+  syncer.join();
+  q.close();
+  DiskQueue again(deferred(16 * 1024));
+  while (again.pop(out)) {
+    const int64_t s = seqOf(out);
+    ASSERT_EQ(s & 0xffffffff, next[static_cast<std::size_t>(s >> 32)]++);
+    ++total;
+  }
+  EXPECT_EQ(total, kOwners * kBatches * kPerBatch);
+  EXPECT_TRUE(takeErrors().empty());
+}
+
 }  // namespace
 }  // namespace nsq
