@@ -119,6 +119,13 @@ Error Backlog::stage(Message&& msg, const UnbuiltBody* unbuilt) {
   return {};
 }
 
+Error Backlog::stageRecords(std::string_view records, std::size_t count) {
+  if (!disk_) return {};  // #ephemeral: overflow is discarded
+  std::string err;
+  if (!disk_->appendEncodedRun(records, count, &err)) return {ErrorCode::PubFailed, std::move(err)};
+  return {};
+}
+
 void Backlog::stageDeferred(const Message& msg, int64_t wallDeadline) {
   if (!journal_) return;
   journal_->add(msg, wallDeadline);

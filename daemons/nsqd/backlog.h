@@ -124,6 +124,9 @@ class Backlog {
   // bytes when it goes to disk (no block taken from the pool and given back per spilled message),
   // or appended as its ready record when the publisher encoded one.
   [[nodiscard]] Error stage(Message&& msg, const UnbuiltBody* unbuilt = nullptr);
+  // stage() of `count` messages whose disk records the publisher encoded back to back in
+  // `records`, while spilling(): appended to the disk batch in one piece (dropped, #ephemeral).
+  [[nodiscard]] Error stageRecords(std::string_view records, std::size_t count);
   void stageDeferred(const Message& msg, int64_t wallDeadline);
   [[nodiscard]] Error prepare(SyncScope& syncs);
   // prepare() that may leave the disk batch to be written outside the owner's lock

@@ -137,6 +137,14 @@ Error Channel::put(Message msg, int64_t deferNs) {
 Error Channel::putBatch(std::span<Message> msgs, bool take, int64_t deferNs,
                         std::span<const UnbuiltBody> unbuilt) {
   std::lock_guard lock(mu_);
+  if (deferNs <= 0 && !unbuilt.empty() && !unbuilt.front().record.empty() && backlog_.spilling()) {
+    // All of them go to disk (nothing leaves the memory queue while the lock is held): the
+    // records the publisher encoded back to back are appended in one piece.
+    const std::string_view first = unbuilt.front().record, last = unbuilt.back().record;
+    const std::string_view run(first.data(), static_cast<std::size_t>(last.data() + last.size() - first.data()));
+    if (exiting()) return {ErrorCode::PubFailed, "exiting"};
+    return backlog_.stageRecords(run, unbuilt.size());
+  }
   for (std::size_t i = 0; i < msgs.size(); ++i) {
     Message& m = msgs[i];
     if (Error e = putLocked(take ? std::move(m) : Message(m), deferNs, unbuilt.empty() ? nullptr : &unbuilt[i]))

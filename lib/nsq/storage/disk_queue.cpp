@@ -421,6 +421,39 @@ bool DiskQueue::appendEncoded(std::string_view record, std::string* error) {
   return appendLocked(record, {}, error, true);
 }
 
+bool DiskQueue::appendEncodedRun(std::string_view records, std::size_t count, std::string* error) {
+  const auto header = static_cast<std::size_t>(kDiskQueueRecordHeaderSize);
+  std::size_t at = 0, seen = 0;
+  while (at < records.size() && records.size() - at >= header) {
+    const std::size_t body = recordBodyLength(records.data() + at);
+    if (body > records.size() - at - header) break;
+    if (!canAppend(body, error)) return false;  // closed, or a size out of bounds
+    at += header + body;
+    ++seen;
+  }
+  if (at != records.size() || seen != count) {
+    if (error)
+      *error = "malformed run of " + std::to_string(count) + " records in " + std::to_string(records.size()) + " bytes";
+    return false;
+  }
+  if (count == 0) return true;
+  std::lock_guard<std::mutex> lk(writeMu_);
+  if (static_cast<int64_t>(records.size()) > opts_.maxBytesPerFile) {  // spans segments: record by record
+    for (std::size_t i = 0; i < records.size();) {
+      const std::size_t size = header + recordBodyLength(records.data() + i);
+      if (!appendLocked(records.substr(i, size), {}, error, true)) return false;
+      i += size;
+    }
+    return true;
+  }
+  // As one record for the roll: the whole run goes to the next segment if it does not fit.
+  if (!appendLocked(records, {}, error, true)) return false;
+  const auto more = static_cast<int64_t>(count) - 1;
+  if (!writeBuf_.empty()) pendingRecords_ += more;  // else written already
+  batchRecords_ += more;
+  return true;
+}
+
 bool DiskQueue::flush(std::string* error, int64_t* written) {
   if (written) *written = 0;
   if (!prepare(error)) return false;

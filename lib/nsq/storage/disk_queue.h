@@ -91,6 +91,10 @@ class DiskQueue {
   // payload), so that a publisher encodes a message once, before it takes any lock, for every
   // queue it goes to. A record whose length field is not its size is refused.
   bool appendEncoded(std::string_view record, std::string* error = nullptr);
+  // appendEncoded() of `count` records lying back to back in `records`, under one lock and, when
+  // they fit in the current segment, with one copy. Refused whole (nothing appended) unless the
+  // length fields tile `records` exactly into `count` records of allowed sizes.
+  bool appendEncodedRun(std::string_view records, std::size_t count, std::string* error = nullptr);
   bool prepare(std::string* error = nullptr);
   int64_t publish();
   void abort();

@@ -166,6 +166,43 @@ TEST_F(DiskQueueTest, AnEncodedRecordIsStoredAsIsAndAMalformedOneRefused) {
   EXPECT_EQ(drain(q), range(3, 5));  // the CRC of the encoded record checks out on the read
 }
 
+TEST_F(DiskQueueTest, ARunOfEncodedRecordsIsStoredInOnePieceOrRecordByRecordAcrossSegments) {
+  auto run = [](int64_t from, int64_t to) {
+    std::string r;
+    for (int64_t i = from; i < to; ++i) appendRecord(r, payload(i));
+    return r;
+  };
+  DiskQueue q(opts(400, 1000));  // 54-byte records: 7 fit in a segment after its header
+  std::string err;
+  ASSERT_TRUE(q.appendEncodedRun(run(0, 5), 5, &err)) << err;
+  ASSERT_TRUE(q.appendEncodedRun(run(5, 10), 5, &err)) << err;  // does not fit: a new segment
+  ASSERT_TRUE(q.appendEncodedRun(run(10, 20), 10, &err)) << err;  // larger than a segment
+  ASSERT_TRUE(q.appendEncodedRun({}, 0, &err));
+  int64_t written = 0;
+  ASSERT_TRUE(q.flush(&err, &written)) << err;
+  EXPECT_EQ(written, 20);
+  EXPECT_EQ(q.depth(), 20);
+  EXPECT_EQ(static_cast<int64_t>(fs::file_size(seg(0))), 8 + 5 * 54);
+  EXPECT_EQ(static_cast<int64_t>(fs::file_size(seg(1))), 8 + 7 * 54);  // 5 + 2 of the large run
+  EXPECT_TRUE(fs::exists(seg(3)));
+  // Refused whole: a count that does not match, a torn last record, a size out of bounds.
+  const std::string good = run(20, 23);
+  EXPECT_FALSE(q.appendEncodedRun(good, 2, &err));
+  EXPECT_NE(err.find("malformed run of 2 records"), std::string::npos) << err;
+  EXPECT_FALSE(q.appendEncodedRun(std::string_view(good).substr(0, good.size() - 1), 3, &err));
+  std::string tiny = good;
+  appendRecord(tiny, std::string(10, 'x'));
+  EXPECT_FALSE(q.appendEncodedRun(tiny, 4, &err));
+  EXPECT_NE(err.find("invalid message size 10"), std::string::npos) << err;
+  ASSERT_TRUE(q.flush(&err, &written));
+  EXPECT_EQ(written, 0);
+  EXPECT_EQ(drain(q), range(0, 20));  // the CRCs check out on the read
+  q.close();
+  DiskQueue again(opts(400, 1000));
+  EXPECT_EQ(again.depth(), 0);
+  EXPECT_TRUE(takeErrors().empty());
+}
+
 TEST_F(DiskQueueTest, AppendsRollSegmentsAndSurviveARestart) {
   {
     DiskQueue q(opts(200, 1000));  // 3 records per file
