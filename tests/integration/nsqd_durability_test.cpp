@@ -515,24 +515,40 @@ TEST(NsqdDurability, StaleMetadataAndChangedMaxBytesPerFileLoseNothing) {
 
 // ---- full disk ----
 
-TEST(NsqdDurability, FullDiskFailsPublishesKeepsServingAndRecovers) {
-  TempDir dir;
-  if (::mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=2m") != 0) {
-    if (errno == EPERM) GTEST_SKIP() << "cannot mount tmpfs (EPERM)";
-    FAIL() << "mount tmpfs: " << std::strerror(errno);
-  }
-  struct Unmount {
-    std::string path;
-    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
-  } unmount{dir.path()};
-  const std::string data = dir.path() + "/data";
-  fs::create_directories(data);
-  {
+// A 2 MiB tmpfs of which a filler file takes 1.5 MiB, unmounted at the end: a data directory
+// that fills after about half a MiB. failure says why it could not be mounted (skip the test
+// when permissionDenied).
+struct NearlyFullDisk {
+  NearlyFullDisk() {
+    if (::mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=2m") != 0) {
+      permissionDenied = errno == EPERM;
+      failure = std::string("mount tmpfs: ") + std::strerror(errno);
+      return;
+    }
+    mounted = true;
+    fs::create_directories(data());
     std::ofstream filler(dir.path() + "/filler", std::ios::binary);
     std::string mb(1024 * 1024, 'f');
     filler << mb;
     filler.write(mb.data(), 512 * 1024);
   }
+  ~NearlyFullDisk() {
+    if (mounted) ::umount2(dir.path().c_str(), MNT_DETACH);
+  }
+  std::string data() const { return dir.path() + "/data"; }
+  void makeRoom() const { fs::remove(dir.path() + "/filler"); }
+
+  TempDir dir;
+  bool mounted = false;
+  bool permissionDenied = false;
+  std::string failure;
+};
+
+TEST(NsqdDurability, FullDiskFailsPublishesKeepsServingAndRecovers) {
+  NearlyFullDisk disk;
+  if (disk.permissionDenied) GTEST_SKIP() << disk.failure;
+  ASSERT_TRUE(disk.failure.empty()) << disk.failure;
+  const std::string data = disk.data();
   std::set<std::string> acked;
   {
     NsqdProcess nsqd({"--mem-queue-size=0", "--max-bytes-per-file=65536"}, data);
@@ -571,7 +587,7 @@ TEST(NsqdDurability, FullDiskFailsPublishesKeepsServingAndRecovers) {
     }
     EXPECT_EQ(got.size(), 20u);
 
-    fs::remove(dir.path() + "/filler");  // space returns
+    disk.makeRoom();  // space returns
     std::string b = "after-" + pad;
     V2Client p2(nsqd.tcpPort());  // E_PUB_FAILED is fatal: the first connection is closed
     ASSERT_EQ(p2.pub("full", b), "OK");
@@ -594,23 +610,10 @@ TEST(NsqdDurability, FullDiskFailsPublishesKeepsServingAndRecovers) {
 // both channels, one answered with an error in neither (a batch lying past one that failed is
 // taken back with it, so its publisher is told too).
 TEST(NsqdDurability, FullDiskWithTwoChannelsAndTwoPublishersStoresEachBatchInBothOrNeither) {
-  TempDir dir;
-  if (::mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=2m") != 0) {
-    if (errno == EPERM) GTEST_SKIP() << "cannot mount tmpfs (EPERM)";
-    FAIL() << "mount tmpfs: " << std::strerror(errno);
-  }
-  struct Unmount {
-    std::string path;
-    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
-  } unmount{dir.path()};
-  const std::string data = dir.path() + "/data";
-  fs::create_directories(data);
-  {
-    std::ofstream filler(dir.path() + "/filler", std::ios::binary);
-    std::string mb(1024 * 1024, 'f');
-    filler << mb;
-    filler.write(mb.data(), 512 * 1024);
-  }
+  NearlyFullDisk disk;
+  if (disk.permissionDenied) GTEST_SKIP() << disk.failure;
+  ASSERT_TRUE(disk.failure.empty()) << disk.failure;
+  const std::string data = disk.data();
   NsqdProcess nsqd({"--mem-queue-size=0", "--max-bytes-per-file=65536"}, data);
   {
     V2Client c(nsqd.tcpPort());
@@ -644,7 +647,7 @@ TEST(NsqdDurability, FullDiskWithTwoChannelsAndTwoPublishersStoresEachBatchInBot
   b.join();
   ASSERT_FALSE(refused.empty()) << "the 2 MiB file system never filled";
   ASSERT_GT(acked.size(), 10u);
-  fs::remove(dir.path() + "/filler");
+  disk.makeRoom();
   for (const char* channel : {"c1", "c2"}) {
     V2Client c(nsqd.tcpPort());
     ASSERT_EQ(c.sub("both", channel), "OK");

@@ -599,12 +599,7 @@ bool DiskQueue::complete(Write& w, bool keep, std::string* error) {
         depth_.fetch_add(records, std::memory_order_relaxed);
       }
       writes_.pop_front();
-      w.queue_ = nullptr;
-      w.file_.reset();
-      w.startFile_.reset();
-      w.endFile_.reset();
-      w.rolled_.clear();
-      w.buf_.clear();
+      w.release();
       markHealthy();
       writeCv_.notify_all();
       lk.unlock();
@@ -616,12 +611,7 @@ bool DiskQueue::complete(Write& w, bool keep, std::string* error) {
   poisonLocked(w, "a batch written to " + opts_.name + " before it was taken back");
   if (error) *error = poison_->error;
   writes_.erase(std::find(writes_.begin(), writes_.end(), &w));
-  w.queue_ = nullptr;
-  w.file_.reset();
-  w.startFile_.reset();
-  w.endFile_.reset();
-  w.rolled_.clear();
-  w.buf_.clear();
+  w.release();
   maybeRollBackLocked();
   return false;
 }

@@ -126,6 +126,14 @@ class DiskQueue {
 
    private:
     friend class DiskQueue;
+    void release() {  // no longer reserved: drops the files, keeps the buffer's capacity
+      queue_ = nullptr;
+      file_.reset();
+      startFile_.reset();
+      endFile_.reset();
+      rolled_.clear();
+      buf_.clear();
+    }
     DiskQueue* queue_ = nullptr;  // while reserved
     uint64_t seq_ = 0;
     std::string buf_;  // the bytes still to write, at (file_, pos_)
