@@ -71,14 +71,16 @@ Error Topic::writeChannels(ChannelWrites& writes, bool keep) {
   for (auto& cw : writes)
     if (keep && cw->write.active() && !cw->write.queue()->awaitTurn(cw->write)) keep = false;
   for (auto& cw : writes) {
-    if (cw->write.active()) {
-      const int64_t records = cw->write.records();
-      std::string why;
-      if (cw->write.queue()->complete(cw->write, keep, &why))
-        cw->channel->written(records);
-      else if (error.empty())
-        error = std::move(why);
-    }
+    if (!cw->write.active()) continue;
+    const int64_t records = cw->write.records();
+    std::string why;
+    if (cw->write.queue()->complete(cw->write, keep, &why))
+      cw->channel->written(records);
+    else if (error.empty())
+      error = std::move(why);
+  }
+  for (auto& cw : writes) {  // an error reply only once the files no longer hold the batches
+    DiskQueue::awaitCutBack(cw->write);
     cw->channel.reset();
   }
   if (keep) return {};

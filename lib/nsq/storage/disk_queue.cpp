@@ -523,6 +523,7 @@ bool DiskQueue::detachLocked(Write& w, std::string* error) {
     return false;
   }
   w.queue_ = this;
+  w.takenBackFrom_ = nullptr;
   w.seq_ = nextWriteSeq_++;
   w.buf_.clear();
   w.buf_.swap(writeBuf_);  // both keep their capacity
@@ -612,8 +613,16 @@ bool DiskQueue::complete(Write& w, bool keep, std::string* error) {
   if (error) *error = poison_->error;
   writes_.erase(std::find(writes_.begin(), writes_.end(), &w));
   w.release();
+  w.takenBackFrom_ = this;
   maybeRollBackLocked();
   return false;
+}
+
+void DiskQueue::awaitCutBack(Write& w) {
+  DiskQueue* q = std::exchange(w.takenBackFrom_, nullptr);
+  if (!q) return;
+  std::unique_lock<std::mutex> lk(q->writeMu_);
+  q->writeCv_.wait(lk, [&] { return !q->poison_ || q->poison_->seq > w.seq_; });
 }
 
 void DiskQueue::maybeRollBackLocked() {
@@ -636,6 +645,7 @@ void DiskQueue::maybeRollBackLocked() {
   writeFileNum_ = p.fileNum;
   writePos_ = p.pos;
   writeFile_ = p.pos > 0 ? p.file : nullptr;
+  writeCv_.notify_all();  // awaitCutBack()
 }
 
 void DiskQueue::waitForWritesLocked(std::unique_lock<std::mutex>& lk) {

@@ -135,6 +135,7 @@ class DiskQueue {
       buf_.clear();
     }
     DiskQueue* queue_ = nullptr;  // while reserved
+    DiskQueue* takenBackFrom_ = nullptr;  // complete() took it back; awaitCutBack() not yet called
     uint64_t seq_ = 0;
     std::string buf_;  // the bytes still to write, at (file_, pos_)
     std::shared_ptr<UniqueFd> file_;
@@ -153,6 +154,11 @@ class DiskQueue {
   bool write(Write& w, std::string* error = nullptr);
   bool awaitTurn(Write& w);
   bool complete(Write& w, bool keep, std::string* error = nullptr);
+  // After complete() took w back: waits until the files are cut back past it (every batch
+  // reserved after it has left too), so that an error reply sent afterwards can never be
+  // followed by a crash recovery that finds w's records. Call it once all of the caller's
+  // batches are completed (it waits for other owners to complete theirs). No-op otherwise.
+  static void awaitCutBack(Write& w);
 
   // Where a popped record sits: segment number and offset of its record header, and `pops`,
   // a count of pops since open, so commitReads() knows how many records a position covers.

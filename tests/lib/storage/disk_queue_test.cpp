@@ -1116,6 +1116,34 @@ TEST_F(DiskQueueWriteTest, ABatchNotKeptTakesBackEveryLaterOneAndCutsTheFilesBac
   EXPECT_TRUE(takeErrors().empty());
 }
 
+TEST_F(DiskQueueWriteTest, AwaitCutBackReturnsOnlyOnceTheFilesNoLongerHoldTheBatch) {
+  DiskQueue q(deferred());
+  ASSERT_TRUE(q.put(payload(0)));
+  const auto sizeBefore = fs::file_size(seg(0));
+  DiskQueue::Write first, second;
+  reserve(q, first, 1, 3);
+  reserve(q, second, 3, 5);
+  ASSERT_TRUE(q.write(first));
+  ASSERT_TRUE(q.write(second));
+  std::atomic<bool> cut{false};
+  std::thread owner([&] {
+    EXPECT_FALSE(q.complete(first, false));  // returns at once: it waits for no later owner
+    DiskQueue::awaitCutBack(first);          // but its error reply waits for the cut
+    cut = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(cut.load());  // `second` still lies in the file past it
+  EXPECT_GT(fs::file_size(seg(0)), sizeBefore);
+  EXPECT_FALSE(q.awaitTurn(second));
+  EXPECT_FALSE(q.complete(second, true));
+  owner.join();
+  EXPECT_TRUE(cut.load());
+  EXPECT_EQ(fs::file_size(seg(0)), sizeBefore);
+  DiskQueue::awaitCutBack(second);  // cut already
+  DiskQueue::awaitCutBack(second);  // and a second call is a no-op
+  EXPECT_EQ(drain(q), range(0, 1));
+}
+
 TEST_F(DiskQueueWriteTest, AFailedWriteIsReportedWithItsFileAndTheQueueRecovers) {
   std::vector<std::string> reports;
   DiskQueueOptions o = deferred();
