@@ -90,12 +90,14 @@ bool Channel::holds(const MessageId& id) {
 
 Channel::~Channel() = default;
 
-Error Channel::prepare(SyncScope& syncs) { return prepare(syncs, nullptr); }
+Error Channel::prepare(SyncScope& syncs) { return prepare(syncs, nullptr, nullptr); }
 
-Error Channel::prepare(SyncScope& syncs, DiskQueue::Write* detach) {
+Error Channel::prepare(SyncScope& syncs, DiskQueue::Write* detach, bool* spilling) {
   std::lock_guard lock(mu_);
   if (policy_ && policy_->maxDepth > 0) detach = nullptr;
-  return backlog_.prepare(syncs, detach);
+  Error e = backlog_.prepare(syncs, detach);
+  if (spilling) *spilling = backlog_.spilling();
+  return e;
 }
 
 void Channel::written(int64_t records) {

@@ -40,20 +40,34 @@ Error Topic::distributeLocked(std::span<Message> msgs, int64_t deferNs, std::spa
 }
 
 bool Topic::finishChannelsLocked(Error& error, SyncScope& syncs, ChannelWrites* writes) {
-  std::size_t used = 0;
+  // A channel that left its batch to writeChannels() has nothing to commit or abort here, and
+  // its lock must not be taken again before that batch is completed: a thread emptying or
+  // deleting the channel may hold it while it waits for the batch.
+  thread_local std::vector<char> detached;
+  detached.assign(channels_.size(), 0);
+  bool spilling = true;
+  std::size_t i = 0;
   for (auto& [name, channel] : channels_) {
     if (error) break;
     DiskQueue::Write* write = nullptr;
     if (writes) {
-      if (writes->size() <= used) writes->push_back(std::make_unique<ChannelWrite>());
-      ChannelWrite& cw = *(*writes)[used++];
+      if (writes->size() <= i) writes->push_back(std::make_unique<ChannelWrite>());
+      ChannelWrite& cw = *(*writes)[i];
       cw.channel = channel;
       write = &cw.write;
     }
-    error = channel->prepare(syncs, write);
+    bool channelSpilling = false;
+    error = channel->prepare(syncs, write, &channelSpilling);
+    if (!error && write && write->active()) {
+      detached[i] = 1;
+      if (!channelSpilling) spilling = false;
+    }
+    ++i;
   }
-  bool spilling = !error;
+  if (error) spilling = false;
+  i = 0;
   for (auto& [name, channel] : channels_) {
+    if (detached[i++]) continue;
     if (error)
       channel->abort();
     else if (!channel->commit())
@@ -70,17 +84,22 @@ Error Topic::writeChannels(ChannelWrites& writes, bool keep) {
     if (keep && cw->write.active() && !cw->write.queue()->write(cw->write, &error)) keep = false;
   for (auto& cw : writes)
     if (keep && cw->write.active() && !cw->write.queue()->awaitTurn(cw->write)) keep = false;
+  // Every batch is completed before any channel lock is taken: a channel being deleted waits,
+  // under its lock, for the batches of its queue, which another publisher may complete only
+  // after this one completed its batch in another channel's queue.
   for (auto& cw : writes) {
+    cw->published = 0;
     if (!cw->write.active()) continue;
     const int64_t records = cw->write.records();
     std::string why;
     if (cw->write.queue()->complete(cw->write, keep, &why))
-      cw->channel->written(records);
+      cw->published = records;
     else if (error.empty())
       error = std::move(why);
   }
-  for (auto& cw : writes) {  // an error reply only once the files no longer hold the batches
-    DiskQueue::awaitCutBack(cw->write);
+  for (auto& cw : writes) {
+    if (cw->published > 0) cw->channel->written(cw->published);
+    DiskQueue::awaitCutBack(cw->write);  // an error reply only once the files no longer hold it
     cw->channel.reset();
   }
   if (keep) return {};

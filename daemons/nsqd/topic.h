@@ -121,6 +121,7 @@ class Topic {
   struct ChannelWrite {
     std::shared_ptr<Channel> channel;
     DiskQueue::Write write;
+    int64_t published = 0;  // messages the completed write made visible
   };
   using ChannelWrites = std::vector<std::unique_ptr<ChannelWrite>>;
   bool finishChannelsLocked(Error& error, SyncScope& syncs, ChannelWrites* writes = nullptr);

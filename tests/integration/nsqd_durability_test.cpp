@@ -665,6 +665,67 @@ TEST(NsqdDurability, FullDiskWithTwoChannelsAndTwoPublishersStoresEachBatchInBot
   nsqd.stop();
 }
 
+// While publishers spill every batch to two channels' disk queues (written outside the topic
+// lock), one channel is deleted and created again and the other emptied, over and over: each
+// waits, under its channel's lock, for the batches being written (a publisher that took that
+// lock again before completing its batch would hang with it), none of it may hang, every publish is answered OK, and a
+// graceful stop keeps what the surviving channel holds.
+TEST(NsqdDurability, DeletingAndEmptyingSpillingChannelsWhilePublishersWriteNeverHangs) {
+  NsqdProcess nsqd({"--mem-queue-size=0", "--max-bytes-per-file=65536"});
+  const int http = nsqd.httpPort();
+  ASSERT_EQ(httpRequest(http, "POST", "/topic/create?topic=churn").status, 200);
+  ASSERT_EQ(httpRequest(http, "POST", "/channel/create?topic=churn&channel=kept").status, 200);
+  ASSERT_EQ(httpRequest(http, "POST", "/channel/create?topic=churn&channel=gone").status, 200);
+  std::atomic<bool> stop{false};
+  std::atomic<int> acked{0}, refused{0};
+  auto publisher = [&](int who) {
+    V2Client p(nsqd.tcpPort());
+    const std::string pad(180, 'x');
+    for (int batch = 0; !stop; ++batch) {
+      std::vector<std::string> bodies;
+      for (int i = 0; i < 20; ++i) bodies.push_back(std::to_string(who) + "-" + std::to_string(batch) + "-" + pad);
+      p.commandWithBody("MPUB churn", V2Client::mpubBody(bodies));
+      TestFrame f = p.readFrame();
+      if (f.type == FrameType::Response) {
+        acked += 20;
+      } else {
+        ADD_FAILURE() << f.data;
+        ++refused;
+        return;
+      }
+    }
+  };
+  std::thread a(publisher, 1), b(publisher, 2);
+  int rounds = 0;
+  for (auto until = std::chrono::steady_clock::now() + 1500ms; std::chrono::steady_clock::now() < until; ++rounds) {
+    EXPECT_EQ(httpRequest(http, "POST", "/channel/delete?topic=churn&channel=gone").status, 200);
+    EXPECT_EQ(httpRequest(http, "POST", "/channel/create?topic=churn&channel=gone").status, 200);
+    EXPECT_EQ(httpRequest(http, "POST", "/channel/empty?topic=churn&channel=kept").status, 200);
+  }
+  stop = true;
+  a.join();
+  b.join();
+  EXPECT_EQ(refused.load(), 0);
+  EXPECT_GT(acked.load(), 1000);
+  EXPECT_GT(rounds, 5);
+  {
+    V2Client p(nsqd.tcpPort());
+    ASSERT_EQ(p.mpub("churn", std::vector<std::string>(20, "last")), "OK");
+  }
+  // What "kept" holds now survives a graceful stop, to the message.
+  const std::string stats = httpRequest(http, "GET", "/stats?format=json&topic=churn&channel=kept").body;
+  auto depthOf = [](const std::string& json) {
+    auto at = json.find("\"depth\":", json.find("\"channel_name\":\"kept\""));
+    return at == std::string::npos ? -1L : std::stol(json.substr(at + 8));
+  };
+  const long before = depthOf(stats);
+  ASSERT_GE(before, 20) << stats;
+  EXPECT_EQ(nsqd.stop(), 0) << nsqd.logs();
+  nsqd.restart();
+  EXPECT_EQ(depthOf(httpRequest(nsqd.httpPort(), "GET", "/stats?format=json&topic=churn&channel=kept").body), before);
+  nsqd.stop();
+}
+
 // ---- file removal ----
 
 TEST(NsqdDurability, EmptyingAndDeletingRemoveQueueAndJournalFiles) {
