@@ -40,34 +40,27 @@ Error Topic::distributeLocked(std::span<Message> msgs, int64_t deferNs, std::spa
 }
 
 bool Topic::finishChannelsLocked(Error& error, SyncScope& syncs, ChannelWrites* writes) {
-  // A channel that left its batch to writeChannels() has nothing to commit or abort here, and
-  // its lock must not be taken again before that batch is completed: a thread emptying or
-  // deleting the channel may hold it while it waits for the batch.
-  thread_local std::vector<char> detached;
-  detached.assign(channels_.size(), 0);
+  // A channel that left its batch to writeChannels() (its write is active) has nothing to
+  // commit or abort here, and its lock must not be taken again before that batch is completed:
+  // a thread emptying or deleting the channel may hold it while it waits for the batch.
+  auto writeOf = [&](std::size_t i) -> DiskQueue::Write* { return writes ? &(*writes)[i]->write : nullptr; };
   bool spilling = true;
   std::size_t i = 0;
   for (auto& [name, channel] : channels_) {
     if (error) break;
-    DiskQueue::Write* write = nullptr;
-    if (writes) {
-      if (writes->size() <= i) writes->push_back(std::make_unique<ChannelWrite>());
-      ChannelWrite& cw = *(*writes)[i];
-      cw.channel = channel;
-      write = &cw.write;
-    }
+    if (writes && writes->size() <= i) writes->push_back(std::make_unique<ChannelWrite>());
+    if (writes) (*writes)[i]->channel = channel;
     bool channelSpilling = false;
-    error = channel->prepare(syncs, write, &channelSpilling);
-    if (!error && write && write->active()) {
-      detached[i] = 1;
-      if (!channelSpilling) spilling = false;
-    }
+    error = channel->prepare(syncs, writeOf(i), &channelSpilling);
+    if (!error && writeOf(i) && writeOf(i)->active() && !channelSpilling) spilling = false;
     ++i;
   }
   if (error) spilling = false;
   i = 0;
   for (auto& [name, channel] : channels_) {
-    if (detached[i++]) continue;
+    DiskQueue::Write* write = i < (writes ? writes->size() : 0) ? writeOf(i) : nullptr;
+    ++i;
+    if (write && write->active()) continue;
     if (error)
       channel->abort();
     else if (!channel->commit())

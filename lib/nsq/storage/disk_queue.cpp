@@ -472,12 +472,7 @@ bool DiskQueue::prepare(std::string* error, Write* detach) {
   if (!writes_.empty()) {
     // Publishing this batch would show the reserved ones before them, maybe unwritten.
     writeCv_.wait(lk, [&] { return writes_.empty() || poison_.has_value(); });
-    if (poison_) {  // this batch lies past the doomed ones: it goes too
-      if (error) *error = poison_->error;
-      rollbackLocked();
-      maybeRollBackLocked();
-      return false;
-    }
+    if (poison_) return failBehindPoisonLocked(error);  // it lies past the doomed ones
   }
   prepared_ = true;
   preparedSynced_ = false;
@@ -516,12 +511,7 @@ void DiskQueue::abort() {
 }
 
 bool DiskQueue::detachLocked(Write& w, std::string* error) {
-  if (poison_) {  // its place would lie past batches about to be taken back
-    if (error) *error = poison_->error;
-    rollbackLocked();
-    maybeRollBackLocked();
-    return false;
-  }
+  if (poison_) return failBehindPoisonLocked(error);  // its place would lie past doomed batches
   w.queue_ = this;
   w.takenBackFrom_ = nullptr;
   w.seq_ = nextWriteSeq_++;
@@ -539,9 +529,6 @@ bool DiskQueue::detachLocked(Write& w, std::string* error) {
   w.records_ = batchRecords_;
   w.rolled_.swap(batchRolled_);
   batchRolled_.clear();
-  w.writing_ = true;
-  w.failed_ = false;
-  w.error_.clear();
   writes_.push_back(&w);
   batchStartFile_.reset();
   pendingRecords_ = 0;
@@ -550,8 +537,15 @@ bool DiskQueue::detachLocked(Write& w, std::string* error) {
   return true;
 }
 
+bool DiskQueue::failBehindPoisonLocked(std::string* error) {
+  if (error) *error = poison_->error;
+  rollbackLocked();
+  maybeRollBackLocked();
+  return false;
+}
+
 bool DiskQueue::doomedLocked(const Write& w) const {
-  return w.queue_ == nullptr || w.failed_ || (poison_ && poison_->seq <= w.seq_);
+  return w.queue_ == nullptr || (poison_ && poison_->seq <= w.seq_);
 }
 
 void DiskQueue::poisonLocked(const Write& w, const std::string& error) {
@@ -563,11 +557,9 @@ bool DiskQueue::write(Write& w, std::string* error) {
   int err = 0;
   const bool ok = w.buf_.empty() || pwriteAll(w.file_->get(), w.buf_.data(), w.buf_.size(), w.pos_, &err);
   std::lock_guard<std::mutex> lk(writeMu_);
-  w.writing_ = false;
   if (!ok) {
     std::string what = errnoText("write", segmentPath(w.endFileNum_), err);
-    w.failed_ = true;
-    poisonLocked(w, what);
+    poisonLocked(w, what);  // dooms w itself too
     failWrite(what, error);
   }
   writeCv_.notify_all();
@@ -578,27 +570,19 @@ bool DiskQueue::awaitTurn(Write& w) {
   std::unique_lock<std::mutex> lk(writeMu_);
   // Every batch before w belongs to an owner that reserved it earlier and waits for nothing
   // later than itself, so the front always moves on.
-  writeCv_.wait(lk, [&] { return doomedLocked(w) || writes_.front() == &w; });
+  writeCv_.wait(lk, [&] { return turnOrDoomLocked(w); });
   return !doomedLocked(w);
 }
 
 bool DiskQueue::complete(Write& w, bool keep, std::string* error) {
   std::unique_lock<std::mutex> lk(writeMu_);
   if (!w.queue_) return false;
-  w.writing_ = false;
   if (keep && !doomedLocked(w)) {
-    writeCv_.wait(lk, [&] { return doomedLocked(w) || writes_.front() == &w; });
+    writeCv_.wait(lk, [&] { return turnOrDoomLocked(w); });
     if (!doomedLocked(w)) {
       const int64_t records = w.records_;
       const bool rolled = !w.rolled_.empty();
-      {
-        std::lock_guard<std::mutex> pk(pubMu_);
-        finishedUnsynced_.insert(finishedUnsynced_.end(), w.rolled_.begin(), w.rolled_.end());
-        pub_.fileNum = w.endFileNum_;
-        pub_.pos = w.endPos_;
-        pub_.file = w.endFile_;
-        depth_.fetch_add(records, std::memory_order_relaxed);
-      }
+      showLocked(w.endFileNum_, w.endPos_, w.endFile_, w.rolled_, records);
       writes_.pop_front();
       w.release();
       markHealthy();
@@ -632,19 +616,9 @@ void DiskQueue::maybeRollBackLocked() {
     if (x->seq_ >= poison_->seq) return;  // its owner has not completed it: it may be writing
   // Nothing of the doomed batches was published, none is being written, no batch is being
   // appended after them: cut the files back to where the first began, as rollbackLocked() does.
-  const Poison p = std::move(*poison_);
+  Poison p = std::move(*poison_);
   poison_.reset();
-  for (int64_t f = writeFileNum_; f > p.fileNum; --f) ::unlink(segmentPath(f).c_str());
-  const std::string first = segmentPath(p.fileNum);
-  if (p.pos == 0) {
-    ::unlink(first.c_str());
-  } else if ((p.file ? ::ftruncate(p.file->get(), static_cast<off_t>(p.pos))
-                     : ::truncate(first.c_str(), static_cast<off_t>(p.pos))) != 0) {
-    logError(errnoText("truncate", first, errno));
-  }
-  writeFileNum_ = p.fileNum;
-  writePos_ = p.pos;
-  writeFile_ = p.pos > 0 ? p.file : nullptr;
+  cutBackLocked(p.fileNum, p.pos, std::move(p.file));
   writeCv_.notify_all();  // awaitCutBack()
 }
 
@@ -752,34 +726,42 @@ void DiskQueue::rollbackLocked() {
   if (!inBatch_) return;
   // Nothing of the batch was published, so no reader has looked past (batchFileNum_, batchPos_):
   // segments the batch rolled into hold only its records, the one it started in is cut back.
-  writeFile_.reset();
   batchRolled_.clear();
-  for (int64_t f = writeFileNum_; f > batchFileNum_; --f) ::unlink(segmentPath(f).c_str());
-  const std::string first = segmentPath(batchFileNum_);
-  if (batchPos_ == 0) {
-    ::unlink(first.c_str());
-  } else if ((batchStartFile_ ? ::ftruncate(batchStartFile_->get(), static_cast<off_t>(batchPos_))
-                              : ::truncate(first.c_str(), static_cast<off_t>(batchPos_))) != 0) {
-    logError(errnoText("truncate", first, errno));
-  }
-  writeFileNum_ = batchFileNum_;
-  writePos_ = batchPos_;
-  writeFile_ = batchPos_ > 0 ? batchStartFile_ : nullptr;  // null: reopened by the next append
-  batchStartFile_.reset();
+  cutBackLocked(batchFileNum_, batchPos_, std::move(batchStartFile_));
   batchRecords_ = 0;
   inBatch_ = prepared_ = preparedSynced_ = false;
 }
 
+void DiskQueue::cutBackLocked(int64_t fileNum, int64_t pos, std::shared_ptr<File> file) {
+  // Nothing past (fileNum, pos) was published, so no reader has looked there: segments after
+  // it hold only records taken back, the one it lies in is cut back.
+  writeFile_.reset();
+  for (int64_t f = writeFileNum_; f > fileNum; --f) ::unlink(segmentPath(f).c_str());
+  const std::string first = segmentPath(fileNum);
+  if (pos == 0) {
+    ::unlink(first.c_str());
+  } else if ((file ? ::ftruncate(file->get(), static_cast<off_t>(pos)) : ::truncate(first.c_str(), static_cast<off_t>(pos))) !=
+             0) {
+    logError(errnoText("truncate", first, errno));
+  }
+  writeFileNum_ = fileNum;
+  writePos_ = pos;
+  writeFile_ = pos > 0 ? std::move(file) : nullptr;  // null: reopened by the next append
+}
+
+void DiskQueue::showLocked(int64_t fileNum, int64_t pos, const std::shared_ptr<File>& file,
+                           const std::vector<std::shared_ptr<File>>& rolled, int64_t records) {
+  std::lock_guard<std::mutex> pk(pubMu_);
+  finishedUnsynced_.insert(finishedUnsynced_.end(), rolled.begin(), rolled.end());
+  pub_.fileNum = fileNum;
+  pub_.pos = pos;
+  pub_.file = file;
+  depth_.fetch_add(records, std::memory_order_relaxed);
+}
+
 int64_t DiskQueue::publishLocked() {
   const int64_t records = batchRecords_;
-  {
-    std::lock_guard<std::mutex> pk(pubMu_);
-    finishedUnsynced_.insert(finishedUnsynced_.end(), batchRolled_.begin(), batchRolled_.end());
-    pub_.fileNum = writeFileNum_;
-    pub_.pos = writePos_;
-    pub_.file = writeFile_;
-    depth_.fetch_add(records, std::memory_order_relaxed);
-  }
+  showLocked(writeFileNum_, writePos_, writeFile_, batchRolled_, records);
   batchRolled_.clear();
   batchStartFile_.reset();
   batchRecords_ = 0;

@@ -146,9 +146,6 @@ class DiskQueue {
     std::shared_ptr<UniqueFd> endFile_;
     int64_t records_ = 0;
     std::vector<std::shared_ptr<UniqueFd>> rolled_;  // segments it finished
-    bool writing_ = false;                           // write() not yet returned
-    bool failed_ = false;
-    std::string error_;  // why it was rolled back
   };
   bool prepare(std::string* error, Write* detach);
   bool write(Write& w, std::string* error = nullptr);
@@ -267,6 +264,15 @@ class DiskQueue {
   bool writeLocked(std::string* error);  // writes writeBuf_; on failure rolls the batch back
   bool detachLocked(Write& w, std::string* error);
   bool doomedLocked(const Write& w) const;
+  bool turnOrDoomLocked(const Write& w) const { return doomedLocked(w) || writes_.front() == &w; }
+  // A usual or about-to-be-reserved batch past doomed ones: rolled back, fails with their error.
+  bool failBehindPoisonLocked(std::string* error);
+  // Cuts the files back to (fileNum, pos) of `file` (rollbacks) and writes from there on.
+  void cutBackLocked(int64_t fileNum, int64_t pos, std::shared_ptr<File> file);
+  // Makes the write side up to (fileNum, pos) visible, with `records` more records; rolled:
+  // the segments finished on the way, owed their fsync.
+  void showLocked(int64_t fileNum, int64_t pos, const std::shared_ptr<File>& file,
+                  const std::vector<std::shared_ptr<File>>& rolled, int64_t records);
   void poisonLocked(const Write& w, const std::string& error);
   void maybeRollBackLocked();
   // Waits until no reserved batch is left (a doomed one is rolled back meanwhile).
