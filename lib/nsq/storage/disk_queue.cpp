@@ -469,11 +469,11 @@ bool DiskQueue::prepare(std::string* error, Write* detach) {
   if (!inBatch_ || prepared_) return true;
   if (detach && deferSyncs()) return detachLocked(*detach, error);
   if (!writeLocked(error)) return false;
-  if (!writes_.empty()) {
-    // Publishing this batch would show the reserved ones before them, maybe unwritten.
-    writeCv_.wait(lk, [&] { return writes_.empty() || poison_.has_value(); });
-    if (poison_) return failBehindPoisonLocked(error);  // it lies past the doomed ones
-  }
+  // Publishing this batch would show the reserved ones before them, maybe unwritten.
+  if (!writes_.empty()) writeCv_.wait(lk, [&] { return writes_.empty() || poison_.has_value(); });
+  // It lies past the doomed ones (it was opened after they were reserved), whose files are cut
+  // back once it ends: published, it would show their records and then be cut off with them.
+  if (poison_) return failBehindPoisonLocked(error);
   prepared_ = true;
   preparedSynced_ = false;
   const bool rolled = !batchRolled_.empty();
@@ -623,11 +623,12 @@ void DiskQueue::maybeRollBackLocked() {
 }
 
 void DiskQueue::waitForWritesLocked(std::unique_lock<std::mutex>& lk) {
-  while (!writes_.empty()) {
+  for (;;) {
     if (poison_ && inBatch_) {  // the caller's own batch lies past the doomed ones: it goes too
       rollbackLocked();
       maybeRollBackLocked();
     }
+    if (writes_.empty()) break;
     writeCv_.wait(lk);
   }
   maybeRollBackLocked();

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "nsq/protocol/message.h"
+#include "support/disk_queue_script.h"
 #include "support/test_support.h"
 
 namespace nsq {
@@ -1241,6 +1242,51 @@ TEST_F(DiskQueueWriteTest, CloseWaitsForReservedBatchesAndKeepsThem) {
   EXPECT_TRUE(takeErrors().empty());
 }
 
+// A batch opened while an earlier one was reserved lies past it in the files: when that one is
+// taken back, the open batch goes too (its prepare() fails, and close() does not keep it), or
+// it would be published over the taken-back records (1 and 2) and then cut off with them.
+class DiskQueueOpenBehindTest : public DiskQueueWriteTest {
+ protected:
+  // Stores 0, reserves and writes 1-2 as w, opens a batch of 3-4 and takes w back (e.g. the
+  // same publish failed in another channel).
+  void takeBackWithABatchOpenBehind(DiskQueue& q, DiskQueue::Write& w) {
+    ASSERT_TRUE(q.put(payload(0)));
+    reserve(q, w, 1, 3);
+    for (int64_t i = 3; i < 5; ++i) ASSERT_TRUE(q.append(payload(i)));
+    ASSERT_TRUE(q.write(w));
+    EXPECT_FALSE(q.complete(w, false));
+  }
+};
+
+TEST_F(DiskQueueOpenBehindTest, ItsPrepareFailsInsteadOfPublishingOverTheTakenBackBatch) {
+  DiskQueue q(deferred());
+  DiskQueue::Write w;
+  takeBackWithABatchOpenBehind(q, w);
+  std::string err;
+  ASSERT_FALSE(q.prepare(&err));  // prepared as usual: the batch of 3 and 4
+  EXPECT_FALSE(err.empty());
+  DiskQueue::awaitCutBack(w);  // returns: nothing is open or reserved any more
+  EXPECT_EQ(q.depth(), 1);
+  ASSERT_TRUE(q.put(payload(5)));
+  EXPECT_EQ(drain(q), (std::vector<int64_t>{0, 5}));
+  q.close();
+  DiskQueue again(deferred());
+  EXPECT_EQ(again.depth(), 0);
+  takeErrors();
+}
+
+TEST_F(DiskQueueOpenBehindTest, CloseDoesNotKeepIt) {
+  {
+    DiskQueue q(deferred());
+    DiskQueue::Write w;
+    takeBackWithABatchOpenBehind(q, w);
+    q.close();  // an open batch is otherwise kept on close
+  }
+  DiskQueue again(deferred());
+  EXPECT_EQ(drain(again), range(0, 1));
+  takeErrors();
+}
+
 TEST_F(DiskQueueWriteTest, ConcurrentOwnersAndAReaderKeepEachOwnersOrderAcrossRollsAndARestart) {
   constexpr int kOwners = 3, kBatches = 3000, kPerBatch = 7;
   DiskQueue q(deferred(16 * 1024));
@@ -1381,6 +1427,21 @@ TEST_F(DiskQueueWriteTest, OwnersAcrossTwoQueuesTakingBatchesBackKeepEachBatchIn
   }
   EXPECT_GT(keptB.size(), static_cast<std::size_t>(kOwners * kBatches * kPerBatch / 2));  // most were kept
   takeErrors();
+}
+
+// Random scripts of queue operations checked against a model (support/disk_queue_script.h; the
+// fuzz target fuzz_disk_queue_writes searches the same space with coverage guidance).
+TEST(DiskQueueScriptTest, RandomScriptsKeepEveryPromiseOfTheWriteSide) {
+  std::mt19937 rng(20261207);
+  constexpr int kScripts = 200;
+  for (int i = 0; i < kScripts; ++i) {
+    std::string bytes(1 + rng() % 600, '\0');
+    for (auto& c : bytes) c = static_cast<char>(rng());
+    test::TempDir dir;
+    std::string failure;
+    test::DiskQueueScript(dir.path(), [&](const std::string& what) { failure = what; }).run(bytes);
+    ASSERT_TRUE(failure.empty()) << "script " << i << ": " << failure;
+  }
 }
 
 }  // namespace
