@@ -448,9 +448,7 @@ bool DiskQueue::appendEncodedRun(std::string_view records, std::size_t count, st
   }
   // As one record for the roll: the whole run goes to the next segment if it does not fit.
   if (!appendLocked(records, {}, error, true)) return false;
-  const auto more = static_cast<int64_t>(count) - 1;
-  if (!writeBuf_.empty()) pendingRecords_ += more;  // else written already
-  batchRecords_ += more;
+  batchRecords_ += static_cast<int64_t>(count) - 1;
   return true;
 }
 
@@ -531,7 +529,6 @@ bool DiskQueue::detachLocked(Write& w, std::string* error) {
   batchRolled_.clear();
   writes_.push_back(&w);
   batchStartFile_.reset();
-  pendingRecords_ = 0;
   batchRecords_ = 0;
   inBatch_ = prepared_ = preparedSynced_ = false;
   return true;
@@ -699,7 +696,6 @@ bool DiskQueue::appendLocked(std::string_view head, std::string_view tail, std::
     writeBuf_.append(head);
   else
     appendRecord(writeBuf_, head, tail);
-  ++pendingRecords_;
   ++batchRecords_;
   if (writeBuf_.size() >= kMaxPendingBytes) return writeLocked(error);
   return true;
@@ -715,7 +711,6 @@ bool DiskQueue::writeLocked(std::string* error) {
   }
   writePos_ += static_cast<int64_t>(writeBuf_.size());
   writeBuf_.clear();
-  pendingRecords_ = 0;
   if (writeBuf_.capacity() > 4 * kMaxPendingBytes) writeBuf_.shrink_to_fit();
   markHealthy();
   return true;
@@ -723,7 +718,6 @@ bool DiskQueue::writeLocked(std::string* error) {
 
 void DiskQueue::rollbackLocked() {
   writeBuf_.clear();
-  pendingRecords_ = 0;
   if (!inBatch_) return;
   // Nothing of the batch was published, so no reader has looked past (batchFileNum_, batchPos_):
   // segments the batch rolled into hold only its records, the one it started in is cut back.
@@ -1132,7 +1126,6 @@ void DiskQueue::empty() {
   readFileNum_ = writeFileNum_ = pub_.fileNum = next;
   readPos_ = writePos_ = pub_.pos = 0;
   writeBuf_.clear();
-  pendingRecords_ = 0;
   inBatch_ = prepared_ = preparedSynced_ = false;
   batchRecords_ = 0;
   batchRolled_.clear();

@@ -301,7 +301,6 @@ class DiskQueue {
   int64_t writePos_ = 0;
   std::shared_ptr<File> writeFile_;
   std::string writeBuf_;       // encoded records not yet written (append() .. flush())
-  int64_t pendingRecords_ = 0;  // records in writeBuf_
   // The batch not yet published: where it started, its records (written or in writeBuf_) and
   // the segments it finished by rolling. Rolled back as a whole on failure.
   bool inBatch_ = false;
