@@ -240,13 +240,15 @@ int runReader(const Flags& f) {
 
 int runLatency(const Flags& f) {
   // One paced publisher (MPUB per 1 ms tick), one consumer measuring publish-to-delivery time from
-  // a steady-clock stamp in the first 8 body bytes.
+  // a steady-clock stamp in the first 8 body bytes, and the longest time between two deliveries
+  // (a stall shows there as itself, where the percentiles only show how many it delayed).
   int sub = dial(f.address);
   sendAll(sub, std::string(kMagicV2) + "SUB " + f.topic + " " + f.channel + "\nRDY " + std::to_string(f.rdy) + "\n");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   std::vector<int64_t> samples;
   samples.reserve(static_cast<std::size_t>(f.rate * (f.runfor.count() / 1'000'000'000 + 1)));
   std::atomic<bool> done{false};
+  int64_t lastArrival = 0, maxGap = 0;  // ns; written by the consumer, read after it joins
   std::thread consumer([&] {
     timeval tv{0, 200000};
     ::setsockopt(sub, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -257,7 +259,10 @@ int runLatency(const Flags& f) {
       if (!reader.next(fr)) continue;
       if (fr.type != FrameType::Message) continue;
       int64_t sent = static_cast<int64_t>(getUint64(fr.data.data() + kMessageHeaderLength));
-      samples.push_back(Clock::now().time_since_epoch().count() - sent);
+      const int64_t arrived = Clock::now().time_since_epoch().count();
+      if (lastArrival != 0) maxGap = std::max(maxGap, arrived - lastArrival);
+      lastArrival = arrived;
+      samples.push_back(arrived - sent);
       fins.append("FIN ");
       fins.append(fr.data.substr(10, kMessageIdLength));
       fins.push_back('\n');
@@ -309,11 +314,15 @@ int runLatency(const Flags& f) {
   };
   double secs = std::chrono::duration<double>(f.runfor).count();
   if (f.json) {
-    std::printf("{\"mode\":\"latency\",\"rate\":%lld,\"sent\":%lld,\"received\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f}\n",
-                static_cast<long long>(f.rate), static_cast<long long>(sent), samples.size(), pct(0.5), pct(0.99), pct(0.999));
+    std::printf("{\"mode\":\"latency\",\"rate\":%lld,\"sent\":%lld,\"received\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,"
+                "\"p999_us\":%.1f,\"max_gap_us\":%.1f}\n",
+                static_cast<long long>(f.rate), static_cast<long long>(sent), samples.size(), pct(0.5), pct(0.99), pct(0.999),
+                static_cast<double>(maxGap) / 1000.0);
   } else {
-    std::printf("latency: %.0f msgs/s for %.1fs - sent %lld received %zu - p50 %.1fus p99 %.1fus p99.9 %.1fus\n",
-                static_cast<double>(sent) / secs, secs, static_cast<long long>(sent), samples.size(), pct(0.5), pct(0.99), pct(0.999));
+    std::printf("latency: %.0f msgs/s for %.1fs - sent %lld received %zu - p50 %.1fus p99 %.1fus p99.9 %.1fus - "
+                "longest gap between deliveries %.1fus\n",
+                static_cast<double>(sent) / secs, secs, static_cast<long long>(sent), samples.size(), pct(0.5), pct(0.99),
+                pct(0.999), static_cast<double>(maxGap) / 1000.0);
   }
   return 0;
 }
