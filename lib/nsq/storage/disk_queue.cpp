@@ -621,10 +621,8 @@ void DiskQueue::maybeRollBackLocked() {
 
 void DiskQueue::waitForWritesLocked(std::unique_lock<std::mutex>& lk) {
   for (;;) {
-    if (poison_ && inBatch_) {  // the caller's own batch lies past the doomed ones: it goes too
-      rollbackLocked();
-      maybeRollBackLocked();
-    }
+    // The caller's own batch lies past the doomed ones: it goes too.
+    if (poison_ && inBatch_) (void)failBehindPoisonLocked(nullptr);
     if (writes_.empty()) break;
     writeCv_.wait(lk);
   }

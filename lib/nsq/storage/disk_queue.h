@@ -265,7 +265,8 @@ class DiskQueue {
   bool detachLocked(Write& w, std::string* error);
   bool doomedLocked(const Write& w) const;
   bool turnOrDoomLocked(const Write& w) const { return doomedLocked(w) || writes_.front() == &w; }
-  // A usual or about-to-be-reserved batch past doomed ones: rolled back, fails with their error.
+  // A batch (usual, about to be reserved, or open at close) past doomed ones: rolled back, fails
+  // with their error.
   bool failBehindPoisonLocked(std::string* error);
   // Cuts the files back to (fileNum, pos) of `file` (rollbacks) and writes from there on.
   void cutBackLocked(int64_t fileNum, int64_t pos, std::shared_ptr<File> file);
