@@ -45,6 +45,7 @@ class Server {
   void start();
   void stop();  // idempotent
   std::size_t connectionCount() const { return events_->connectionCount(); }
+  uint64_t loopWaits() const { return events_->waits(); }
 
  private:
   ServerOptions options_;

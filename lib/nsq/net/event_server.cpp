@@ -180,7 +180,10 @@ void EventServer::run() {
   std::vector<epoll_event> events(256);
   auto nextScan = Clock::now() + kScanEvery;
   while (!stopping_.load(std::memory_order_relaxed)) {
-    auto waitMs = std::chrono::duration_cast<std::chrono::milliseconds>(nextScan - Clock::now()).count();
+    // Rounded up: a wait cut short by the rounding would leave a fraction of a millisecond,
+    // and waits of 0 ms until the scan came due (thousands of idle wakes a second).
+    auto waitMs = std::chrono::ceil<std::chrono::milliseconds>(nextScan - Clock::now()).count();
+    waits_.fetch_add(1, std::memory_order_relaxed);
     int n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()),
                          static_cast<int>(std::max<int64_t>(0, waitMs)));
     if (n < 0 && errno != EINTR) {

@@ -134,6 +134,8 @@ class EventServer {
   // Any thread: runs fn(connection) on the loop thread if that connection is still open.
   void post(uint64_t connectionId, std::function<void(Connection&)> fn);
   std::size_t connectionCount() const { return count_.load(std::memory_order_relaxed); }
+  // How many times the loop has waited for events: idle, about ten a second (the deadline scan).
+  uint64_t waits() const { return waits_.load(std::memory_order_relaxed); }
   const Options& options() const { return options_; }
   void log(LogLevel level, const std::string& text) const;
 
@@ -163,6 +165,7 @@ class EventServer {
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> count_{0};
+  std::atomic<uint64_t> waits_{0};
   uint64_t nextId_ = 2;  // 0 = listener, 1 = eventfd
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;  // loop thread only
   Clock::time_point lastRefusalLog_{};

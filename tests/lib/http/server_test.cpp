@@ -178,5 +178,17 @@ TEST(HttpServer, AnswersServiceUnavailableWhenTheQueueIsFull) {
   EXPECT_EQ(readResponse(queued).rfind("HTTP/1.1 200 ", 0), 0u);
 }
 
+TEST(HttpServer, AnIdleLoopWaitsForItsScanInsteadOfSpinning) {
+  // The loop wakes every 100 ms for its deadline scan. A wait rounded down to whole
+  // milliseconds left a fraction over, spent in waits of 0 ms: hundreds of wakes per scan.
+  Fixture f;
+  std::this_thread::sleep_for(100ms);
+  uint64_t before = f.server->loopWaits();
+  std::this_thread::sleep_for(500ms);
+  uint64_t waits = f.server->loopWaits() - before;
+  EXPECT_GE(waits, 2u);  // the scan still runs
+  EXPECT_LE(waits, 12u);  // a late wake only makes fewer: ~5 in 500 ms
+}
+
 }  // namespace
 }  // namespace nsq::http
