@@ -66,14 +66,20 @@ struct Chunk {
 class Chunks {
  public:
   Slab* take(uint32_t size) {
-    std::lock_guard lock(mu_);
-    if (open_.empty()) {
+    std::unique_lock lock(mu_);
+    while (open_.empty()) {
       char* base = nullptr;
       if (!spares_.empty()) {
         base = spares_.back();
         spares_.pop_back();
       } else {
-        base = mapChunk();  // the refill fell behind: fault in here
+        // The refill fell behind: fault a chunk in here, without the lock, so that the other
+        // threads' takes and gives (and their own faults) go on meanwhile. Each chunk faulted
+        // this way is opened, even if another thread opened one first: it is used next.
+        lock.unlock();
+        base = mapChunk();
+        lock.lock();
+        if (!base && !open_.empty()) break;
       }
       if (!add(base)) return nullptr;
       if (spares_.size() < kSpareChunks && !refillWanted_) {

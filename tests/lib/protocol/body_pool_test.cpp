@@ -101,6 +101,40 @@ TEST(BodyPool, FreshChunksAreFaultedInAheadAndTakenFirst) {
   flushBodyBlockCache();
 }
 
+TEST(BodyPool, ThreadsThatOutrunTheRefillFaultChunksInAtOnce) {
+  // Four threads take ~40 MiB at once: the refill (one chunk ahead) falls behind, and the
+  // threads fault chunks in themselves, outside the pool's lock, each opening its own. Every
+  // block keeps its bytes, and the chunks go back once the blocks do.
+  flushBodyBlockCache();
+  const BodyPoolStats before = bodyPoolStats();
+  constexpr int kThreads = 4, kBlocks = 10000;
+  std::vector<std::vector<char*>> blocks(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kBlocks; ++i) {
+        auto* p = static_cast<char*>(allocateBodyBlock(1008));
+        std::memset(p, 'a' + t, 1008);
+        blocks[static_cast<std::size_t>(t)].push_back(p);
+      }
+      flushBodyBlockCache();
+    });
+  }
+  for (auto& th : threads) th.join();
+  if (pooled()) {
+    EXPECT_GE(bodyPoolStats().slabsInUse, before.slabsInUse + kThreads * kBlocks / 65);  // 64 a slab
+  }
+  for (int t = 0; t < kThreads; ++t) {
+    for (char* p : blocks[static_cast<std::size_t>(t)]) {
+      ASSERT_EQ(p[0], 'a' + t);
+      ASSERT_EQ(p[1007], 'a' + t);
+      freeBodyBlock(p, 1008);
+    }
+  }
+  flushBodyBlockCache();
+  EXPECT_LE(bodyPoolStats().chunks, before.chunks + 2);
+}
+
 TEST(BodyPool, LargeBlocksComeFromMalloc) {
   const BodyPoolStats before = bodyPoolStats();
   void* p = allocateBodyBlock(kMaxPooledBlock + 1);
