@@ -70,6 +70,30 @@ def wait_port(port, timeout=10):
     raise RuntimeError("port %d never opened" % port)
 
 
+def cpu_busy(window=0.5):
+    """The share of all cores busy over the next `window` seconds (from /proc/stat; 0-1)."""
+    def sample():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields[:8]), idle  # user..steal; guest time is already in user
+    t0, i0 = sample()
+    time.sleep(window)
+    t1, i1 = sample()
+    return 1.0 - (i1 - i0) / max(t1 - t0, 1)
+
+
+def wait_quiet(busy_below=0.1, timeout=20.0, window=0.5):
+    """Waits until the cores are less than `busy_below` busy over a `window` (the kernel's own
+    work after a run: freeing deleted files, writeback, giving memory back to the host).
+    Returns the last share measured (above the bound if `timeout` passed first)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        busy = cpu_busy(window)
+        if busy < busy_below or time.monotonic() >= deadline:
+            return busy
+
+
 def median(values):
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
