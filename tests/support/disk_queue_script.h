@@ -214,10 +214,16 @@ class DiskQueueScript {
   }
 
   // Once every batch is completed and none is open, the files are cut back: awaitCutBack()
-  // must return (a hang here is a finding too).
+  // must return at once (with one thread here, waiting would never end).
   void awaitCutBacks() {
     if (!reserved_.empty() || !open_.empty()) return;
-    for (auto& w : takenBack_) DiskQueue::awaitCutBack(*w);
+    for (auto& w : takenBack_) {
+      check(DiskQueue::cutBackMade(*w),
+            "a taken-back batch is still owed its cut back with no batch reserved or open: "
+            "awaitCutBack() would wait forever");
+      if (!ok_) return;
+      DiskQueue::awaitCutBack(*w);
+    }
     takenBack_.clear();
   }
 

@@ -603,8 +603,17 @@ void DiskQueue::awaitCutBack(Write& w) {
   DiskQueue* q = std::exchange(w.takenBackFrom_, nullptr);
   if (!q) return;
   std::unique_lock<std::mutex> lk(q->writeMu_);
-  q->writeCv_.wait(lk, [&] { return !q->poison_ || q->poison_->seq > w.seq_; });
+  q->writeCv_.wait(lk, [&] { return q->cutBackMadeLocked(w); });
 }
+
+bool DiskQueue::cutBackMade(Write& w) {
+  DiskQueue* q = w.takenBackFrom_;
+  if (!q) return true;
+  std::lock_guard<std::mutex> lk(q->writeMu_);
+  return q->cutBackMadeLocked(w);
+}
+
+bool DiskQueue::cutBackMadeLocked(const Write& w) const { return !poison_ || poison_->seq > w.seq_; }
 
 void DiskQueue::maybeRollBackLocked() {
   writeCv_.notify_all();

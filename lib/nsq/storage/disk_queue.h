@@ -156,6 +156,8 @@ class DiskQueue {
   // followed by a crash recovery that finds w's records. Call it once all of the caller's
   // batches are completed (it waits for other owners to complete theirs). No-op otherwise.
   static void awaitCutBack(Write& w);
+  // Whether awaitCutBack(w) would return at once: no cut back is owed for w, or it was made.
+  static bool cutBackMade(Write& w);
 
   // Where a popped record sits: segment number and offset of its record header, and `pops`,
   // a count of pops since open, so commitReads() knows how many records a position covers.
@@ -276,6 +278,7 @@ class DiskQueue {
                   const std::vector<std::shared_ptr<File>>& rolled, int64_t records);
   void poisonLocked(const Write& w, const std::string& error);
   void maybeRollBackLocked();
+  bool cutBackMadeLocked(const Write& w) const;  // writeMu_ held
   // Waits until no reserved batch is left (a doomed one is rolled back meanwhile).
   void waitForWritesLocked(std::unique_lock<std::mutex>& lk);
   void rollbackLocked();
