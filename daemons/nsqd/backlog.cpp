@@ -132,8 +132,6 @@ void Backlog::stageDeferred(const Message& msg, int64_t wallDeadline) {
   stagedDeferred_.push_back(msg.id);
 }
 
-Error Backlog::prepare(SyncScope& syncs) { return prepare(syncs, nullptr); }
-
 Error Backlog::prepare(SyncScope& syncs, DiskQueue::Write* detach) {
   std::string err;
   if (!staged_.empty() || !stagedDeferred_.empty()) detach = nullptr;

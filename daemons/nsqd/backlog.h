@@ -128,11 +128,10 @@ class Backlog {
   // `records`, while spilling(): appended to the disk batch in one piece (dropped, #ephemeral).
   [[nodiscard]] Error stageRecords(std::string_view records, std::size_t count);
   void stageDeferred(const Message& msg, int64_t wallDeadline);
-  [[nodiscard]] Error prepare(SyncScope& syncs);
-  // prepare() that may leave the disk batch to be written outside the owner's lock
+  // With detach, it may leave the disk batch to be written outside the owner's lock
   // (DiskQueue::Write: the caller then writes, awaits its turn and completes it; commit() does
   // not count it). Only when nothing else is staged: new messages all went to disk.
-  [[nodiscard]] Error prepare(SyncScope& syncs, DiskQueue::Write* detach);
+  [[nodiscard]] Error prepare(SyncScope& syncs, DiskQueue::Write* detach = nullptr);
   std::size_t commit();
   void abort();
 

@@ -90,8 +90,6 @@ bool Channel::holds(const MessageId& id) {
 
 Channel::~Channel() = default;
 
-Error Channel::prepare(SyncScope& syncs) { return prepare(syncs, nullptr, nullptr); }
-
 Error Channel::prepare(SyncScope& syncs, DiskQueue::Write* detach, bool* spilling) {
   std::lock_guard lock(mu_);
   if (policy_ && policy_->maxDepth > 0) detach = nullptr;

@@ -91,14 +91,13 @@ class Channel {
   // bytes, copied into a Body only where the channel keeps it in memory (Backlog::stage).
   [[nodiscard]] Error putBatch(std::span<Message> msgs, bool take, int64_t deferNs,
                                std::span<const UnbuiltBody> unbuilt = {});
-  [[nodiscard]] Error prepare(SyncScope& syncs);
-  // prepare() that may leave the disk batch to be written after the caller drops its locks
-  // (Backlog::prepare, DiskQueue::Write): not under an overflow policy, whose depth checks
+  // With detach, prepare() may leave the disk batch to be written after the caller drops its
+  // locks (Backlog::prepare, DiskQueue::Write): not under an overflow policy, whose depth checks
   // count it. When it did (detach->active()), nothing else was staged: the caller calls neither
   // commit() nor abort(), *spilling is what commit() would have returned, and once the caller
   // completed the write and kept it, written() counts its messages and wakes consumers waiting
   // for them.
-  [[nodiscard]] Error prepare(SyncScope& syncs, DiskQueue::Write* detach, bool* spilling);
+  [[nodiscard]] Error prepare(SyncScope& syncs, DiskQueue::Write* detach = nullptr, bool* spilling = nullptr);
   void written(int64_t records);
   // Returns whether a new message would now go to the disk queue (Backlog::spilling()).
   bool commit();
