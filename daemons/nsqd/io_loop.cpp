@@ -136,12 +136,12 @@ void IoLoop::closeNow(const std::shared_ptr<ClientSession>& client) {
 
 void IoLoop::drainMailbox(int64_t now) {
   std::vector<Incoming> newConns;
-  std::vector<std::shared_ptr<ClientSession>> wakes, closes;
+  std::vector<std::shared_ptr<ClientSession>> closes;
   std::vector<std::pair<std::shared_ptr<ClientSession>, Task>> tasks;
   {
     std::lock_guard lock(mailboxMutex_);
     newConns.swap(newConns_);
-    wakes.swap(wakes_);
+    wakesTaken_.swap(wakes_);  // wakesTaken_ was left empty, with its capacity
     closes.swap(closes_);
     tasks.swap(tasks_);
     notified_ = false;
@@ -171,8 +171,9 @@ void IoLoop::drainMailbox(int64_t now) {
     conns_.emplace(fd, Open{std::move(client), std::move(in.slot)});
     count_.fetch_add(1, std::memory_order_relaxed);
   }
-  for (auto& c : wakes)
+  for (auto& c : wakesTaken_)
     if (isOpen(c) && !guarded(*c, "pump", [&] { return c->onWake(now); })) close(c);
+  wakesTaken_.clear();
   for (auto& [c, task] : tasks) {
     auto& run = task;  // clang 14 cannot capture a structured binding (the fuzz build uses it)
     if (isOpen(c) && !guarded(*c, "task", [&] { return run(now); })) close(c);

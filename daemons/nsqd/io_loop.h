@@ -73,6 +73,9 @@ class IoLoop {
   };
   std::vector<Incoming> newConns_;
   std::vector<std::shared_ptr<ClientSession>> wakes_;
+  // IO thread only: the wakes being run, swapped with wakes_ on each drain so that both keep
+  // their capacity (a wake per publish to a consumer on this loop allocates nothing).
+  std::vector<std::shared_ptr<ClientSession>> wakesTaken_;
   std::vector<std::shared_ptr<ClientSession>> closes_;
   std::vector<std::pair<std::shared_ptr<ClientSession>, Task>> tasks_;
   bool notified_ = false;

@@ -1,23 +1,63 @@
-// IoLoop with socketpairs and an Nsqd that is never started: the last-resort handler. A task
-// posted for one connection throws; that connection closes, the loop and the others carry on.
+// IoLoop with socketpairs and an Nsqd that is never started: the last-resort handler (a task
+// posted for one connection throws; that connection closes, the loop and the others carry on),
+// connection slots, and a mailbox that allocates nothing per wake.
 #include "nsqd/io_loop.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <future>
 #include <memory>
+#include <new>
 #include <stdexcept>
 #include <thread>
 
+#include "nsq/base/sanitizers.h"
 #include "nsqd/client_session.h"
 #include "nsqd/nsqd.h"
 #include "support/test_support.h"
+
+// Counting operator new for IoLoopTest.AWakeAllocatesNothingOnceTheMailboxHasGrown: while
+// counting is on, it counts the calls made on the watched thread (the loop's) and on a thread
+// that has flagged itself; otherwise it is plain malloc. Not under AddressSanitizer, whose
+// runtime defines operator new itself.
+#ifndef NSQ_ASAN
+namespace {
+std::atomic<bool> gCountNews{false};
+std::atomic<pthread_t> gWatchedThread{};
+std::atomic<uint64_t> gNews{0};
+thread_local bool tCountNewsHere = false;
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (gCountNews.load(std::memory_order_relaxed) &&
+      (tCountNewsHere || ::pthread_equal(::pthread_self(), gWatchedThread.load(std::memory_order_relaxed))))
+    gNews.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+// GCC pairs free() with the library's operator new, not with the replacement above.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
 
 namespace nsq::nsqd {
 namespace {
@@ -155,6 +195,37 @@ TEST_F(IoLoopTest, AThrowOfAnyTypeIsCaughtAndNewConnectionsAreStillTaken) {
   ASSERT_TRUE(next);
   EXPECT_TRUE(taskRuns(next));
   EXPECT_EQ(loop->connectionCount(), 1u);
+}
+
+TEST_F(IoLoopTest, AWakeAllocatesNothingOnceTheMailboxHasGrown) {
+#ifdef NSQ_ASAN
+  GTEST_SKIP() << "counts operator new, which AddressSanitizer's runtime defines";
+#else
+  // A publish to a consumer on another loop wakes it through this mailbox, once per publish
+  // (per PUB message). Neither the waking thread nor the loop may allocate for it.
+  auto client = connect();
+  ASSERT_TRUE(client);
+  auto onLoop = std::make_shared<std::promise<pthread_t>>();
+  auto loopThread = onLoop->get_future();
+  loop->post(client, [onLoop](int64_t) {
+    onLoop->set_value(::pthread_self());
+    return true;
+  });
+  ASSERT_EQ(loopThread.wait_for(10s), std::future_status::ready);
+  gWatchedThread.store(loopThread.get());
+  auto wakeOnce = [&] {
+    tCountNewsHere = true;
+    loop->wake(client);
+    tCountNewsHere = false;
+    return taskRuns(client);  // drained after the wake: it ran
+  };
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(wakeOnce());  // the mailbox's vectors grow here
+  gNews.store(0);
+  gCountNews.store(true);
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(wakeOnce());
+  gCountNews.store(false);
+  EXPECT_EQ(gNews.load(), 0u) << "allocations for 200 wakes";
+#endif
 }
 
 }  // namespace
