@@ -26,13 +26,13 @@
 // record written or fsynced for a message finished while held.
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "nsq/base/ring_queue.h"
 #include "nsq/protocol/error.h"
 #include "nsq/protocol/message.h"
 #include "nsq/storage/disk_queue.h"
@@ -246,7 +246,7 @@ class Backlog {
   int64_t popsBeforeOpen_ = 0;  // disk records left that were queued before open() (Popped)
   uint64_t refsVersion_ = 0;                   // journal_->refsVersion() last given to disk_
   std::string scratch_;                        // payload encode buffer
-  std::deque<Held> held_;  // from the oldest unreleased held pop to the newest held pop
+  RingQueue<Held> held_;  // from the oldest unreleased held pop to the newest held pop
   uint64_t heldBase_ = 1;  // the ticket of held_.front()
   int64_t committedPops_ = 0;  // Position::pops of the last commit_ commitPops() set
 };
