@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -277,6 +278,7 @@ std::pair<uint32_t, bool> MessageJournal::place(const MessageId& id) {
   }
   slots_[slot].msg.id = id;
   index_.insert(h, slot);
+  periodPeak_ = std::max(periodPeak_, index_.size());
   return {slot, false};
 }
 
@@ -285,10 +287,15 @@ void MessageJournal::erase(uint32_t slot) {
   index_.erase(IdIndex::hashOf(e.msg.id), slot);
   e = Entry();  // drops a body now, not when the slot is reused
   free_.push_back(slot);
-  if (index_.empty() && slots_.size() > kKeepSlots) {  // a burst is over: give its slots back
+  if (!index_.empty()) return;
+  // Empty again. A consumer whose window drains to nothing between refills comes back for as
+  // many slots: keep them (regrowing cost a malloc per few entries). Only a burst that is over,
+  // past kKeepSlots and more than twice what this last period held, gives its slots back.
+  if (slots_.size() > kKeepSlots && slots_.size() > 2 * periodPeak_) {
     slots_.clear();
     free_.clear();
   }
+  periodPeak_ = 0;
 }
 
 // Every message popped from a disk backlog comes through here: one lookup, no allocation once
@@ -485,6 +492,7 @@ void MessageJournal::clear() {
   slots_.clear();
   free_.clear();
   index_.clear();
+  periodPeak_ = 0;
   refs_.clear();
   refsHint_ = refs_.end();
   ++refsVersion_;

@@ -84,6 +84,9 @@ class MessageJournal {
 
   bool contains(const MessageId& id) const { return slotOf(id) != IdIndex::kNone; }
   std::size_t size() const { return index_.size(); }
+  // Entry slots allocated (live or free): kept while the journal empties and fills again with as
+  // many, given back when it empties after holding less than half of them (a burst is over).
+  std::size_t slotCapacity() const { return slots_.size(); }
 
   // Buffer a record; no IO. add() keeps a full entry (replacing one with the same ID); update()
   // and remove() only act on an ID the journal holds.
@@ -144,13 +147,14 @@ class MessageJournal {
   std::pair<uint32_t, bool> place(const MessageId& id);
   void erase(uint32_t slot);
   Entry& slotFor(const MessageId& id);  // the entry for id, reset (untracked) if it was live
-  static constexpr std::size_t kKeepSlots = 4096;  // slots kept when the journal empties
+  static constexpr std::size_t kKeepSlots = 4096;  // slots always kept when the journal empties
   void logError(const std::string& text) const;
 
   JournalOptions opts_;
   std::deque<Entry> slots_;
   std::vector<uint32_t> free_;
   IdIndex index_;
+  std::size_t periodPeak_ = 0;  // most live entries since the journal was last empty
   int64_t liveBytes_ = 0;  // size of the ADD / REF records that compaction would write
   std::map<int64_t, int64_t> refs_;  // segment -> live entries that refer into it
   // The refs_ entry track() used last (end(): none): a disk backlog's pops and FINs run through

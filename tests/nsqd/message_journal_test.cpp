@@ -309,3 +309,26 @@ TEST(MessageJournal, MoveMarksReplayAndSurviveCompactionUntilTheEntryIsDone) {
   }
   EXPECT_TRUE(f.errors.empty());
 }
+
+TEST(MessageJournal, KeepsItsSlotsForAWindowThatDrainsAndRefillsAndGivesABurstsBack) {
+  // A consumer with more in flight than kKeepSlots whose window drains to nothing between
+  // refills: the journal's slots stay (regrowing them cost a malloc every few entries), and a
+  // burst that is over (the next period holds less than half as many) gives its slots back.
+  Fixture f;
+  MessageJournal j(f.opts());
+  (void)j.recover();
+  constexpr int kWindow = 5000;  // > kKeepSlots (4096)
+  std::size_t capacity = 0;
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < kWindow; ++i) j.addRef(msg(round * kWindow + i), 1, 100 + i, 0);
+    if (round == 0) capacity = j.slotCapacity();
+    for (int i = 0; i < kWindow; ++i) j.remove(msg(round * kWindow + i).id);
+    ASSERT_EQ(j.size(), 0u);
+    EXPECT_EQ(j.slotCapacity(), capacity) << "round " << round;
+  }
+  EXPECT_GE(capacity, static_cast<std::size_t>(kWindow));
+  for (int i = 0; i < 100; ++i) j.addRef(msg(100000 + i), 1, 100 + i, 0);
+  for (int i = 0; i < 100; ++i) j.remove(msg(100000 + i).id);
+  EXPECT_EQ(j.slotCapacity(), 0u);  // 5,000 slots after a period of 100: given back
+  EXPECT_TRUE(f.errors.empty());
+}
