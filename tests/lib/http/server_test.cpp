@@ -186,7 +186,7 @@ TEST(HttpServer, AnIdleLoopWaitsForItsScanInsteadOfSpinning) {
   uint64_t before = f.server->loopWaits();
   std::this_thread::sleep_for(500ms);
   uint64_t waits = f.server->loopWaits() - before;
-  EXPECT_GE(waits, 2u);  // the scan still runs
+  EXPECT_GE(waits, 1u);  // the scan still runs (at least once, even on a loaded machine)
   EXPECT_LE(waits, 12u);  // a late wake only makes fewer: ~5 in 500 ms
 }
 
