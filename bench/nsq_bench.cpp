@@ -239,7 +239,8 @@ int runReader(const Flags& f) {
 }
 
 int runLatency(const Flags& f) {
-  // One paced publisher (MPUB per 1 ms tick), one consumer measuring publish-to-delivery time from
+  // One paced publisher (an MPUB of the messages due, as soon as the last one's OK is back; a
+  // 200 us sleep when none are due), one consumer measuring publish-to-delivery time from
   // a steady-clock stamp in the first 8 body bytes, and the longest time between two deliveries
   // (a stall shows there as itself, where the percentiles only show how many it delayed).
   int sub = dial(f.address);

@@ -606,7 +606,7 @@ void DiskQueue::awaitCutBack(Write& w) {
   q->writeCv_.wait(lk, [&] { return q->cutBackMadeLocked(w); });
 }
 
-bool DiskQueue::cutBackMade(Write& w) {
+bool DiskQueue::cutBackMade(const Write& w) {
   DiskQueue* q = w.takenBackFrom_;
   if (!q) return true;
   std::lock_guard<std::mutex> lk(q->writeMu_);

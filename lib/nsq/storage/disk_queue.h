@@ -157,7 +157,7 @@ class DiskQueue {
   // batches are completed (it waits for other owners to complete theirs). No-op otherwise.
   static void awaitCutBack(Write& w);
   // Whether awaitCutBack(w) would return at once: no cut back is owed for w, or it was made.
-  static bool cutBackMade(Write& w);
+  static bool cutBackMade(const Write& w);
 
   // Where a popped record sits: segment number and offset of its record header, and `pops`,
   // a count of pops since open, so commitReads() knows how many records a position covers.
